@@ -1,0 +1,465 @@
+//! Typed claims of a verified token, and the strict reading of a payload (SPEC §3.5).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::loose::{Key, Loose, SeenKeys};
+
+/// Claim names that a token's issuer sets itself and a refresh never copies.
+pub(crate) const RESERVED: [&str; 5] = ["token_type", "exp", "iat", "jti", "user_id"];
+
+/// The two kinds of JWT that Label Studio issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenType {
+    /// A short-lived access token, sent as `Authorization: Bearer`.
+    Access,
+    /// A personal access token (a simplejwt refresh token), exchanged for access tokens.
+    Refresh,
+}
+
+impl TokenType {
+    /// The `token_type` claim value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TokenType::Access => "access",
+            TokenType::Refresh => "refresh",
+        }
+    }
+
+    fn from_claim(s: &str) -> Option<Self> {
+        match s {
+            "access" => Some(TokenType::Access),
+            "refresh" => Some(TokenType::Refresh),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for TokenType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The claims of a token whose signature and every rule of SPEC §3 have been checked.
+///
+/// `user_id` is always a string: an integer claim is normalised to its decimal form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claims {
+    token_type: TokenType,
+    exp: i64,
+    iat: Option<i64>,
+    nbf: Option<i64>,
+    // jti and user_id share one allocation: verifying a Label Studio access token then
+    // allocates exactly once.
+    ids: String,
+    jti_len: usize,
+    iss: Option<String>,
+    aud: Option<Vec<String>>,
+    extra: Vec<(String, Value)>,
+}
+
+impl Claims {
+    /// `access` or `refresh`.
+    pub fn token_type(&self) -> TokenType {
+        self.token_type
+    }
+    /// Expiry, seconds since the epoch.
+    pub fn exp(&self) -> i64 {
+        self.exp
+    }
+    /// Issue time, seconds since the epoch, when present.
+    pub fn iat(&self) -> Option<i64> {
+        self.iat
+    }
+    /// Not-before time, when present.
+    pub fn nbf(&self) -> Option<i64> {
+        self.nbf
+    }
+    /// The token's unique id (32 lowercase hex characters for tokens Label Studio mints).
+    pub fn jti(&self) -> &str {
+        &self.ids[..self.jti_len]
+    }
+    /// The user's id as a string.
+    pub fn user_id(&self) -> &str {
+        &self.ids[self.jti_len..]
+    }
+    /// `iss`, when present.
+    pub fn issuer(&self) -> Option<&str> {
+        self.iss.as_deref()
+    }
+    /// `aud` as a list (a single string becomes a list of one), when present.
+    pub fn audience(&self) -> Option<&[String]> {
+        self.aud.as_deref()
+    }
+    /// Every other claim, in the token's order.
+    pub fn extra(&self) -> &[(String, Value)] {
+        &self.extra
+    }
+
+    /// Any claim by name as JSON, registered or extra.
+    pub fn get(&self, name: &str) -> Option<Value> {
+        match name {
+            "token_type" => Some(self.token_type.as_str().into()),
+            "exp" => Some(self.exp.into()),
+            "iat" => self.iat.map(Value::from),
+            "nbf" => self.nbf.map(Value::from),
+            "jti" => Some(self.jti().into()),
+            "user_id" => Some(self.user_id().into()),
+            "iss" => self.iss.clone().map(Value::from),
+            "aud" => self.aud.clone().map(Value::from),
+            _ => self
+                .extra
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone()),
+        }
+    }
+
+    /// All claims as one JSON object: registered claims first, then the extra ones in order.
+    pub fn to_json(&self) -> serde_json::Map<String, Value> {
+        let mut map = serde_json::Map::new();
+        for name in [
+            "token_type",
+            "exp",
+            "iat",
+            "nbf",
+            "jti",
+            "user_id",
+            "iss",
+            "aud",
+        ] {
+            if let Some(v) = self.get(name) {
+                map.insert(name.to_owned(), v);
+            }
+        }
+        for (k, v) in &self.extra {
+            map.insert(k.clone(), v.clone());
+        }
+        map
+    }
+
+    /// Reads a decoded payload strictly: a JSON object with no duplicate keys and no trailing
+    /// bytes, every registered claim of the right JSON type, the required ones present and
+    /// `token_type` equal to `expected`. Times are checked by the caller, who has the clock.
+    pub(crate) fn parse(json: &[u8], expected: TokenType) -> Result<Claims> {
+        let raw: RawClaims = serde_json::from_slice(json).map_err(|_| {
+            Error::with_detail(
+                ErrorKind::MalformedToken,
+                "token payload is not a JSON object with unique keys",
+            )
+        })?;
+        raw.validate(expected)
+    }
+}
+
+/// A payload as read, before its types are checked. Values borrow from the decoded bytes.
+struct RawClaims<'de> {
+    token_type: Option<Loose<'de>>,
+    exp: Option<Loose<'de>>,
+    iat: Option<Loose<'de>>,
+    nbf: Option<Loose<'de>>,
+    jti: Option<Loose<'de>>,
+    user_id: Option<Loose<'de>>,
+    iss: Option<Loose<'de>>,
+    aud: Option<Value>,
+    extra: Vec<(String, Value)>,
+}
+
+impl<'de> de::Deserialize<'de> for RawClaims<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = RawClaims<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut raw = RawClaims {
+            token_type: None,
+            exp: None,
+            iat: None,
+            nbf: None,
+            jti: None,
+            user_id: None,
+            iss: None,
+            aud: None,
+            extra: Vec::new(),
+        };
+        let mut seen_extra = SeenKeys::new();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let slot = match &*key {
+                "token_type" => &mut raw.token_type,
+                "exp" => &mut raw.exp,
+                "iat" => &mut raw.iat,
+                "nbf" => &mut raw.nbf,
+                "jti" => &mut raw.jti,
+                "user_id" => &mut raw.user_id,
+                "iss" => &mut raw.iss,
+                "aud" => {
+                    if raw.aud.is_some() {
+                        return Err(de::Error::custom("duplicate key"));
+                    }
+                    raw.aud = Some(map.next_value()?);
+                    continue;
+                }
+                _ => {
+                    if !seen_extra.insert(key.clone()) {
+                        return Err(de::Error::custom("duplicate key"));
+                    }
+                    let value: Value = map.next_value()?;
+                    raw.extra.push((key.into_owned(), value));
+                    continue;
+                }
+            };
+            if slot.is_some() {
+                return Err(de::Error::custom("duplicate key"));
+            }
+            *slot = Some(map.next_value()?);
+        }
+        Ok(raw)
+    }
+}
+
+fn time_claim(name: &'static str, value: Option<Loose>) -> Result<Option<i64>> {
+    match value {
+        None => Ok(None),
+        Some(Loose::Int(n)) => Ok(Some(n)),
+        Some(Loose::BigInt) => Err(Error::invalid_claim(name, "is out of range")),
+        Some(_) => Err(Error::invalid_claim(
+            name,
+            "must be an integer number of seconds",
+        )),
+    }
+}
+
+fn string_claim<'de>(
+    name: &'static str,
+    value: Option<Loose<'de>>,
+) -> Result<Option<Cow<'de, str>>> {
+    match value {
+        None => Ok(None),
+        Some(Loose::Str(s)) => Ok(Some(s)),
+        Some(_) => Err(Error::invalid_claim(name, "must be a string")),
+    }
+}
+
+fn audience(value: Option<Value>) -> Result<Option<Vec<String>>> {
+    let bad = || Error::invalid_claim("aud", "must be a string or a list of strings");
+    match value {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(vec![s])),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s),
+                _ => Err(bad()),
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some),
+        Some(_) => Err(bad()),
+    }
+}
+
+impl RawClaims<'_> {
+    fn validate(self, expected: TokenType) -> Result<Claims> {
+        // Types first, for every claim present: a string `nbf` is an error, never "absent".
+        let exp = time_claim("exp", self.exp)?;
+        let iat = time_claim("iat", self.iat)?;
+        let nbf = time_claim("nbf", self.nbf)?;
+        let token_type = string_claim("token_type", self.token_type)?;
+        let jti = string_claim("jti", self.jti)?;
+        let user_id = match self.user_id {
+            None => None,
+            Some(Loose::Str(s)) => Some(s),
+            Some(Loose::Int(n)) => Some(Cow::Owned(n.to_string())),
+            Some(_) => {
+                return Err(Error::invalid_claim(
+                    "user_id",
+                    "must be a string or an integer",
+                ))
+            }
+        };
+        let iss = string_claim("iss", self.iss)?;
+        let aud = audience(self.aud)?;
+
+        let exp = exp.ok_or_else(|| Error::missing_claim("exp"))?;
+        let token_type = token_type.ok_or_else(|| Error::missing_claim("token_type"))?;
+        let jti = jti.ok_or_else(|| Error::missing_claim("jti"))?;
+        let user_id = user_id.ok_or_else(|| Error::missing_claim("user_id"))?;
+
+        if TokenType::from_claim(&token_type) != Some(expected) {
+            return Err(Error::with_detail(
+                ErrorKind::WrongTokenType,
+                match expected {
+                    TokenType::Access => "an access token is required; a personal access token must first be exchanged at /api/token/refresh/",
+                    TokenType::Refresh => "a personal access token (refresh token) is required",
+                },
+            ));
+        }
+        if jti.is_empty() {
+            return Err(Error::invalid_claim("jti", "must not be empty"));
+        }
+        if user_id.is_empty() {
+            return Err(Error::invalid_claim("user_id", "must not be empty"));
+        }
+
+        let mut ids = String::with_capacity(jti.len() + user_id.len());
+        ids.push_str(&jti);
+        ids.push_str(&user_id);
+        Ok(Claims {
+            token_type: expected,
+            exp,
+            iat,
+            nbf,
+            ids,
+            jti_len: jti.len(),
+            iss: iss.map(Cow::into_owned),
+            aud,
+            extra: self.extra,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<Claims> {
+        Claims::parse(json.as_bytes(), TokenType::Access)
+    }
+
+    const OK: &str = r#"{"token_type":"access","exp":1700000300,"iat":1700000000,"jti":"0123456789abcdef0123456789abcdef","user_id":"1"}"#;
+
+    #[test]
+    fn reads_a_label_studio_access_token() {
+        let c = parse(OK).unwrap();
+        assert_eq!(c.token_type(), TokenType::Access);
+        assert_eq!(c.exp(), 1_700_000_300);
+        assert_eq!(c.iat(), Some(1_700_000_000));
+        assert_eq!(c.jti(), "0123456789abcdef0123456789abcdef");
+        assert_eq!(c.user_id(), "1");
+        assert!(c.extra().is_empty());
+    }
+
+    #[test]
+    fn integer_user_id_is_normalised() {
+        let c = parse(r#"{"token_type":"access","exp":1,"jti":"j","user_id":42}"#).unwrap();
+        assert_eq!(c.user_id(), "42");
+    }
+
+    #[test]
+    fn wrong_types_are_invalid_never_absent() {
+        for bad in [
+            r#""1""#,
+            "1.5",
+            "true",
+            "null",
+            "1e300",
+            "[1]",
+            "{}",
+            "9223372036854775808",
+        ] {
+            for claim in ["exp", "iat", "nbf"] {
+                let json = format!(
+                    r#"{{"token_type":"access","exp":1,"jti":"j","user_id":"1","{claim}x":0}}"#
+                )
+                .replace(&format!("\"{claim}x\":0"), &format!("\"{claim}\":{bad}"))
+                .replace(
+                    r#""exp":1,"#,
+                    if claim == "exp" { "" } else { r#""exp":1,"# },
+                );
+                let err = parse(&json).unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InvalidClaim, "{json}");
+            }
+        }
+    }
+
+    #[test]
+    fn required_claims() {
+        for (json, code) in [
+            (
+                r#"{"token_type":"access","jti":"j","user_id":"1"}"#,
+                "missing_claim",
+            ),
+            (r#"{"exp":1,"jti":"j","user_id":"1"}"#, "missing_claim"),
+            (
+                r#"{"token_type":"access","exp":1,"user_id":"1"}"#,
+                "missing_claim",
+            ),
+            (
+                r#"{"token_type":"access","exp":1,"jti":"j"}"#,
+                "missing_claim",
+            ),
+            (
+                r#"{"token_type":"refresh","exp":1,"jti":"j","user_id":"1"}"#,
+                "wrong_token_type",
+            ),
+            (
+                r#"{"token_type":"sliding","exp":1,"jti":"j","user_id":"1"}"#,
+                "wrong_token_type",
+            ),
+            (
+                r#"{"token_type":1,"exp":1,"jti":"j","user_id":"1"}"#,
+                "invalid_claim",
+            ),
+            (
+                r#"{"token_type":"access","exp":1,"jti":"","user_id":"1"}"#,
+                "invalid_claim",
+            ),
+            (
+                r#"{"token_type":"access","exp":1,"jti":"j","user_id":1.5}"#,
+                "invalid_claim",
+            ),
+            (
+                r#"{"token_type":"access","exp":1,"jti":"j","user_id":"1","aud":[1]}"#,
+                "invalid_claim",
+            ),
+        ] {
+            assert_eq!(parse(json).unwrap_err().code(), code, "{json}");
+        }
+    }
+
+    #[test]
+    fn structure_is_strict() {
+        for json in [
+            r#"{"token_type":"access","exp":1,"exp":2,"jti":"j","user_id":"1"}"#,
+            r#"{"token_type":"access","exp":1,"jti":"j","user_id":"1","x":1,"x":2}"#,
+            r#"{"token_type":"access","exp":1,"jti":"j","user_id":"1","aud":"a","aud":"b"}"#,
+            r#"{"token_type":"access","exp":1,"jti":"j","user_id":"1"} "#,
+            r#"{"token_type":"access","exp":1,"jti":"j","user_id":"1"}x"#,
+            r#"["token_type"]"#,
+            r#""claims""#,
+            "",
+        ] {
+            // Trailing whitespace is valid JSON; everything else here is refused.
+            let r = parse(json);
+            if json.ends_with("} ") {
+                assert!(r.is_ok());
+            } else {
+                assert_eq!(r.unwrap_err().code(), "malformed_token", "{json}");
+            }
+        }
+    }
+
+    #[test]
+    fn extras_keep_their_order() {
+        let c = parse(r#"{"token_type":"access","exp":1,"jti":"j","user_id":"1","z":1,"a":{"y":2,"b":3},"iss":"ls","aud":["x","y"]}"#).unwrap();
+        let names: Vec<_> = c.extra().iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["z", "a"]);
+        assert_eq!(c.issuer(), Some("ls"));
+        assert_eq!(c.audience().unwrap(), ["x", "y"]);
+        assert_eq!(c.get("a").unwrap().to_string(), r#"{"y":2,"b":3}"#);
+    }
+}

@@ -1,0 +1,234 @@
+//! The `Authorization` header (SPEC §2): parsing into a credential, and building header values.
+
+use crate::error::{Error, ErrorKind};
+
+/// The longest `Authorization` value accepted.
+pub const MAX_HEADER_LEN: usize = 8192;
+
+/// A credential found in an `Authorization` header, borrowing the token from the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential<'a> {
+    /// `Bearer <access token>`.
+    Bearer(&'a str),
+    /// `Token <legacy key>`.
+    Token(&'a str),
+}
+
+impl<'a> Credential<'a> {
+    /// The token or key itself.
+    pub fn token(&self) -> &'a str {
+        match *self {
+            Credential::Bearer(t) | Credential::Token(t) => t,
+        }
+    }
+
+    /// `"bearer"` or `"token"`.
+    pub fn scheme(&self) -> &'static str {
+        match self {
+            Credential::Bearer(_) => "bearer",
+            Credential::Token(_) => "token",
+        }
+    }
+
+    /// The header value that carries this credential.
+    pub fn header_value(&self) -> String {
+        match *self {
+            Credential::Bearer(t) => bearer_value(t),
+            Credential::Token(t) => token_value(t),
+        }
+    }
+}
+
+/// Parses an `Authorization` value: `scheme 1*SP token68`, schemes matched case-insensitively.
+///
+/// The distinct outcomes are errors with their own kinds: `no_credentials` (absent or empty),
+/// `unsupported_scheme` (not ours: the host may try other authentication), `malformed_header`
+/// and `header_too_large`. An absent header is passed as an empty value.
+///
+/// ```
+/// use ls_auth_core::{parse_authorization, Credential};
+/// assert_eq!(parse_authorization(b"bearer abc.def.ghi").unwrap(), Credential::Bearer("abc.def.ghi"));
+/// assert_eq!(parse_authorization(b"Basic dXNlcjpwdw==").unwrap_err().code(), "unsupported_scheme");
+/// assert_eq!(parse_authorization(b"Token a b").unwrap_err().code(), "malformed_header");
+/// assert_eq!(parse_authorization(b"").unwrap_err().code(), "no_credentials");
+/// ```
+pub fn parse_authorization(value: &[u8]) -> Result<Credential<'_>, Error> {
+    if value.len() > MAX_HEADER_LEN {
+        return Err(Error::new(ErrorKind::HeaderTooLarge));
+    }
+    let value = trim_ows(value);
+    if value.is_empty() {
+        return Err(Error::new(ErrorKind::NoCredentials));
+    }
+    let scheme_end = value.iter().position(|&b| b == b' ').unwrap_or(value.len());
+    let scheme = &value[..scheme_end];
+    if !scheme.iter().all(|&b| is_tchar(b)) {
+        return Err(malformed("authorization scheme is not a valid token"));
+    }
+    let bearer = scheme.eq_ignore_ascii_case(b"bearer");
+    if !bearer && !scheme.eq_ignore_ascii_case(b"token") {
+        return Err(Error::new(ErrorKind::UnsupportedScheme));
+    }
+    let rest = &value[scheme_end..];
+    let token = &rest[rest.iter().take_while(|&&b| b == b' ').count()..];
+    if token.is_empty() {
+        return Err(malformed("authorization scheme has no credentials"));
+    }
+    if token.contains(&b' ') {
+        return Err(malformed(
+            "authorization header has more than one credential",
+        ));
+    }
+    if !is_token68(token) {
+        return Err(malformed("credentials contain characters outside token68"));
+    }
+    // token68 is ASCII, so this never fails.
+    let token = std::str::from_utf8(token).map_err(|_| malformed("credentials are not ASCII"))?;
+    Ok(if bearer {
+        Credential::Bearer(token)
+    } else {
+        Credential::Token(token)
+    })
+}
+
+fn malformed(detail: &'static str) -> Error {
+    Error::with_detail(ErrorKind::MalformedHeader, detail)
+}
+
+fn trim_ows(mut v: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = v {
+        v = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = v {
+        v = rest;
+    }
+    v
+}
+
+/// RFC 9110 §5.6.2 `tchar`.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// RFC 9110 §11.2 `token68`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn is_token68(t: &[u8]) -> bool {
+    let body = t.iter().take_while(|&&b| b != b'=').count();
+    body > 0
+        && t[..body]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+        && t[body..].iter().all(|&b| b == b'=')
+}
+
+/// `Bearer <token>`.
+pub fn bearer_value(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// `Token <key>`.
+pub fn token_value(key: &str) -> String {
+    format!("Token {key}")
+}
+
+/// The `WWW-Authenticate` challenge a server sends with the error (RFC 6750 §3), or `None`
+/// for failures that are the server's own (a short key, a bad argument).
+///
+/// ```
+/// use ls_auth_core::{www_authenticate, Error, ErrorKind};
+/// assert_eq!(www_authenticate(&Error::new(ErrorKind::NoCredentials)).unwrap(), r#"Bearer realm="api""#);
+/// assert_eq!(
+///     www_authenticate(&Error::new(ErrorKind::TokenExpired)).unwrap(),
+///     r#"Bearer realm="api", error="invalid_token", error_description="token has expired""#
+/// );
+/// ```
+pub fn www_authenticate(error: &Error) -> Option<String> {
+    if error.http_status() >= 500 {
+        return None;
+    }
+    Some(match error.kind().oauth_error() {
+        None => "Bearer realm=\"api\"".to_owned(),
+        Some(code) => {
+            // error_description is a quoted-string of printable ASCII without `"` or `\`.
+            let description: String = error
+                .message()
+                .chars()
+                .filter(|&c| (' '..='~').contains(&c) && c != '"' && c != '\\')
+                .collect();
+            format!("Bearer realm=\"api\", error=\"{code}\", error_description=\"{description}\"")
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(v: &[u8]) -> &'static str {
+        parse_authorization(v).unwrap_err().code()
+    }
+
+    #[test]
+    fn accepts_what_the_grammar_allows() {
+        assert_eq!(
+            parse_authorization(b"Bearer a.b.c").unwrap(),
+            Credential::Bearer("a.b.c")
+        );
+        assert_eq!(
+            parse_authorization(b"BEARER   a.b.c").unwrap(),
+            Credential::Bearer("a.b.c")
+        );
+        assert_eq!(
+            parse_authorization(b" \tToken abc \t").unwrap(),
+            Credential::Token("abc")
+        );
+        assert_eq!(
+            parse_authorization(b"tOkEn ab+/c~=").unwrap(),
+            Credential::Token("ab+/c~=")
+        );
+        assert_eq!(
+            parse_authorization(b"Bearer abc==").unwrap().token(),
+            "abc=="
+        );
+    }
+
+    #[test]
+    fn distinguishes_the_outcomes() {
+        assert_eq!(code(b""), "no_credentials");
+        assert_eq!(code(b" \t "), "no_credentials");
+        assert_eq!(code(b"Basic Zm9vOmJhcg=="), "unsupported_scheme");
+        assert_eq!(code(b"Bearer"), "malformed_header");
+        assert_eq!(code(b"Bearer    "), "malformed_header");
+        assert_eq!(code(b"Bearer a b"), "malformed_header");
+        assert_eq!(code(b"Bearer a,b"), "malformed_header");
+        assert_eq!(code(b"Bearer a=b"), "malformed_header");
+        assert_eq!(code(b"Bearer =abc"), "malformed_header");
+        assert_eq!(code(b"Bearer\ta.b.c"), "malformed_header");
+        assert_eq!(code(b"Bearer a\0b"), "malformed_header");
+        assert_eq!(code("Bearer tökén".as_bytes()), "malformed_header");
+        assert_eq!(code(b"Bear\xffer abc"), "malformed_header");
+        let big = [b"Bearer ".as_slice(), &vec![b'a'; MAX_HEADER_LEN]].concat();
+        assert_eq!(code(&big), "header_too_large");
+    }
+
+    #[test]
+    fn builds_values_that_parse_back() {
+        let c = Credential::Bearer("x.y.z");
+        assert_eq!(parse_authorization(c.header_value().as_bytes()).unwrap(), c);
+        let c = Credential::Token("abc");
+        assert_eq!(parse_authorization(c.header_value().as_bytes()).unwrap(), c);
+    }
+
+    #[test]
+    fn challenges() {
+        let e = Error::new(ErrorKind::MalformedHeader);
+        assert_eq!(
+            www_authenticate(&e).unwrap(),
+            r#"Bearer realm="api", error="invalid_request", error_description="authorization header is malformed""#
+        );
+        assert_eq!(www_authenticate(&Error::new(ErrorKind::KeyTooShort)), None);
+        let odd = Error::with_detail(ErrorKind::InvalidClaim, "a \"quoted\" \\ thing\n");
+        assert!(www_authenticate(&odd)
+            .unwrap()
+            .ends_with(r#"error_description="a quoted  thing""#));
+    }
+}

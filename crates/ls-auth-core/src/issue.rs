@@ -1,0 +1,359 @@
+//! Minting: PATs for a user, access tokens from a PAT, rotation of a PAT.
+
+use serde_json::{Map, Value};
+
+use crate::claims::{Claims, TokenType, RESERVED};
+use crate::error::{Error, ErrorKind, Result};
+use crate::jws;
+use crate::keys::Keyring;
+use crate::policy::{OrgSettings, TokenPolicy};
+use crate::pyjson;
+use crate::random::{uuid4_hex, SecureRandom, SystemRandom};
+use crate::revocation::Revocation;
+use crate::verify::Verifier;
+
+/// Mints tokens byte for byte as Label Studio does, and refreshes and rotates PATs after
+/// verifying them.
+///
+/// ```
+/// use ls_auth_core::*;
+/// let keyring = Keyring::hs256("a-secret-key-of-at-least-32-bytes!").unwrap();
+/// let issuer = Issuer::new(keyring, TokenPolicy::default());
+/// let settings = OrgSettings::default();
+/// let revoked = InMemoryRevocation::new();
+/// let pat = issuer.mint_pat("7", &Default::default(), &settings, 1_700_000_000).unwrap();
+/// let rotation = issuer.rotate(&pat, &settings, &revoked, 1_700_000_100).unwrap();
+/// assert_eq!(
+///     issuer.refresh(&pat, &settings, &revoked, 1_700_000_200).unwrap_err().code(),
+///     "token_revoked"
+/// );
+/// assert!(issuer.refresh(&rotation.pat, &settings, &revoked, 1_700_000_200).is_ok());
+/// ```
+pub struct Issuer {
+    verifier: Verifier,
+    rng: Box<dyn SecureRandom>,
+}
+
+impl std::fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issuer")
+            .field("verifier", &self.verifier)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outcome of a rotation: the new PAT, and the old one's `jti`, now revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// The replacement PAT.
+    pub pat: String,
+    /// The `jti` of the PAT that was rotated; it has been recorded in the revocation store.
+    pub revoked_jti: String,
+    /// The rotated PAT's `exp`, after which its revocation entry may be forgotten.
+    pub revoked_exp: i64,
+}
+
+impl Issuer {
+    /// An issuer signing with `keyring`'s first key, drawing `jti`s from the system RNG.
+    pub fn new(keyring: Keyring, policy: TokenPolicy) -> Self {
+        Self::with_random(keyring, policy, SystemRandom::new())
+    }
+
+    /// An issuer with another source of randomness (tests use a seeded one).
+    pub fn with_random(
+        keyring: Keyring,
+        policy: TokenPolicy,
+        rng: impl SecureRandom + 'static,
+    ) -> Self {
+        Issuer {
+            verifier: Verifier::new(keyring, policy),
+            rng: Box::new(rng),
+        }
+    }
+
+    /// The verifier for the tokens this issuer mints.
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    /// Mints a PAT for `user_id`, valid for the organisation's PAT TTL from `now`.
+    ///
+    /// `extra` claims follow the registered ones in their order; the names `token_type`,
+    /// `exp`, `iat`, `jti` and `user_id` are reserved.
+    pub fn mint_pat(
+        &self,
+        user_id: &str,
+        extra: &Map<String, Value>,
+        settings: &OrgSettings,
+        now: i64,
+    ) -> Result<String> {
+        if user_id.is_empty() {
+            return Err(Error::with_detail(
+                ErrorKind::InvalidArgument,
+                "user_id must not be empty",
+            ));
+        }
+        if let Some(name) = extra.keys().find(|k| RESERVED.contains(&k.as_str())) {
+            return Err(Error::with_detail(
+                ErrorKind::InvalidArgument,
+                format!("claim `{name}` is set by the issuer and cannot be passed as extra"),
+            ));
+        }
+        let exp = now
+            .checked_add(settings.pat_ttl_seconds()?)
+            .ok_or_else(|| Error::with_detail(ErrorKind::InvalidArgument, "expiry overflows"))?;
+        let mut json = self.registered(TokenType::Refresh, exp, now)?;
+        push_member(&mut json, "user_id", |out| pyjson::write_str(out, user_id));
+        let policy = self.verifier.policy();
+        if let Some(iss) = policy
+            .issuer
+            .as_deref()
+            .filter(|_| !extra.contains_key("iss"))
+        {
+            push_member(&mut json, "iss", |out| pyjson::write_str(out, iss));
+        }
+        if let Some(aud) = policy
+            .audience
+            .as_deref()
+            .filter(|_| !extra.contains_key("aud"))
+        {
+            push_member(&mut json, "aud", |out| pyjson::write_str(out, aud));
+        }
+        for (name, value) in extra {
+            push_member(&mut json, name, |out| pyjson::write_value(out, value));
+        }
+        json.push('}');
+        // What we mint we must accept: check the claims with the same reader as verification.
+        Claims::parse(json.as_bytes(), TokenType::Refresh).map_err(|e| {
+            Error::with_detail(
+                ErrorKind::InvalidArgument,
+                format!("extra claims are invalid: {}", e.message()),
+            )
+        })?;
+        Ok(jws::sign(self.verifier.keyring().signing_key(), &json))
+    }
+
+    /// Exchanges a PAT for an access token, as `POST /api/token/refresh/` does: the PAT is
+    /// verified (settings, TTL policy, revocation), and the access token copies every claim
+    /// of the PAT except `token_type`, `exp`, `iat` and `jti`, in the PAT's order.
+    pub fn refresh(
+        &self,
+        pat: &str,
+        settings: &OrgSettings,
+        revocation: &dyn Revocation,
+        now: i64,
+    ) -> Result<String> {
+        let ttl = i64::from(self.verifier.policy().access_ttl);
+        self.reissue(pat, TokenType::Access, ttl, settings, revocation, now)
+            .map(|(token, _)| token)
+    }
+
+    /// Replaces a PAT by a new one with the same claims and a fresh lifetime, and revokes the
+    /// old one atomically: of concurrent rotations of one PAT exactly one succeeds.
+    pub fn rotate(
+        &self,
+        pat: &str,
+        settings: &OrgSettings,
+        revocation: &dyn Revocation,
+        now: i64,
+    ) -> Result<Rotation> {
+        let ttl = settings.pat_ttl_seconds()?;
+        let (new_pat, old) =
+            self.reissue(pat, TokenType::Refresh, ttl, settings, revocation, now)?;
+        if !revocation.revoke_if_active(old.jti(), old.exp(), now) {
+            return Err(Error::new(ErrorKind::TokenRevoked));
+        }
+        Ok(Rotation {
+            pat: new_pat,
+            revoked_jti: old.jti().to_owned(),
+            revoked_exp: old.exp(),
+        })
+    }
+
+    fn reissue(
+        &self,
+        pat: &str,
+        kind: TokenType,
+        ttl: i64,
+        settings: &OrgSettings,
+        revocation: &dyn Revocation,
+        now: i64,
+    ) -> Result<(String, Claims)> {
+        let (claims, parts) = self
+            .verifier
+            .verify_refresh_parts(pat, settings, revocation, now)?;
+        // Re-read the payload in order: copied claims keep the PAT's order and JSON types.
+        let payload: Map<String, Value> = jws::with_decoded(parts.payload, |bytes| {
+            serde_json::from_slice(bytes).map_err(|_| Error::new(ErrorKind::MalformedToken))
+        })?;
+        let exp = now
+            .checked_add(ttl)
+            .ok_or_else(|| Error::with_detail(ErrorKind::InvalidArgument, "expiry overflows"))?;
+        let mut json = self.registered(kind, exp, now)?;
+        for (name, value) in payload
+            .iter()
+            .filter(|(k, _)| !COPY_SKIPS.contains(&k.as_str()))
+        {
+            push_member(&mut json, name, |out| pyjson::write_value(out, value));
+        }
+        json.push('}');
+        Ok((
+            jws::sign(self.verifier.keyring().signing_key(), &json),
+            claims,
+        ))
+    }
+
+    /// `{"token_type":…,"exp":…,"iat":…,"jti":…` with a fresh UUID4 `jti`, the server's order.
+    fn registered(&self, kind: TokenType, exp: i64, iat: i64) -> Result<String> {
+        let jti = uuid4_hex(self.rng.as_ref())?;
+        let mut json = String::with_capacity(160);
+        json.push_str("{\"token_type\":");
+        pyjson::write_str(&mut json, kind.as_str());
+        json.push_str(",\"exp\":");
+        pyjson::write_int(&mut json, exp);
+        json.push_str(",\"iat\":");
+        pyjson::write_int(&mut json, iat);
+        json.push_str(",\"jti\":");
+        pyjson::write_str(&mut json, &jti);
+        Ok(json)
+    }
+}
+
+/// The claims an issuer sets itself on every token it mints.
+const COPY_SKIPS: [&str; 4] = ["token_type", "exp", "iat", "jti"];
+
+fn push_member(json: &mut String, name: &str, write: impl FnOnce(&mut String)) {
+    json.push(',');
+    pyjson::write_str(json, name);
+    json.push(':');
+    write(json);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::InsecureDeterministicRandom;
+    use crate::revocation::InMemoryRevocation;
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn issuer() -> Issuer {
+        Issuer::with_random(
+            Keyring::hs256("a-secret-key-of-at-least-32-bytes!").unwrap(),
+            TokenPolicy::default(),
+            InsecureDeterministicRandom::new(42),
+        )
+    }
+
+    fn claims_json(token: &str) -> String {
+        let parts = jws::split(token).unwrap();
+        jws::with_decoded(
+            parts.payload,
+            |b| Ok(String::from_utf8(b.to_vec()).unwrap()),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn pat_has_the_servers_shape() {
+        let pat = issuer()
+            .mint_pat("1", &Map::new(), &OrgSettings::default(), NOW)
+            .unwrap();
+        assert!(pat.starts_with("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."));
+        let json = claims_json(&pat);
+        let exp = NOW + 73_000 * 86_400;
+        let prefix = format!(r#"{{"token_type":"refresh","exp":{exp},"iat":{NOW},"jti":""#);
+        assert!(json.starts_with(&prefix), "{json}");
+        assert!(json.ends_with(r#"","user_id":"1"}"#), "{json}");
+        assert_eq!(json.len(), prefix.len() + 32 + r#"","user_id":"1"}"#.len());
+    }
+
+    #[test]
+    fn access_copies_claims_in_order() {
+        let i = issuer();
+        let mut extra = Map::new();
+        extra.insert("zeta".into(), Value::from(1));
+        extra.insert("org".into(), serde_json::json!({"b": 1, "a": "é"}));
+        let settings = OrgSettings::default();
+        let pat = i.mint_pat("9", &extra, &settings, NOW).unwrap();
+        let access = i
+            .refresh(&pat, &settings, &InMemoryRevocation::new(), NOW + 5)
+            .unwrap();
+        let json = claims_json(&access);
+        let tail = r#"","user_id":"9","zeta":1,"org":{"b":1,"a":"\u00e9"}}"#;
+        assert!(
+            json.starts_with(&format!(
+                r#"{{"token_type":"access","exp":{},"iat":{},"jti":""#,
+                NOW + 305,
+                NOW + 5
+            )),
+            "{json}"
+        );
+        assert!(json.ends_with(tail), "{json}");
+        let claims = i.verifier().verify_access(&access, NOW + 6).unwrap();
+        assert_eq!(claims.user_id(), "9");
+    }
+
+    #[test]
+    fn reserved_and_invalid_extras_are_refused() {
+        let i = issuer();
+        let s = OrgSettings::default();
+        for (name, value) in [
+            ("exp", Value::from(1)),
+            ("user_id", "2".into()),
+            ("nbf", "soon".into()),
+        ] {
+            let mut extra = Map::new();
+            extra.insert(name.into(), value);
+            assert_eq!(
+                i.mint_pat("1", &extra, &s, NOW).unwrap_err().code(),
+                "invalid_argument"
+            );
+        }
+        assert_eq!(
+            i.mint_pat("", &Map::new(), &s, NOW).unwrap_err().code(),
+            "invalid_argument"
+        );
+    }
+
+    #[test]
+    fn rotation_is_single_use() {
+        let i = issuer();
+        let s = OrgSettings::default();
+        let store = InMemoryRevocation::new();
+        let pat = i.mint_pat("1", &Map::new(), &s, NOW).unwrap();
+        let r = i.rotate(&pat, &s, &store, NOW + 1).unwrap();
+        assert!(store.is_revoked(&r.revoked_jti));
+        assert_eq!(
+            i.rotate(&pat, &s, &store, NOW + 2).unwrap_err().code(),
+            "token_revoked"
+        );
+        assert!(i
+            .verifier()
+            .verify_refresh(&r.pat, &s, &store, NOW + 2)
+            .is_ok());
+    }
+
+    #[test]
+    fn policy_claims_are_minted_and_required() {
+        let policy = TokenPolicy {
+            issuer: Some("ls".into()),
+            audience: Some("api".into()),
+            ..TokenPolicy::default()
+        };
+        let keyring = Keyring::hs256("a-secret-key-of-at-least-32-bytes!").unwrap();
+        let i = Issuer::new(keyring.clone(), policy);
+        let s = OrgSettings::default();
+        let pat = i.mint_pat("1", &Map::new(), &s, NOW).unwrap();
+        let access = i
+            .refresh(&pat, &s, &InMemoryRevocation::new(), NOW)
+            .unwrap();
+        assert!(i.verifier().verify_access(&access, NOW).is_ok());
+        // A verifier without an audience refuses a token that names one.
+        let plain = Verifier::new(keyring, TokenPolicy::default());
+        assert_eq!(
+            plain.verify_access(&access, NOW).unwrap_err().code(),
+            "invalid_claim"
+        );
+    }
+}

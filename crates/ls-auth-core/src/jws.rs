@@ -1,0 +1,415 @@
+//! Compact JWS for HMAC (RFC 7515): splitting, strict base64url, the header, the MAC, signing.
+//!
+//! The order of work is the defence: size cap, structure, header, then the MAC in constant
+//! time, and only then the claims (SPEC §3.1–3.4). Decoding happens into stack buffers, so a
+//! token refused before the MAC check costs no allocation.
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::keys::{Algorithm, Keyring, SigningKey};
+use crate::loose::{Key, Loose, SeenKeys};
+
+/// The largest token accepted, checked before any decoding (SPEC §3.1).
+pub const MAX_TOKEN_LEN: usize = 4096;
+
+/// Room for any base64url segment of a token under the cap.
+const MAX_DECODED_LEN: usize = MAX_TOKEN_LEN / 4 * 3;
+
+/// The three segments of a compact JWS, borrowed from the token.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Compact<'t> {
+    pub(crate) header: &'t str,
+    pub(crate) payload: &'t str,
+    pub(crate) signature: &'t str,
+    /// `header.payload`, the bytes the MAC covers and the server's truncated form.
+    pub(crate) signing_input: &'t str,
+}
+
+fn malformed(detail: &'static str) -> Error {
+    Error::with_detail(ErrorKind::MalformedToken, detail)
+}
+
+/// Checks the size cap, then finds exactly two dots in one pass.
+pub(crate) fn split(token: &str) -> Result<Compact<'_>> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(Error::new(ErrorKind::TokenTooLarge));
+    }
+    let bytes = token.as_bytes();
+    let mut dots = [0usize; 2];
+    let mut found = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'.' {
+            if found == 2 {
+                return Err(malformed("token must have exactly three segments"));
+            }
+            dots[found] = i;
+            found += 1;
+        }
+    }
+    if found != 2 {
+        return Err(malformed("token must have exactly three segments"));
+    }
+    let [first, second] = dots;
+    Ok(Compact {
+        header: &token[..first],
+        payload: &token[first + 1..second],
+        signature: &token[second + 1..],
+        signing_input: &token[..second],
+    })
+}
+
+/// Decodes one segment into `buf`: base64url alphabet, no padding, no non-zero trailing bits.
+fn decode_into<'b>(segment: &str, buf: &'b mut [u8; MAX_DECODED_LEN]) -> Result<&'b [u8]> {
+    match URL_SAFE_NO_PAD.decode_slice(segment.as_bytes(), buf) {
+        Ok(n) => Ok(&buf[..n]),
+        Err(_) => Err(malformed(
+            "token segment is not canonical unpadded base64url",
+        )),
+    }
+}
+
+/// Runs `f` on the decoded bytes of a segment.
+pub(crate) fn with_decoded<T>(segment: &str, f: impl FnOnce(&[u8]) -> Result<T>) -> Result<T> {
+    let mut buf = [0u8; MAX_DECODED_LEN];
+    f(decode_into(segment, &mut buf)?)
+}
+
+/// What the header says, once. Only `alg` and `typ` are read; `kid`, `jwk`, `jku`, `x5u` and
+/// any other member are ignored by design, so a token can never choose its own key.
+#[derive(Debug, PartialEq, Eq)]
+enum HeaderAlg {
+    Missing,
+    Known(Algorithm),
+    Unknown,
+}
+
+struct RawHeader {
+    alg: HeaderAlg,
+    bad: Option<&'static str>,
+}
+
+impl<'de> de::Deserialize<'de> for RawHeader {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(HeaderVisitor)
+    }
+}
+
+struct HeaderVisitor;
+
+impl<'de> Visitor<'de> for HeaderVisitor {
+    type Value = RawHeader;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JOSE header object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut header = RawHeader {
+            alg: HeaderAlg::Missing,
+            bad: None,
+        };
+        let mut seen = SeenKeys::new();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if !seen.insert(key.clone()) {
+                return Err(de::Error::custom("duplicate key"));
+            }
+            match &*key {
+                "alg" => {
+                    header.alg = match map.next_value::<Loose>()? {
+                        Loose::Str(s) => {
+                            Algorithm::from_name(&s).map_or(HeaderAlg::Unknown, HeaderAlg::Known)
+                        }
+                        _ => {
+                            header.bad.get_or_insert("header `alg` must be a string");
+                            HeaderAlg::Unknown
+                        }
+                    };
+                }
+                "typ" => {
+                    if !matches!(map.next_value::<Loose>()?, Loose::Str(s) if s == "JWT") {
+                        header.bad.get_or_insert("header `typ` must be \"JWT\"");
+                    }
+                }
+                "crit" => {
+                    map.next_value::<IgnoredAny>()?;
+                    header.bad.get_or_insert(
+                        "header `crit` is not supported: no extension is understood",
+                    );
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(header)
+    }
+}
+
+/// Reads the header and returns the algorithm it names, if the keyring allows it.
+fn header_algorithm(segment: &str, keyring: &Keyring) -> Result<Algorithm> {
+    let header: RawHeader = with_decoded(segment, |bytes| {
+        serde_json::from_slice(bytes)
+            .map_err(|_| malformed("token header is not a JSON object with unique keys"))
+    })?;
+    if let Some(why) = header.bad {
+        return Err(malformed(why));
+    }
+    match header.alg {
+        HeaderAlg::Known(alg) if keyring.allows(alg) => Ok(alg),
+        HeaderAlg::Missing => Err(Error::with_detail(
+            ErrorKind::UnsupportedAlgorithm,
+            "token header has no `alg`",
+        )),
+        _ => Err(Error::new(ErrorKind::UnsupportedAlgorithm)),
+    }
+}
+
+/// Checks structure, header and MAC; on success the payload may be trusted and parsed.
+pub(crate) fn verify<'t>(token: &'t str, keyring: &Keyring) -> Result<Compact<'t>> {
+    let parts = split(token)?;
+    let alg = header_algorithm(parts.header, keyring)?;
+    // HS512 tags are 64 bytes; anything longer cannot match any key.
+    if parts.signature.len() > 86 {
+        return Err(Error::new(ErrorKind::InvalidSignature));
+    }
+    let mut buf = [0u8; MAX_DECODED_LEN];
+    let signature = decode_into(parts.signature, &mut buf)?;
+    let signed = parts.signing_input.as_bytes();
+    if keyring
+        .keys()
+        .iter()
+        .filter(|k| k.algorithm() == alg)
+        .any(|k| k.verify(signed, signature))
+    {
+        Ok(parts)
+    } else {
+        Err(Error::new(ErrorKind::InvalidSignature))
+    }
+}
+
+/// The base64url header Label Studio's server writes for each algorithm: `{"alg":…,"typ":"JWT"}`.
+fn encoded_header(alg: Algorithm) -> &'static str {
+    match alg {
+        // {"alg":"HS256","typ":"JWT"}
+        Algorithm::HS256 => "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
+        // {"alg":"HS384","typ":"JWT"}
+        Algorithm::HS384 => "eyJhbGciOiJIUzM4NCIsInR5cCI6IkpXVCJ9",
+        // {"alg":"HS512","typ":"JWT"}
+        Algorithm::HS512 => "eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9",
+    }
+}
+
+/// Signs serialized claims into a compact JWS.
+pub(crate) fn sign(key: &SigningKey, claims_json: &str) -> String {
+    let header = encoded_header(key.algorithm());
+    let mut out = String::with_capacity(header.len() + claims_json.len() * 4 / 3 + 92);
+    out.push_str(header);
+    out.push('.');
+    URL_SAFE_NO_PAD.encode_string(claims_json, &mut out);
+    let tag = key.sign(out.as_bytes());
+    out.push('.');
+    URL_SAFE_NO_PAD.encode_string(tag.as_ref(), &mut out);
+    out
+}
+
+/// A token read without any key: for display and for client-side classification only.
+/// Nothing in it is authenticated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnverifiedToken {
+    /// The JOSE header.
+    pub header: serde_json::Map<String, serde_json::Value>,
+    /// The claims, in the token's order.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// True for the server's listing form `header.payload`, which has no signature.
+    pub truncated: bool,
+}
+
+/// Decodes a compact JWS, or its truncated `header.payload` form, without checking anything
+/// but its shape. Never use the result to authorise anything.
+///
+/// ```
+/// let t = ls_auth_core::decode_unverified(
+///     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjF9").unwrap();
+/// assert!(t.truncated);
+/// assert_eq!(t.claims["exp"], 1);
+/// ```
+pub fn decode_unverified(token: &str) -> Result<UnverifiedToken> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(Error::new(ErrorKind::TokenTooLarge));
+    }
+    let segments: Vec<&str> = token.splitn(4, '.').collect();
+    let (header, payload, truncated) = match segments.as_slice() {
+        [h, p] => (*h, *p, true),
+        [h, p, s] => {
+            with_decoded(s, |_| Ok(()))?;
+            (*h, *p, false)
+        }
+        _ => {
+            return Err(malformed(
+                "token must have three segments (or two when truncated)",
+            ))
+        }
+    };
+    let object = |segment: &str| {
+        with_decoded(segment, |bytes| {
+            serde_json::from_slice(bytes)
+                .map_err(|_| malformed("token segment is not a JSON object"))
+        })
+    };
+    Ok(UnverifiedToken {
+        header: object(header)?,
+        claims: object(payload)?,
+        truncated,
+    })
+}
+
+/// The server's listing form of a token, `header.payload`, which authenticates nothing but
+/// is accepted for blacklisting.
+///
+/// ```
+/// let t = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjF9.c2ln";
+/// assert_eq!(ls_auth_core::truncate(t).unwrap(), "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjF9");
+/// ```
+pub fn truncate(token: &str) -> Result<&str> {
+    split(token).map(|parts| parts.signing_input)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyring() -> Keyring {
+        Keyring::hs256("0123456789abcdef0123456789abcdef").unwrap()
+    }
+
+    fn b64(s: &str) -> String {
+        URL_SAFE_NO_PAD.encode(s)
+    }
+
+    fn token(header: &str, payload: &str) -> String {
+        let input = format!("{}.{}", b64(header), b64(payload));
+        let tag = keyring().signing_key().sign(input.as_bytes());
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+    }
+
+    #[test]
+    fn encoded_headers_match_their_json() {
+        for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+            let json = format!(r#"{{"alg":"{}","typ":"JWT"}}"#, alg.name());
+            assert_eq!(encoded_header(alg), b64(&json));
+        }
+    }
+
+    #[test]
+    fn split_counts_dots() {
+        assert!(split("a.b.c").is_ok());
+        for bad in ["", "a", "a.b", "a.b.c.d", "....", "a.b.c."] {
+            assert_eq!(split(bad).unwrap_err().code(), "malformed_token", "{bad}");
+        }
+        let huge = ".".repeat(1_000_000);
+        assert_eq!(split(&huge).unwrap_err().code(), "token_too_large");
+    }
+
+    #[test]
+    fn sign_then_verify() {
+        let t = sign(keyring().signing_key(), r#"{"exp":1}"#);
+        let parts = verify(&t, &keyring()).unwrap();
+        assert_eq!(parts.payload, b64(r#"{"exp":1}"#));
+    }
+
+    #[test]
+    fn headers_are_checked() {
+        let p = r#"{"exp":1}"#;
+        let cases = [
+            (r#"{"alg":"none","typ":"JWT"}"#, "unsupported_algorithm"),
+            (r#"{"alg":"hs256"}"#, "unsupported_algorithm"),
+            (r#"{"alg":"HS512"}"#, "unsupported_algorithm"),
+            (r#"{"typ":"JWT"}"#, "unsupported_algorithm"),
+            (r#"{"alg":256}"#, "malformed_token"),
+            (r#"{"alg":"HS256","typ":"jwt+x"}"#, "malformed_token"),
+            (r#"{"alg":"HS256","crit":["exp"]}"#, "malformed_token"),
+            (r#"{"alg":"HS256","crit":[]}"#, "malformed_token"),
+            (r#"{"alg":"HS256","alg":"HS256"}"#, "malformed_token"),
+            (r#"{"alg":"HS256","kid":1,"kid":2}"#, "malformed_token"),
+            (r#"["HS256"]"#, "malformed_token"),
+            (r#"{"alg":"HS256"}x"#, "malformed_token"),
+        ];
+        for (h, code) in cases {
+            assert_eq!(
+                verify(&token(h, p), &keyring()).unwrap_err().code(),
+                code,
+                "{h}"
+            );
+        }
+        // Unknown members, key-selection members included, are ignored.
+        let h = r#"{"alg":"HS256","kid":"../../etc/passwd","jku":"https://evil","jwk":{"k":"x"}}"#;
+        assert!(verify(&token(h, p), &keyring()).is_ok());
+    }
+
+    #[test]
+    fn base64_is_strict() {
+        let good = sign(keyring().signing_key(), r#"{"exp":1}"#);
+        let (input, sig) = good.rsplit_once('.').unwrap();
+        assert_eq!(
+            verify(&format!("{input}.{sig}="), &keyring())
+                .unwrap_err()
+                .code(),
+            "malformed_token"
+        );
+        assert_eq!(
+            verify(
+                &format!("{input}.{}", sig.replace('-', "+").replace('_', "/") + "+"),
+                &keyring()
+            )
+            .unwrap_err()
+            .code(),
+            "malformed_token"
+        );
+        // Flip the unused low bits of the last character: same bytes, non-canonical text.
+        let last = sig.chars().last().unwrap();
+        let idx = base64_alphabet().find(last).unwrap();
+        let twin = base64_alphabet().chars().nth(idx ^ 1).unwrap();
+        let tweaked = format!("{input}.{}{twin}", &sig[..sig.len() - 1]);
+        assert_eq!(
+            verify(&tweaked, &keyring()).unwrap_err().code(),
+            "malformed_token"
+        );
+    }
+
+    fn base64_alphabet() -> &'static str {
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    }
+
+    #[test]
+    fn fallback_keys_verify_but_do_not_sign() {
+        let old = Keyring::hs256("old-secret-old-secret-old-secret!").unwrap();
+        let t = sign(old.signing_key(), r#"{"exp":1}"#);
+        assert_eq!(
+            verify(&t, &keyring()).unwrap_err().code(),
+            "invalid_signature"
+        );
+        let rotated = keyring().with_fallback(old.signing_key().clone());
+        assert!(verify(&t, &rotated).is_ok());
+        assert_eq!(
+            sign(rotated.signing_key(), "{}"),
+            sign(keyring().signing_key(), "{}")
+        );
+    }
+
+    #[test]
+    fn unverified_and_truncated() {
+        let t = sign(keyring().signing_key(), r#"{"exp":1,"a":"b"}"#);
+        let short = truncate(&t).unwrap();
+        assert_eq!(short.matches('.').count(), 1);
+        let u = decode_unverified(short).unwrap();
+        assert!(u.truncated);
+        assert_eq!(u.claims["a"], "b");
+        assert!(!decode_unverified(&t).unwrap().truncated);
+        assert!(decode_unverified("abc").is_err());
+    }
+}

@@ -1,0 +1,108 @@
+//! The organisation's settings and the deployment's token policy, with Label Studio's defaults.
+
+use serde::Deserialize;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Label Studio's default PAT lifetime: 200 × 365 days.
+pub const DEFAULT_PAT_TTL_DAYS: u32 = 73_000;
+/// simplejwt's default access-token lifetime, in seconds.
+pub const DEFAULT_ACCESS_TTL: u32 = 300;
+
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// An organisation's API-token settings (SPEC §1), as stored by Label Studio.
+///
+/// ```
+/// let s = ls_auth_core::OrgSettings::default();
+/// assert!(s.api_tokens_enabled && !s.legacy_api_tokens_enabled);
+/// assert_eq!(s.pat_ttl_days, 73_000);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrgSettings {
+    /// Personal access tokens (and the access tokens refreshed from them) authenticate.
+    pub api_tokens_enabled: bool,
+    /// Legacy `Token` keys authenticate.
+    pub legacy_api_tokens_enabled: bool,
+    /// Lifetime of new PATs, in days.
+    pub pat_ttl_days: u32,
+    /// Beyond the server: a PAT older than the current TTL (by `iat`) stops refreshing even if
+    /// its own `exp` is later, so shortening the TTL takes effect on existing tokens.
+    pub enforce_ttl_on_existing: bool,
+}
+
+impl Default for OrgSettings {
+    fn default() -> Self {
+        OrgSettings {
+            api_tokens_enabled: true,
+            legacy_api_tokens_enabled: false,
+            pat_ttl_days: DEFAULT_PAT_TTL_DAYS,
+            enforce_ttl_on_existing: true,
+        }
+    }
+}
+
+impl OrgSettings {
+    /// The PAT lifetime in seconds; a zero TTL is refused because it would mint dead tokens.
+    pub fn pat_ttl_seconds(&self) -> Result<i64> {
+        if self.pat_ttl_days == 0 {
+            return Err(Error::with_detail(
+                ErrorKind::InvalidArgument,
+                "pat_ttl_days must be at least 1",
+            ));
+        }
+        Ok(i64::from(self.pat_ttl_days) * SECONDS_PER_DAY)
+    }
+}
+
+/// How tokens are issued and checked by one deployment.
+///
+/// ```
+/// let p = ls_auth_core::TokenPolicy::default();
+/// assert_eq!((p.access_ttl, p.leeway), (300, 0));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenPolicy {
+    /// Lifetime of access tokens, in seconds.
+    pub access_ttl: u32,
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+    pub leeway: u32,
+    /// When set, tokens must carry exactly this `iss`, and minted tokens carry it.
+    pub issuer: Option<String>,
+    /// When set, tokens must list exactly this `aud`, and minted tokens carry it. When unset, a
+    /// token that names an audience is refused, as PyJWT does.
+    pub audience: Option<String>,
+}
+
+impl Default for TokenPolicy {
+    fn default() -> Self {
+        TokenPolicy {
+            access_ttl: DEFAULT_ACCESS_TTL,
+            leeway: 0,
+            issuer: None,
+            audience: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_read_from_json_with_defaults() {
+        let s: OrgSettings = serde_json::from_str(r#"{"legacy_api_tokens_enabled":true}"#).unwrap();
+        assert!(s.api_tokens_enabled && s.legacy_api_tokens_enabled);
+        assert!(serde_json::from_str::<OrgSettings>(r#"{"legacy":true}"#).is_err());
+        assert_eq!(s.pat_ttl_seconds().unwrap(), 73_000 * 86_400);
+        let zero = OrgSettings {
+            pat_ttl_days: 0,
+            ..OrgSettings::default()
+        };
+        assert_eq!(
+            zero.pat_ttl_seconds().unwrap_err().code(),
+            "invalid_argument"
+        );
+    }
+}

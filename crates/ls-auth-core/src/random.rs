@@ -1,0 +1,126 @@
+//! Randomness behind a small trait: ring's system RNG in production, a seeded generator in
+//! tests so minted tokens are reproducible.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// A source of random bytes for `jti`s and legacy keys.
+pub trait SecureRandom: Send + Sync {
+    /// Fills `dest` entirely, or fails.
+    fn fill(&self, dest: &mut [u8]) -> Result<()>;
+}
+
+/// The operating system's CSPRNG, through `ring::rand::SystemRandom`.
+#[derive(Debug)]
+pub struct SystemRandom(ring::rand::SystemRandom);
+
+impl SystemRandom {
+    /// The system RNG.
+    pub fn new() -> Self {
+        SystemRandom(ring::rand::SystemRandom::new())
+    }
+}
+
+impl Default for SystemRandom {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SecureRandom for SystemRandom {
+    fn fill(&self, dest: &mut [u8]) -> Result<()> {
+        ring::rand::SecureRandom::fill(&self.0, dest).map_err(|_| {
+            Error::with_detail(
+                ErrorKind::InvalidArgument,
+                "the system random generator failed",
+            )
+        })
+    }
+}
+
+/// A predictable generator (SplitMix64) for tests and reproducible examples only: anyone who
+/// knows the seed knows every `jti` and legacy key it makes.
+#[derive(Debug)]
+pub struct InsecureDeterministicRandom {
+    state: AtomicU64,
+}
+
+impl InsecureDeterministicRandom {
+    /// A generator that always produces the same stream for the same seed.
+    pub fn new(seed: u64) -> Self {
+        InsecureDeterministicRandom {
+            state: AtomicU64::new(seed),
+        }
+    }
+
+    fn next(&self) -> u64 {
+        let mut z = self
+            .state
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+            .wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+impl SecureRandom for InsecureDeterministicRandom {
+    fn fill(&self, dest: &mut [u8]) -> Result<()> {
+        for chunk in dest.chunks_mut(8) {
+            let bytes = self.next().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+/// Lowercase hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 0xf)] as char);
+    }
+    out
+}
+
+/// A UUID4 as 32 lowercase hex characters, the way Python's `uuid4().hex` writes it.
+pub(crate) fn uuid4_hex(rng: &dyn SecureRandom) -> Result<String> {
+    let mut b = [0u8; 16];
+    rng.fill(&mut b)?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    Ok(hex(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_is_reproducible() {
+        let (a, b) = (
+            InsecureDeterministicRandom::new(7),
+            InsecureDeterministicRandom::new(7),
+        );
+        let (mut x, mut y) = ([0u8; 13], [0u8; 13]);
+        a.fill(&mut x).unwrap();
+        b.fill(&mut y).unwrap();
+        assert_eq!(x, y);
+        a.fill(&mut x).unwrap();
+        assert_ne!(x, y);
+    }
+
+    #[test]
+    fn uuid4_has_version_and_variant() {
+        let id = uuid4_hex(&SystemRandom::new()).unwrap();
+        assert_eq!(id.len(), 32);
+        assert!(id
+            .bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+        assert_eq!(&id[12..13], "4");
+        assert!("89ab".contains(&id[16..17]));
+    }
+}

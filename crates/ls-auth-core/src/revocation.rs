@@ -1,0 +1,124 @@
+//! Revocation of PATs by `jti`: a trait the host implements over its own store.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Where revoked PAT `jti`s live. Implement it over the host's database or cache; a fleet of
+/// services shares revocation by sharing that store.
+///
+/// Both methods must fail closed: when the store cannot answer, `is_revoked` returns `true`
+/// and `revoke_if_active` returns `false`.
+pub trait Revocation {
+    /// Whether `jti` has been revoked.
+    fn is_revoked(&self, jti: &str) -> bool;
+
+    /// Atomically records `jti` as revoked unless it already is, returning whether this call
+    /// did it (a conditional insert). Rotation uses it so that of two concurrent rotations of
+    /// one PAT exactly one succeeds. `exp` is the token's expiry, after which the entry may be
+    /// forgotten; `now` is the current time.
+    fn revoke_if_active(&self, jti: &str, exp: i64, now: i64) -> bool;
+}
+
+/// A thread-safe in-memory store, for tests and single-process deployments. Entries are
+/// forgotten once their token has expired, since an expired token is refused anyway.
+///
+/// ```
+/// use ls_auth_core::{InMemoryRevocation, Revocation};
+/// let store = InMemoryRevocation::new();
+/// assert!(store.revoke_if_active("abc", 2_000, 1_000));
+/// assert!(!store.revoke_if_active("abc", 2_000, 1_000));
+/// assert!(store.is_revoked("abc"));
+/// ```
+#[derive(Debug, Default)]
+pub struct InMemoryRevocation {
+    entries: Mutex<Store>,
+}
+
+#[derive(Debug, Default)]
+struct Store {
+    by_jti: HashMap<String, i64>,
+    /// Size after the last sweep; sweeping again once it doubles keeps inserts amortised O(1).
+    swept_len: usize,
+}
+
+impl InMemoryRevocation {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Revokes `jti` unconditionally.
+    pub fn revoke(&self, jti: &str, exp: i64) {
+        self.lock().by_jti.insert(jti.to_owned(), exp);
+    }
+
+    /// How many entries are held.
+    pub fn len(&self) -> usize {
+        self.lock().by_jti.len()
+    }
+
+    /// Whether no entry is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drops entries whose token expired at or before `now`.
+    pub fn forget_expired(&self, now: i64) {
+        let mut store = self.lock();
+        store.by_jti.retain(|_, exp| *exp > now);
+        store.swept_len = store.by_jti.len();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave the map half-written, so carry on.
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Revocation for InMemoryRevocation {
+    fn is_revoked(&self, jti: &str) -> bool {
+        self.lock().by_jti.contains_key(jti)
+    }
+
+    fn revoke_if_active(&self, jti: &str, exp: i64, now: i64) -> bool {
+        let mut store = self.lock();
+        if store.by_jti.len() >= 2 * store.swept_len.max(512) {
+            store.by_jti.retain(|_, e| *e > now);
+            store.swept_len = store.by_jti.len();
+        }
+        if store.by_jti.contains_key(jti) {
+            return false;
+        }
+        store.by_jti.insert(jti.to_owned(), exp);
+        true
+    }
+}
+
+impl<T: Revocation + ?Sized> Revocation for &T {
+    fn is_revoked(&self, jti: &str) -> bool {
+        (**self).is_revoked(jti)
+    }
+    fn revoke_if_active(&self, jti: &str, exp: i64, now: i64) -> bool {
+        (**self).revoke_if_active(jti, exp, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forgets_expired_entries() {
+        let store = InMemoryRevocation::new();
+        for i in 0..2000 {
+            assert!(store.revoke_if_active(&format!("old{i}"), 10, 5));
+        }
+        assert!(store.revoke_if_active("live", 1_000, 100));
+        // The sweep ran at 1024 entries with now = 5: nothing had expired yet.
+        assert_eq!(store.len(), 2001);
+        store.forget_expired(100);
+        assert_eq!(store.len(), 1);
+        assert!(store.is_revoked("live"));
+        assert!(!store.is_revoked("old1"));
+    }
+}
