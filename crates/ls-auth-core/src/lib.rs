@@ -65,6 +65,6 @@ pub use legacy::{
     LEGACY_KEY_LEN,
 };
 pub use policy::{OrgSettings, TokenPolicy, DEFAULT_ACCESS_TTL, DEFAULT_PAT_TTL_DAYS};
-pub use random::{InsecureDeterministicRandom, SecureRandom, SystemRandom};
+pub use random::{InsecureDeterministicRandom, InsecureFixedRandom, SecureRandom, SystemRandom};
 pub use revocation::{InMemoryRevocation, Revocation};
 pub use verify::Verifier;

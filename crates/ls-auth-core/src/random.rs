@@ -75,6 +75,63 @@ impl SecureRandom for InsecureDeterministicRandom {
     }
 }
 
+/// Replays fixed bytes, cycling: lets a test mint a token with a chosen `jti` (the 16 bytes
+/// of a UUID4 come back as the same UUID4), so our bytes can be compared with a peer's. Never
+/// use it to mint real tokens.
+#[derive(Debug)]
+pub struct InsecureFixedRandom {
+    bytes: Vec<u8>,
+    pos: std::sync::Mutex<usize>,
+}
+
+impl InsecureFixedRandom {
+    /// A generator replaying `bytes` forever; empty input is refused.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self> {
+        let bytes = bytes.into();
+        if bytes.is_empty() {
+            return Err(Error::with_detail(
+                ErrorKind::InvalidArgument,
+                "fixed random bytes must not be empty",
+            ));
+        }
+        Ok(InsecureFixedRandom {
+            bytes,
+            pos: std::sync::Mutex::new(0),
+        })
+    }
+
+    /// A generator whose next UUID4 is `jti` (32 hex characters of a version-4 UUID).
+    pub fn for_jti(jti: &str) -> Result<Self> {
+        let bad = || {
+            Error::with_detail(
+                ErrorKind::InvalidArgument,
+                "jti must be 32 lowercase hex characters of a UUID4",
+            )
+        };
+        if jti.len() != 32 || !jti.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(bad());
+        }
+        let bytes: Vec<u8> = (0..16)
+            .map(|i| u8::from_str_radix(&jti[2 * i..2 * i + 2], 16).map_err(|_| bad()))
+            .collect::<Result<_>>()?;
+        if bytes[6] >> 4 != 4 || bytes[8] >> 6 != 2 {
+            return Err(bad());
+        }
+        Self::new(bytes)
+    }
+}
+
+impl SecureRandom for InsecureFixedRandom {
+    fn fill(&self, dest: &mut [u8]) -> Result<()> {
+        let mut pos = self.pos.lock().unwrap_or_else(|e| e.into_inner());
+        for b in dest {
+            *b = self.bytes[*pos];
+            *pos = (*pos + 1) % self.bytes.len();
+        }
+        Ok(())
+    }
+}
+
 /// Lowercase hex of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -111,6 +168,16 @@ mod tests {
         assert_eq!(x, y);
         a.fill(&mut x).unwrap();
         assert_ne!(x, y);
+    }
+
+    #[test]
+    fn fixed_random_reproduces_a_jti() {
+        let jti = "6f1c0b5e2d3a4c8e9a7b1d2e3f405162";
+        let rng = InsecureFixedRandom::for_jti(jti).unwrap();
+        assert_eq!(uuid4_hex(&rng).unwrap(), jti);
+        assert_eq!(uuid4_hex(&rng).unwrap(), jti);
+        assert!(InsecureFixedRandom::for_jti("6f1c0b5e2d3a1c8e9a7b1d2e3f405162").is_err());
+        assert!(InsecureFixedRandom::for_jti("xyz").is_err());
     }
 
     #[test]
