@@ -78,8 +78,9 @@ impl Issuer {
 
     /// Mints a PAT for `user_id`, valid for the organisation's PAT TTL from `now`.
     ///
-    /// `extra` claims follow the registered ones in their order; the names `token_type`,
-    /// `exp`, `iat`, `jti` and `user_id` are reserved.
+    /// `extra` claims follow the registered ones in their order, then the policy's `aud` and
+    /// `iss` (simplejwt's order); the names `token_type`, `exp`, `iat`, `jti` and `user_id`
+    /// are reserved.
     pub fn mint_pat(
         &self,
         user_id: &str,
@@ -104,14 +105,11 @@ impl Issuer {
             .ok_or_else(|| Error::with_detail(ErrorKind::InvalidArgument, "expiry overflows"))?;
         let mut json = self.registered(TokenType::Refresh, exp, now)?;
         push_member(&mut json, "user_id", |out| pyjson::write_str(out, user_id));
-        let policy = self.verifier.policy();
-        if let Some(iss) = policy
-            .issuer
-            .as_deref()
-            .filter(|_| !extra.contains_key("iss"))
-        {
-            push_member(&mut json, "iss", |out| pyjson::write_str(out, iss));
+        for (name, value) in extra {
+            push_member(&mut json, name, |out| pyjson::write_value(out, value));
         }
+        // simplejwt's TokenBackend.encode appends `aud`, then `iss`, after every other claim.
+        let policy = self.verifier.policy();
         if let Some(aud) = policy
             .audience
             .as_deref()
@@ -119,8 +117,12 @@ impl Issuer {
         {
             push_member(&mut json, "aud", |out| pyjson::write_str(out, aud));
         }
-        for (name, value) in extra {
-            push_member(&mut json, name, |out| pyjson::write_value(out, value));
+        if let Some(iss) = policy
+            .issuer
+            .as_deref()
+            .filter(|_| !extra.contains_key("iss"))
+        {
+            push_member(&mut json, "iss", |out| pyjson::write_str(out, iss));
         }
         json.push('}');
         // What we mint we must accept: check the claims with the same reader as verification.
@@ -130,7 +132,7 @@ impl Issuer {
                 format!("extra claims are invalid: {}", e.message()),
             )
         })?;
-        Ok(jws::sign(self.verifier.keyring().signing_key(), &json))
+        self.sign(&json)
     }
 
     /// Exchanges a PAT for an access token, as `POST /api/token/refresh/` does: the PAT is
@@ -197,10 +199,19 @@ impl Issuer {
             push_member(&mut json, name, |out| pyjson::write_value(out, value));
         }
         json.push('}');
-        Ok((
-            jws::sign(self.verifier.keyring().signing_key(), &json),
-            claims,
-        ))
+        Ok((self.sign(&json)?, claims))
+    }
+
+    /// Signs with the first key, refusing a token our own verifier would refuse as too large.
+    fn sign(&self, claims_json: &str) -> Result<String> {
+        let token = jws::sign(self.verifier.keyring().signing_key(), claims_json);
+        if token.len() > jws::MAX_TOKEN_LEN {
+            return Err(Error::with_detail(
+                ErrorKind::InvalidArgument,
+                "the token would be larger than 4 KiB: too many or too large claims",
+            ));
+        }
+        Ok(token)
     }
 
     /// `{"token_type":…,"exp":…,"iat":…,"jti":…` with a fresh UUID4 `jti`, the server's order.

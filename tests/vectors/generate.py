@@ -1,0 +1,1196 @@
+#!/usr/bin/env python3
+"""Writes tests/vectors/core.json and tests/vectors/adversarial.json (format: README.md).
+
+Python standard library only, deterministic. Tokens are built from header and payload JSON
+*text*, so a case can hold duplicate keys, floats, a BOM or trailing garbage, then signed with
+HMAC and, for some cases, tampered with afterwards.
+
+    python3 tests/vectors/generate.py           # write the files
+    python3 tests/vectors/generate.py --check   # exit 1 if the committed files differ
+
+Expected outcomes come from SPEC.md, never from running the code: a vector that fails is a
+finding about the implementation until proven otherwise.
+"""
+
+import argparse
+import base64
+import copy
+import hashlib
+import hmac
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+NOW = 1_700_000_000
+DAY = 86_400
+PAT_TTL_DAYS = 73_000
+ACCESS_TTL = 300
+
+# HS256 text secrets, used as their UTF-8 bytes (like Django's SECRET_KEY).
+SECRET = "django-insecure-ls-auth-vectors-0123456789-abcdefghijklmnop"
+OLD_SECRET = "django-insecure-previous-secret-now-a-fallback-0123456789"
+OTHER_SECRET = "an-attackers-guess-at-the-secret-key-0123456789abcdefg"
+SHORT_SECRET = "django-short-key"  # 16 bytes: key_too_short unless opted in
+SECRET_31 = "x" * 31
+SECRET_32 = "y" * 32
+
+# What an attacker might find and use as an HMAC key (algorithm confusion, CVE-2015-9235 and
+# its descendants). The values only need to be fixed text.
+PEM_PUBLIC_KEY = (
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo\n"
+    "4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u\n"
+    "+qKhbwKfBstIs+bMY2Zkp18gnTxKLxoS2tFczGkPLPgizskuemMghRniWaoLcyeh\n"
+    "kd3qqGElvW/VDL5AaWTg0nLVkjRo9z+40RQzuVaE8AkAFmxZzow3x+VJYKdjykkJ\n"
+    "0iT9wCS0DRTXu269V264Vf/3jvredZiKRkgwlL9xNAwxXFg0x/XFw005UWVRIkdg\n"
+    "cKWTjpBP2dPwVZ4WWC+9aGVd+Gyn1o0CLelf4rEjGoXbAAEgAqeGUxrcIlbjXfbc\n"
+    "mwIDAQAB\n"
+    "-----END PUBLIC KEY-----\n"
+)
+SSH_ED25519_KEY = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl "
+    "ops@label-studio"
+)
+
+LEGACY_KEY = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
+
+HS256_HEADER = '{"alg":"HS256","typ":"JWT"}'
+
+DEFAULT_POLICY = {"leeway": 0, "access_ttl": ACCESS_TTL, "issuer": None, "audience": None}
+DEFAULT_SETTINGS = {
+    "api_tokens_enabled": True,
+    "legacy_api_tokens_enabled": False,
+    "pat_ttl_days": PAT_TTL_DAYS,
+    "enforce_ttl_on_existing": True,
+}
+
+DELETE = object()  # marks a claim to drop from a template
+
+
+# ----------------------------------------------------------------------------------------------
+# Building blocks
+
+
+def uuid4_hex(seed):
+    """A deterministic UUID4 (version and variant bits set) as 32 lowercase hex."""
+    b = bytearray(hashlib.sha256(seed.encode()).digest()[:16])
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    return b.hex()
+
+
+def dumps(obj):
+    """JSON the way PyJWT (and so the server) writes it: compact, ensure_ascii."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=True)
+
+
+def b64(data):
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64_std(data):
+    """Standard alphabet, unpadded: `+` and `/` instead of `-` and `_`."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return base64.b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64_padded(data):
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return base64.urlsafe_b64encode(data).decode("ascii")
+
+
+DIGESTS = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+
+
+def mac(signing_input, secret=SECRET, digest="HS256"):
+    if isinstance(secret, str):
+        secret = secret.encode("utf-8")
+    return b64(hmac.new(secret, signing_input.encode("ascii"), DIGESTS[digest]).digest())
+
+
+def sign_input(signing_input, secret=SECRET, digest="HS256"):
+    """`signing_input` + "." + its MAC: re-signs whatever text was tampered with."""
+    return signing_input + "." + mac(signing_input, secret, digest)
+
+
+def jwt(payload, header=HS256_HEADER, secret=SECRET, digest="HS256"):
+    """A signed compact JWS from header and payload given as JSON text (or objects)."""
+    if not isinstance(payload, (str, bytes)):
+        payload = dumps(payload)
+    if not isinstance(header, (str, bytes)):
+        header = dumps(header)
+    return sign_input(b64(header) + "." + b64(payload), secret, digest)
+
+
+def segments(token):
+    return token.split(".")
+
+
+def template(base, over):
+    out = dict(base)
+    for k, v in over.items():
+        if v is DELETE:
+            out.pop(k, None)
+        else:
+            out[k] = v
+    return out
+
+
+def access_claims(**over):
+    base = {
+        "token_type": "access",
+        "exp": NOW - 10 + ACCESS_TTL,
+        "iat": NOW - 10,
+        "jti": uuid4_hex("access"),
+        "user_id": "1",
+    }
+    return template(base, over)
+
+
+PAT_IAT = NOW - DAY
+
+
+def pat_claims(**over):
+    base = {
+        "token_type": "refresh",
+        "exp": PAT_IAT + PAT_TTL_DAYS * DAY,
+        "iat": PAT_IAT,
+        "jti": uuid4_hex("pat"),
+        "user_id": "1",
+    }
+    return template(base, over)
+
+
+def expected_claims(payload):
+    """What `Claims::to_json()` holds for a payload that verifies: the same object, with an
+    integer `user_id` as its decimal string and `aud` always a list."""
+    if not isinstance(payload, dict):
+        payload = json.loads(payload)
+    out = dict(payload)
+    if isinstance(out.get("user_id"), int) and not isinstance(out["user_id"], bool):
+        out["user_id"] = str(out["user_id"])
+    if isinstance(out.get("aud"), str):
+        out["aud"] = [out["aud"]]
+    return out
+
+
+def ok(value):
+    return {"ok": value}
+
+
+def err(code):
+    return {"error": code}
+
+
+CODES = {
+    "no_credentials", "unsupported_scheme", "malformed_header", "header_too_large",
+    "malformed_token", "token_too_large", "unsupported_algorithm", "invalid_signature",
+    "token_expired", "token_not_yet_valid", "issued_in_future", "missing_claim",
+    "invalid_claim", "wrong_token_type", "token_revoked", "token_kind_disabled",
+    "pat_ttl_exceeded", "key_too_short", "invalid_argument",
+}
+OPS = {
+    "parse_authorization", "verify_access", "verify_refresh", "authenticate",
+    "classify_api_key", "check_legacy_key", "mint_pat", "refresh", "rotate",
+}
+
+
+class Suite:
+    def __init__(self, description, adversarial):
+        self.description = description
+        self.adversarial = adversarial
+        self.cases = []
+
+    def add(self, name, group, rule, op, expect, *, attack=None, input=None, input_hex=None,
+            input_repeat=None, now=NOW, keys=None, allow_short_key=False, policy=None,
+            settings=None, revoked=(), mint=None):
+        assert op in OPS, op
+        assert sum(x is not None for x in (input, input_hex, input_repeat)) == 1, name
+        assert ("ok" in expect) != ("error" in expect), name
+        assert "error" not in expect or expect["error"] in CODES, name
+        assert (attack is not None) == self.adversarial, name
+        if keys is None:
+            keys = [SECRET]
+        case = {
+            "name": name,
+            "group": group,
+            "rule": rule,
+            "attack": attack,
+            "op": op,
+        }
+        if input is not None:
+            case["input"] = input
+        elif input_hex is not None:
+            case["input_hex"] = input_hex
+        else:
+            case["input_repeat"] = input_repeat
+        case.update({
+            "now": now,
+            "keys": [{"secret_hex": k.hex()} if isinstance(k, bytes) else {"secret": k}
+                     for k in keys],
+            "allow_short_key": allow_short_key,
+            "policy": template(DEFAULT_POLICY, policy or {}),
+            "settings": template(DEFAULT_SETTINGS, settings or {}),
+            "revoked": list(revoked),
+            "mint": mint,
+            "expect": expect,
+        })
+        self.cases.append(case)
+
+    def document(self):
+        return {"description": self.description, "cases": self.cases}
+
+
+def repeat(prefix, unit, count, suffix=""):
+    return {"prefix": prefix, "unit": unit, "count": count, "suffix": suffix}
+
+
+def hexs(data):
+    return data.hex() if isinstance(data, bytes) else data.encode("utf-8").hex()
+
+
+# ----------------------------------------------------------------------------------------------
+# Expected bytes of minted tokens (our serialisation, which is the server's)
+
+
+def minted(claims, secret=SECRET):
+    return jwt(dumps(claims), secret=secret)
+
+
+def expected_pat(user_id, extra, jti, now, ttl_days=PAT_TTL_DAYS, policy=None, secret=SECRET):
+    policy = policy or DEFAULT_POLICY
+    claims = {
+        "token_type": "refresh",
+        "exp": now + ttl_days * DAY,
+        "iat": now,
+        "jti": jti,
+        "user_id": user_id,
+    }
+    claims.update(extra)
+    # simplejwt's TokenBackend.encode appends aud, then iss, after every other claim.
+    if policy.get("audience") is not None and "aud" not in extra:
+        claims["aud"] = policy["audience"]
+    if policy.get("issuer") is not None and "iss" not in extra:
+        claims["iss"] = policy["issuer"]
+    return minted(claims, secret)
+
+
+def reissued(pat, kind, ttl, jti, now, secret=SECRET):
+    payload = json.loads(base64.urlsafe_b64decode(segments(pat)[1] + "=="))
+    claims = {"token_type": kind, "exp": now + ttl, "iat": now, "jti": jti}
+    for k, v in payload.items():
+        if k not in ("token_type", "exp", "iat", "jti"):
+            claims[k] = v
+    return minted(claims, secret)
+
+
+# ----------------------------------------------------------------------------------------------
+# core.json: every rule of SPEC §2, §3 and §5, and minting
+
+
+def core():
+    s = Suite(
+        "Every rule of SPEC §2 (Authorization header), §3 (verification) and §5 (client side), "
+        "plus the exact bytes of minted, refreshed and rotated tokens. Generated by "
+        "generate.py; do not edit.",
+        adversarial=False,
+    )
+    access = jwt(access_claims())
+    pat = jwt(pat_claims())
+
+    # --- §2 header grammar -------------------------------------------------------------------
+    g, r = "header", "§2"
+    s.add("header_bearer", g, r, "parse_authorization",
+          ok({"scheme": "bearer", "token": "abc.def.ghi"}), input="Bearer abc.def.ghi")
+    s.add("header_token", g, r, "parse_authorization",
+          ok({"scheme": "token", "token": LEGACY_KEY}), input="Token " + LEGACY_KEY)
+    s.add("header_scheme_case_insensitive_bearer", g, r, "parse_authorization",
+          ok({"scheme": "bearer", "token": "abc"}), input="bEaReR abc")
+    s.add("header_scheme_case_insensitive_token", g, r, "parse_authorization",
+          ok({"scheme": "token", "token": "abc"}), input="TOKEN abc")
+    s.add("header_several_spaces_after_scheme", g, r, "parse_authorization",
+          ok({"scheme": "bearer", "token": "a.b.c"}), input="Bearer    a.b.c")
+    s.add("header_surrounding_whitespace_trimmed", g, r, "parse_authorization",
+          ok({"scheme": "bearer", "token": "a.b.c"}), input=" \t Bearer a.b.c \t ")
+    s.add("header_token68_full_alphabet", g, r, "parse_authorization",
+          ok({"scheme": "bearer", "token": "AZaz09-._~+/=="}), input="Bearer AZaz09-._~+/==")
+    s.add("header_empty", g, r, "parse_authorization", err("no_credentials"), input="")
+    s.add("header_only_whitespace", g, r, "parse_authorization", err("no_credentials"),
+          input=" \t  ")
+    s.add("header_basic_is_not_ours", g, r, "parse_authorization", err("unsupported_scheme"),
+          input="Basic dXNlcjpwYXNzd29yZA==")
+    s.add("header_scheme_without_token", g, r, "parse_authorization", err("malformed_header"),
+          input="Bearer")
+    s.add("header_scheme_and_spaces_only", g, r, "parse_authorization", err("malformed_header"),
+          input="Token   ")
+    s.add("header_two_tokens", g, r, "parse_authorization", err("malformed_header"),
+          input="Bearer a.b.c d.e.f")
+    s.add("header_char_outside_token68", g, r, "parse_authorization", err("malformed_header"),
+          input="Bearer a.b.c;")
+    s.add("header_equals_inside_token", g, r, "parse_authorization", err("malformed_header"),
+          input="Bearer ab=c")
+    s.add("header_at_8_kib", g, r, "parse_authorization",
+          ok({"scheme": "bearer", "token": "a" * (8192 - 7)}),
+          input_repeat=repeat("Bearer ", "a", 8192 - 7))
+    s.add("header_over_8_kib", g, r, "parse_authorization", err("header_too_large"),
+          input_repeat=repeat("Bearer ", "a", 8192 - 6))
+
+    # --- §2 authenticate ------------------------------------------------------------------------
+    g, r = "authenticate", "§2"
+    legacy_on = {"legacy_api_tokens_enabled": True}
+    s.add("authenticate_bearer_access", g, r, "authenticate",
+          ok({"principal": "jwt", "claims": expected_claims(access_claims())}),
+          input="Bearer " + access)
+    s.add("authenticate_token_legacy_enabled", g, r, "authenticate",
+          ok({"principal": "legacy", "key": LEGACY_KEY}), input="Token " + LEGACY_KEY,
+          settings=legacy_on)
+    s.add("authenticate_token_legacy_disabled_by_default", g, "§1", "authenticate",
+          err("token_kind_disabled"), input="Token " + LEGACY_KEY)
+    s.add("authenticate_jwt_sent_as_token", g, r, "authenticate", err("wrong_token_type"),
+          input="Token " + access, settings=legacy_on)
+    s.add("authenticate_legacy_sent_as_bearer", g, r, "authenticate", err("wrong_token_type"),
+          input="Bearer " + LEGACY_KEY, settings=legacy_on)
+    s.add("authenticate_pat_sent_as_bearer", g, "§1", "authenticate", err("wrong_token_type"),
+          input="Bearer " + pat)
+    s.add("authenticate_api_tokens_disabled", g, "§1", "authenticate",
+          err("token_kind_disabled"), input="Bearer " + access,
+          settings={"api_tokens_enabled": False})
+    s.add("authenticate_no_header", g, r, "authenticate", err("no_credentials"), input="")
+    s.add("authenticate_other_scheme", g, r, "authenticate", err("unsupported_scheme"),
+          input="Digest username=\"u\"")
+    s.add("authenticate_malformed_header", g, r, "authenticate", err("malformed_header"),
+          input="Bearer " + access + " extra")
+    s.add("authenticate_expired_access", g, r, "authenticate", err("token_expired"),
+          input="Bearer " + access, now=NOW - 10 + ACCESS_TTL)
+    s.add("authenticate_token_too_large_inside_header", g, "§3.1", "authenticate",
+          err("token_too_large"), input="Bearer " + sized_token(4097))
+    s.add("authenticate_legacy_enabled_api_disabled", g, "§1", "authenticate",
+          ok({"principal": "legacy", "key": LEGACY_KEY}), input="Token " + LEGACY_KEY,
+          settings={"legacy_api_tokens_enabled": True, "api_tokens_enabled": False})
+    s.add("authenticate_malformed_legacy_key", g, r, "authenticate", err("malformed_token"),
+          input="Token " + LEGACY_KEY.upper(), settings=legacy_on)
+
+    # --- §3.1 size cap ---------------------------------------------------------------------------
+    g = "structure"
+    big = sized_token(4096)
+    s.add("token_at_4_kib", g, "§3.1", "verify_access",
+          ok(expected_claims(segments_payload(big))), input=big)
+    too_big = sized_token(4097)
+    s.add("token_over_4_kib", g, "§3.1", "verify_access", err("token_too_large"),
+          input=too_big)
+
+    # --- §3.2 structure -------------------------------------------------------------------------
+    r = "§3.2"
+    h, p, sig = segments(access)
+    s.add("access_token_verifies", g, r, "verify_access", ok(expected_claims(access_claims())),
+          input=access)
+    s.add("truncated_form_is_not_a_token", g, r, "verify_access", err("malformed_token"),
+          input=h + "." + p)
+    s.add("four_segments", g, r, "verify_access", err("malformed_token"),
+          input=access + ".e30")
+    s.add("padding_on_signature", g, r, "verify_access", err("malformed_token"),
+          input=h + "." + p + "." + sig + "=")
+    s.add("padding_on_payload_resigned", g, r, "verify_access", err("malformed_token"),
+          input=sign_input(h + "." + padded_claims()))
+    std_payload = dumps(access_claims(x="~~~>>>???"))
+    assert "+" in b64_std(std_payload) or "/" in b64_std(std_payload)
+    s.add("standard_alphabet_payload_resigned", g, r, "verify_access", err("malformed_token"),
+          input=sign_input(h + "." + b64_std(std_payload)))
+    s.add("non_canonical_signature_trailing_bits", g, r, "verify_access",
+          err("malformed_token"), input=h + "." + p + "." + non_canonical(sig))
+    s.add("empty_signature", g, r, "verify_access", err("invalid_signature"),
+          input=h + "." + p + ".")
+
+    # --- §3.3 header ------------------------------------------------------------------------------
+    g, r = "header_json", "§3.3"
+    s.add("alg_none_refused", g, r, "verify_access", err("unsupported_algorithm"),
+          input=b64('{"alg":"none","typ":"JWT"}') + "." + p + ".")
+    s.add("alg_hs512_when_hs256_configured", g, r, "verify_access",
+          err("unsupported_algorithm"),
+          input=jwt(access_claims(), header='{"alg":"HS512","typ":"JWT"}', digest="HS512"))
+    s.add("alg_missing", g, r, "verify_access", err("unsupported_algorithm"),
+          input=jwt(access_claims(), header='{"typ":"JWT"}'))
+    s.add("typ_absent_is_fine", g, r, "verify_access", ok(expected_claims(access_claims())),
+          input=jwt(access_claims(), header='{"alg":"HS256"}'))
+    s.add("typ_other_than_jwt", g, r, "verify_access", err("malformed_token"),
+          input=jwt(access_claims(), header='{"alg":"HS256","typ":"at+jwt"}'))
+    s.add("crit_present", g, r, "verify_access", err("malformed_token"),
+          input=jwt(access_claims(), header='{"alg":"HS256","typ":"JWT","crit":["exp"]}'))
+    s.add("duplicate_key_in_header", g, r, "verify_access", err("malformed_token"),
+          input=jwt(access_claims(), header='{"alg":"HS256","typ":"JWT","typ":"JWT"}'))
+    dup_claims = dumps(access_claims())[:-1] + ',"user_id":"2"}'
+    s.add("duplicate_key_in_claims", g, r, "verify_access", err("malformed_token"),
+          input=jwt(dup_claims))
+    s.add("header_not_an_object", g, r, "verify_access", err("malformed_token"),
+          input=jwt(access_claims(), header='["HS256"]'))
+    s.add("unknown_header_members_ignored", g, r, "verify_access",
+          ok(expected_claims(access_claims())),
+          input=jwt(access_claims(), header='{"alg":"HS256","typ":"JWT","kid":"k1","x":{}}'))
+
+    # --- §3.4 signature --------------------------------------------------------------------------
+    g, r = "signature", "§3.4"
+    s.add("signed_with_another_key", g, r, "verify_access", err("invalid_signature"),
+          input=jwt(access_claims(), secret=OTHER_SECRET))
+    forged = b64(dumps(access_claims(user_id="2")))
+    s.add("payload_changed_signature_kept", g, r, "verify_access", err("invalid_signature"),
+          input=h + "." + forged + "." + sig)
+    s.add("signature_of_another_token", g, r, "verify_access", err("invalid_signature"),
+          input=h + "." + p + "." + segments(pat)[2])
+    s.add("signature_truncated", g, r, "verify_access", err("invalid_signature"),
+          input=h + "." + p + "." + sig[:-4])
+
+    # --- §3.5 claims ------------------------------------------------------------------------------
+    g, r = "claims", "§3.5"
+
+    def va(name, expect, claims, **kw):
+        s.add(name, g, r, "verify_access", expect, input=jwt(claims), **kw)
+
+    va("exp_missing", err("missing_claim"), access_claims(exp=DELETE))
+    va("exp_string", err("invalid_claim"), access_claims(exp=str(NOW + 100)))
+    va("exp_float", err("invalid_claim"), f'{{"token_type":"access","exp":{NOW + 100}.5,'
+       f'"iat":{NOW},"jti":"{uuid4_hex("f")}","user_id":"1"}}')
+    va("exp_null_is_not_absent", err("invalid_claim"), access_claims(exp=None))
+    va("exp_equal_now_is_expired", err("token_expired"), access_claims(exp=NOW))
+    va("exp_one_second_left", ok(expected_claims(access_claims(exp=NOW + 1))),
+       access_claims(exp=NOW + 1))
+    va("exp_within_leeway", ok(expected_claims(access_claims(exp=NOW - 5))),
+       access_claims(exp=NOW - 5), policy={"leeway": 10})
+    va("exp_at_leeway_edge", err("token_expired"), access_claims(exp=NOW - 10),
+       policy={"leeway": 10})
+    va("iat_in_future", err("issued_in_future"), access_claims(iat=NOW + 1, exp=NOW + 301))
+    va("iat_in_future_within_leeway", ok(expected_claims(access_claims(iat=NOW + 10))),
+       access_claims(iat=NOW + 10), policy={"leeway": 10})
+    va("iat_string", err("invalid_claim"), access_claims(iat=str(NOW)))
+    va("iat_absent_on_access_is_fine", ok(expected_claims(access_claims(iat=DELETE))),
+       access_claims(iat=DELETE))
+    va("nbf_in_future", err("token_not_yet_valid"), access_claims(nbf=NOW + 1))
+    va("nbf_now_is_valid", ok(expected_claims(access_claims(nbf=NOW))), access_claims(nbf=NOW))
+    va("nbf_bool", err("invalid_claim"), access_claims(nbf=True))
+    va("token_type_missing", err("missing_claim"), access_claims(token_type=DELETE))
+    va("token_type_refresh_as_access", err("wrong_token_type"),
+       access_claims(token_type="refresh"))
+    va("token_type_not_a_string", err("invalid_claim"), access_claims(token_type=1))
+    va("jti_missing", err("missing_claim"), access_claims(jti=DELETE))
+    va("jti_not_a_string", err("invalid_claim"), access_claims(jti=12345))
+    va("user_id_missing", err("missing_claim"), access_claims(user_id=DELETE))
+    va("user_id_integer_normalised", ok(expected_claims(access_claims(user_id=42))),
+       access_claims(user_id=42))
+    va("user_id_float", err("invalid_claim"), access_claims(user_id=4.5))
+    extra = access_claims(org={"id": 7, "name": "Acme"}, roles=["admin"], flag=False)
+    va("extra_claims_preserved", ok(expected_claims(extra)), extra)
+    iss_policy = {"issuer": "https://ls.example.com"}
+    va("iss_matches", ok(expected_claims(access_claims(iss="https://ls.example.com"))),
+       access_claims(iss="https://ls.example.com"), policy=iss_policy)
+    va("iss_differs", err("invalid_claim"), access_claims(iss="https://other.example.com"),
+       policy=iss_policy)
+    va("iss_missing_when_configured", err("missing_claim"), access_claims(), policy=iss_policy)
+    va("iss_ignored_when_not_configured",
+       ok(expected_claims(access_claims(iss="anyone"))), access_claims(iss="anyone"))
+    aud_policy = {"audience": "label-studio"}
+    va("aud_matches", ok(expected_claims(access_claims(aud="label-studio"))),
+       access_claims(aud="label-studio"), policy=aud_policy)
+    va("aud_list_contains", ok(expected_claims(access_claims(aud=["x", "label-studio"]))),
+       access_claims(aud=["x", "label-studio"]), policy=aud_policy)
+    va("aud_differs", err("invalid_claim"), access_claims(aud="other"), policy=aud_policy)
+    va("aud_missing_when_configured", err("missing_claim"), access_claims(), policy=aud_policy)
+    va("aud_present_when_not_configured", err("invalid_claim"), access_claims(aud="x"))
+
+    # --- §3.5 and §1 on the refresh path ----------------------------------------------------------
+    g = "refresh_path"
+    s.add("pat_verifies_for_refresh", g, "§3.5", "verify_refresh",
+          ok(expected_claims(pat_claims())), input=pat)
+    s.add("access_presented_for_refresh", g, "§1", "verify_refresh", err("wrong_token_type"),
+          input=access)
+    s.add("pat_revoked", g, "§1", "verify_refresh", err("token_revoked"), input=pat,
+          revoked=[pat_claims()["jti"]])
+    s.add("pat_other_jti_revoked", g, "§1", "verify_refresh",
+          ok(expected_claims(pat_claims())), input=pat, revoked=[uuid4_hex("someone-else")])
+    s.add("pat_kind_disabled", g, "§1", "verify_refresh", err("token_kind_disabled"),
+          input=pat, settings={"api_tokens_enabled": False})
+    s.add("pat_older_than_shortened_ttl", g, "§1", "verify_refresh", err("pat_ttl_exceeded"),
+          input=jwt(pat_claims(iat=NOW - 31 * DAY)), settings={"pat_ttl_days": 30})
+    s.add("pat_older_than_ttl_policy_off", g, "§1", "verify_refresh",
+          ok(expected_claims(pat_claims(iat=NOW - 31 * DAY))),
+          input=jwt(pat_claims(iat=NOW - 31 * DAY)),
+          settings={"pat_ttl_days": 30, "enforce_ttl_on_existing": False})
+    s.add("pat_younger_than_ttl", g, "§1", "verify_refresh",
+          ok(expected_claims(pat_claims(iat=NOW - 29 * DAY))),
+          input=jwt(pat_claims(iat=NOW - 29 * DAY)), settings={"pat_ttl_days": 30})
+    s.add("pat_expired", g, "§3.5", "verify_refresh", err("token_expired"),
+          input=jwt(pat_claims(exp=NOW - 1)))
+
+    # --- §3.6 key length ----------------------------------------------------------------------------
+    g, r = "keys", "§3.6"
+    s.add("key_short_refused", g, r, "verify_access", err("key_too_short"),
+          input=jwt(access_claims(), secret=SHORT_SECRET), keys=[SHORT_SECRET])
+    s.add("key_short_with_opt_in", g, r, "verify_access", ok(expected_claims(access_claims())),
+          input=jwt(access_claims(), secret=SHORT_SECRET), keys=[SHORT_SECRET],
+          allow_short_key=True)
+    s.add("key_31_bytes_refused", g, r, "verify_access", err("key_too_short"),
+          input=jwt(access_claims(), secret=SECRET_31), keys=[SECRET_31])
+    s.add("key_32_bytes_accepted", g, r, "verify_access", ok(expected_claims(access_claims())),
+          input=jwt(access_claims(), secret=SECRET_32), keys=[SECRET_32])
+    s.add("key_empty_refused_even_with_opt_in", g, r, "verify_access", err("key_too_short"),
+          input=access, keys=[""], allow_short_key=True)
+    binary = bytes(range(200, 232))  # 32 bytes, not UTF-8
+    s.add("key_binary_secret_hex", g, r, "verify_access", ok(expected_claims(access_claims())),
+          input=jwt(access_claims(), secret=binary), keys=[binary])
+    s.add("key_short_fallback_refused", g, r, "verify_access", err("key_too_short"),
+          input=access, keys=[SECRET, SHORT_SECRET])
+
+    # --- §3.7 rotation ------------------------------------------------------------------------------
+    r = "§3.7"
+    s.add("fallback_key_verifies", g, r, "verify_access", ok(expected_claims(access_claims())),
+          input=jwt(access_claims(), secret=OLD_SECRET), keys=[SECRET, OLD_SECRET])
+    s.add("retired_key_refused", g, r, "verify_access", err("invalid_signature"),
+          input=jwt(access_claims(), secret=OLD_SECRET), keys=[SECRET])
+    jti = uuid4_hex("mint-rotated")
+    s.add("first_key_signs", g, r, "mint_pat", ok(expected_pat("1", {}, jti, NOW)),
+          input="", keys=[SECRET, OLD_SECRET], mint={"user_id": "1", "claims": {}, "jti": jti})
+
+    # --- §5 client side ------------------------------------------------------------------------------
+    g, r = "client", "§5"
+    s.add("classify_legacy_key", g, r, "classify_api_key", ok("legacy"), input=LEGACY_KEY)
+    s.add("classify_pat", g, r, "classify_api_key", ok("pat"), input=pat)
+    s.add("classify_access", g, r, "classify_api_key", ok("access"), input=access)
+    s.add("classify_expired_access_is_still_access", g, r, "classify_api_key", ok("access"),
+          input=access, now=NOW + 3600)
+    s.add("classify_expired_pat", g, r, "classify_api_key", err("token_expired"), input=pat,
+          now=pat_claims()["exp"])
+    s.add("classify_jwt_without_exp", g, r, "classify_api_key", err("missing_claim"),
+          input=jwt(pat_claims(exp=DELETE)))
+    s.add("classify_pat_without_key_check", g, r, "classify_api_key", ok("pat"),
+          input=jwt(pat_claims(), secret=OTHER_SECRET))
+    s.add("classify_other_string_is_legacy", g, r, "classify_api_key", ok("legacy"),
+          input="not-a-jwt-at-all")
+    s.add("classify_empty", g, r, "classify_api_key", err("invalid_argument"), input="")
+    s.add("classify_jwt_exp_not_integer", g, r, "classify_api_key", err("invalid_claim"),
+          input=jwt(pat_claims(exp=str(NOW + 100))))
+    s.add("classify_jwt_without_token_type", g, r, "classify_api_key", err("wrong_token_type"),
+          input=jwt(pat_claims(token_type=DELETE)))
+    s.add("legacy_key_well_formed", g, "§1", "check_legacy_key", ok(None), input=LEGACY_KEY)
+    s.add("legacy_key_uppercase", g, "§1", "check_legacy_key", err("malformed_token"),
+          input=LEGACY_KEY.upper())
+    s.add("legacy_key_39_chars", g, "§1", "check_legacy_key", err("malformed_token"),
+          input=LEGACY_KEY[:-1])
+    s.add("legacy_key_41_chars", g, "§1", "check_legacy_key", err("malformed_token"),
+          input=LEGACY_KEY + "0")
+
+    # --- minting, byte for byte -----------------------------------------------------------------
+    g, r = "issue", "§1"
+    jti = uuid4_hex("mint-1")
+    s.add("mint_pat_user_1", g, r, "mint_pat", ok(expected_pat("1", {}, jti, NOW)), input="",
+          mint={"user_id": "1", "claims": {}, "jti": jti})
+    jti = uuid4_hex("mint-extras")
+    extras = {
+        "org": {"id": 42, "name": "Zoë & Søn", "tags": ["α", "😀"]},
+        "team": "データ",
+        "level": 3,
+        "neg": -17,
+        "admin": False,
+        "note": None,
+        "quote": "a\"b\\c/\n\t\u0001\u007f",
+        "ratio": 0.25,
+        "small": 2.5e-07,
+    }
+    s.add("mint_pat_extra_claims", g, r, "mint_pat",
+          ok(expected_pat("12345", extras, jti, NOW)), input="",
+          mint={"user_id": "12345", "claims": extras, "jti": jti})
+    jti = uuid4_hex("mint-ttl")
+    s.add("mint_pat_org_ttl", g, r, "mint_pat",
+          ok(expected_pat("7", {}, jti, NOW, ttl_days=30)), input="",
+          settings={"pat_ttl_days": 30}, mint={"user_id": "7", "claims": {}, "jti": jti})
+    jti = uuid4_hex("mint-policy")
+    pol = {"issuer": "https://ls.example.com", "audience": "label-studio"}
+    s.add("mint_pat_with_issuer_and_audience", g, r, "mint_pat",
+          ok(expected_pat("1", {"org": 5}, jti, NOW, policy=template(DEFAULT_POLICY, pol))),
+          input="", policy=pol, mint={"user_id": "1", "claims": {"org": 5}, "jti": jti})
+    s.add("mint_pat_reserved_claim", g, r, "mint_pat", err("invalid_argument"), input="",
+          mint={"user_id": "1", "claims": {"exp": 1}, "jti": jti})
+    s.add("mint_pat_over_size_cap", g, "§3.1", "mint_pat", err("invalid_argument"), input="",
+          mint={"user_id": "1", "claims": {"pad": "p" * 3000}, "jti": jti})
+    s.add("mint_pat_empty_user", g, r, "mint_pat", err("invalid_argument"), input="",
+          mint={"user_id": "", "claims": {}, "jti": jti})
+    s.add("mint_pat_short_key", g, "§3.6", "mint_pat", err("key_too_short"), input="",
+          keys=[SHORT_SECRET], mint={"user_id": "1", "claims": {}, "jti": jti})
+    s.add("mint_pat_short_key_opt_in", g, "§3.6", "mint_pat",
+          ok(expected_pat("1", {}, jti, NOW, secret=SHORT_SECRET)), input="",
+          keys=[SHORT_SECRET], allow_short_key=True,
+          mint={"user_id": "1", "claims": {}, "jti": jti})
+
+    pat_x = jwt(pat_claims(user_id=7, org={"b": 1, "a": "é"}, scopes=["read", "write"]))
+    jti = uuid4_hex("refresh-1")
+    s.add("refresh_pat", g, r, "refresh",
+          ok(reissued(pat, "access", ACCESS_TTL, jti, NOW)), input=pat, mint={"jti": jti})
+    s.add("refresh_copies_claims_in_order", g, r, "refresh",
+          ok(reissued(pat_x, "access", ACCESS_TTL, jti, NOW)), input=pat_x, mint={"jti": jti})
+    pat_f = jwt(pat_claims(score=0.1, tiny=8.674636977361869e-29, big=-1.5e20, small=1.5e-05, x=1e16))
+    s.add("refresh_float_claims_round_trip", g, r, "refresh",
+          ok(reissued(pat_f, "access", ACCESS_TTL, jti, NOW)), input=pat_f, mint={"jti": jti})
+    s.add("verify_float_claims_exact", g, "§3.5", "verify_refresh",
+          ok(expected_claims(pat_claims(score=0.1, tiny=8.674636977361869e-29, big=-1.5e20, small=1.5e-05, x=1e16))),
+          input=pat_f)
+    s.add("refresh_access_ttl_policy", g, r, "refresh",
+          ok(reissued(pat, "access", 60, jti, NOW)), input=pat, policy={"access_ttl": 60},
+          mint={"jti": jti})
+    s.add("refresh_with_fallback_signed_pat", g, "§3.7", "refresh",
+          ok(reissued(jwt(pat_claims(), secret=OLD_SECRET), "access", ACCESS_TTL, jti, NOW)),
+          input=jwt(pat_claims(), secret=OLD_SECRET), keys=[SECRET, OLD_SECRET],
+          mint={"jti": jti})
+    s.add("refresh_revoked", g, r, "refresh", err("token_revoked"), input=pat,
+          revoked=[pat_claims()["jti"]], mint={"jti": jti})
+    s.add("refresh_access_token", g, r, "refresh", err("wrong_token_type"), input=access,
+          mint={"jti": jti})
+    s.add("refresh_kind_disabled", g, r, "refresh", err("token_kind_disabled"), input=pat,
+          settings={"api_tokens_enabled": False}, mint={"jti": jti})
+    jti = uuid4_hex("rotate-1")
+    s.add("rotate_pat", g, r, "rotate",
+          ok({"pat": reissued(pat_x, "refresh", PAT_TTL_DAYS * DAY, jti, NOW),
+              "revoked_jti": pat_claims()["jti"]}),
+          input=pat_x, mint={"jti": jti})
+    s.add("rotate_pat_org_ttl", g, r, "rotate",
+          ok({"pat": reissued(pat, "refresh", 90 * DAY, jti, NOW),
+              "revoked_jti": pat_claims()["jti"]}),
+          input=pat, settings={"pat_ttl_days": 90, "enforce_ttl_on_existing": False},
+          mint={"jti": jti})
+    s.add("rotate_revoked", g, r, "rotate", err("token_revoked"), input=pat,
+          revoked=[pat_claims()["jti"]], mint={"jti": jti})
+    return s
+
+
+def segments_payload(token):
+    return json.loads(base64.urlsafe_b64decode(segments(token)[1] + "=="))
+
+
+def sized_token(length):
+    """A valid access token of exactly `length` bytes (padding an extra claim)."""
+    for n in range(length):
+        t = jwt(access_claims(pad="p" * n))
+        if len(t) == length:
+            return t
+        if len(t) > length:
+            break
+    # Base64 grows in steps; adjust with a second claim of one more character.
+    for n in range(length):
+        for m in range(4):
+            t = jwt(access_claims(pad="p" * n, q="q" * m))
+            if len(t) == length:
+                return t
+    raise AssertionError(f"no token of length {length}")
+
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def non_canonical(segment):
+    """Same decoded bytes, different text: set unused low bits of the last character."""
+    rem = len(segment) % 4
+    unused = {2: 4, 3: 2}[rem]
+    last = ALPHABET.index(segment[-1])
+    assert last & ((1 << unused) - 1) == 0
+    return segment[:-1] + ALPHABET[last | 1]
+
+
+# ----------------------------------------------------------------------------------------------
+# adversarial.json: attacks, grouped by class
+
+
+def adversarial():
+    s = Suite(
+        "Attacks by class (SPEC §2, §3; issue 5 §2): each case names the attack it stands for. "
+        "Generated by generate.py; do not edit.",
+        adversarial=True,
+    )
+    access = jwt(access_claims())
+    access_ok = ok(expected_claims(access_claims()))
+    pat = jwt(pat_claims())
+    h, p, sig = segments(access)
+    legacy_on = {"legacy_api_tokens_enabled": True}
+
+    # --- header grammar ------------------------------------------------------------------------------
+    g, r = "header", "§2"
+
+    def hdr(name, expect, attack, value):
+        if isinstance(value, bytes):
+            s.add(name, g, r, "parse_authorization", expect, attack=attack,
+                  input_hex=value.hex())
+        else:
+            s.add(name, g, r, "parse_authorization", expect, attack=attack, input=value)
+
+    bearer = lambda t: ok({"scheme": "bearer", "token": t})  # noqa: E731
+    hdr("adv_header_scheme_upper", bearer(access), "scheme case variants (RFC 9110 §11.1)",
+        "BEARER " + access)
+    hdr("adv_header_scheme_mixed", bearer(access), "scheme case variants (RFC 9110 §11.1)",
+        "BeArEr " + access)
+    hdr("adv_header_repeated_spaces", bearer(access), "repeated spaces after the scheme",
+        "Bearer     " + access)
+    hdr("adv_header_tab_separator", err("malformed_header"),
+        "tab instead of SP between scheme and token", "Bearer\t" + access)
+    hdr("adv_header_comma_two_credentials", err("malformed_header"),
+        "two credentials joined by a comma (proxy header folding)",
+        "Bearer " + access + ", Bearer " + access)
+    hdr("adv_header_comma_in_token", err("malformed_header"), "comma inside the token",
+        "Bearer a.b,c")
+    hdr("adv_header_nul_in_token", err("malformed_header"), "NUL byte truncation in C hosts",
+        b"Bearer " + access.encode()[:20] + b"\x00" + access.encode()[20:])
+    hdr("adv_header_nul_after_token", err("malformed_header"), "trailing NUL byte",
+        b"Bearer " + access.encode() + b"\x00")
+    hdr("adv_header_nul_in_scheme", err("malformed_header"), "NUL byte inside the scheme",
+        b"Bea\x00rer " + access.encode())
+    hdr("adv_header_non_ascii_token", err("malformed_header"), "non-ASCII (UTF-8) token",
+        "Bearer tökén")
+    hdr("adv_header_invalid_utf8", err("malformed_header"), "invalid UTF-8 bytes",
+        b"Bearer \xff\xfe" + access.encode())
+    hdr("adv_header_homoglyph_scheme", err("malformed_header"),
+        "homoglyph scheme (Cyrillic е in Bearer)", "B\u0435arer " + access)
+    hdr("adv_header_nbsp_separator", err("malformed_header"),
+        "non-breaking space as separator", b"Bearer\xc2\xa0" + access.encode())
+    hdr("adv_header_crlf_injection", err("malformed_header"), "CRLF header injection",
+        "Bearer " + access + "\r\nX-User: admin")
+    hdr("adv_header_only_padding", err("malformed_header"), "token68 with no body",
+        "Bearer ===")
+    hdr("adv_header_quoted_token", err("malformed_header"), "quoted-string credentials",
+        'Bearer "' + access + '"')
+    hdr("adv_header_scheme_colon", err("malformed_header"), "scheme followed by a colon",
+        "Bearer: " + access)
+    hdr("adv_header_over_8_kib", err("header_too_large"), "oversized header (> 8 KiB)",
+        "Bearer " + "A" * 8186)
+    s.add("adv_header_8_kib_of_spaces", g, r, "parse_authorization", err("header_too_large"),
+          attack="oversized header of whitespace: the cap applies before trimming",
+          input_repeat=repeat("", " ", 8193, ""))
+    s.add("adv_header_10_mb", g, r, "authenticate", err("header_too_large"),
+          attack="10 MB header", input_repeat=repeat("Bearer ", "A", 10_000_000, ""))
+
+    # --- structure --------------------------------------------------------------------------------------
+    g, r = "structure", "§3.2"
+
+    def va(name, expect, attack, token, rule=r, **kw):
+        s.add(name, g, rule, "verify_access", expect, attack=attack, input=token, **kw)
+
+    va("adv_structure_one_segment", err("malformed_token"), "segment count: 1", h)
+    va("adv_structure_two_segments", err("malformed_token"),
+       "segment count: 2 (truncated listing form used as a credential)", h + "." + p)
+    va("adv_structure_four_segments", err("malformed_token"), "segment count: 4 (JWE-like)",
+       access + "." + sig)
+    va("adv_structure_five_segments", err("malformed_token"), "segment count: 5 (JWE)",
+       h + "." + p + ".." + sig + "." + sig)
+    va("adv_structure_only_dots", err("malformed_token"), "empty segments", "..")
+    va("adv_structure_empty", err("malformed_token"), "empty token", "")
+    va("adv_structure_padding_header_resigned", err("malformed_token"),
+       "padded base64 in the header", sign_input(b64_padded(HS256_HEADER + " ") + "." + p))
+    va("adv_structure_padding_payload_resigned", err("malformed_token"),
+       "padded base64 in the payload",
+       sign_input(h + "." + padded_claims()))
+    va("adv_structure_padding_signature", err("malformed_token"),
+       "padded base64 in the signature", access + "=")
+    std_payload = dumps(access_claims(x="~~~>>>???"))
+    va("adv_structure_plus_slash_payload_resigned", err("malformed_token"),
+       "`+` and `/` (standard base64 alphabet) in the payload",
+       sign_input(h + "." + b64_std(std_payload)))
+    std_header = '{"alg":"HS256","typ":"JWT","x":"~~~>>>???"}'
+    assert "+" in b64_std(std_header) or "/" in b64_std(std_header)
+    va("adv_structure_plus_slash_header_resigned", err("malformed_token"),
+       "`+` and `/` (standard base64 alphabet) in the header",
+       sign_input(b64_std(std_header) + "." + p))
+    va("adv_structure_plus_slash_signature", err("malformed_token"),
+       "`+` and `/` (standard base64 alphabet) in the signature", std_signature_token())
+    va("adv_structure_non_canonical_payload_resigned", err("malformed_token"),
+       "non-canonical base64 (non-zero trailing bits) in the payload",
+       sign_input(h + "." + non_canonical_payload()))
+    va("adv_structure_non_canonical_signature", err("malformed_token"),
+       "non-canonical base64 (non-zero trailing bits) in the signature",
+       h + "." + p + "." + non_canonical(sig))
+    va("adv_structure_space_in_payload_resigned", err("malformed_token"),
+       "whitespace inside a segment", sign_input(h + "." + p[:10] + " " + p[10:]))
+    va("adv_structure_leading_space", err("malformed_token"),
+       "whitespace around the token", " " + access)
+    va("adv_structure_trailing_newline", err("malformed_token"),
+       "whitespace around the token", access + "\n")
+    va("adv_structure_bom_in_header", err("malformed_token"), "UTF-8 BOM before header JSON",
+       jwt(access_claims(), header="\ufeff" + HS256_HEADER))
+    va("adv_structure_bom_in_payload", err("malformed_token"), "UTF-8 BOM before claims JSON",
+       jwt("\ufeff" + dumps(access_claims())))
+    va("adv_structure_header_is_string", err("malformed_token"),
+       "JSON string instead of a header object", jwt(access_claims(), header='"HS256"'))
+    va("adv_structure_header_is_null", err("malformed_token"),
+       "JSON null instead of a header object", jwt(access_claims(), header="null"))
+    va("adv_structure_claims_are_array", err("malformed_token"),
+       "JSON array instead of a claims object",
+       jwt(dumps(list(access_claims().values()))))
+    va("adv_structure_claims_are_string", err("malformed_token"),
+       "JSON string instead of a claims object", jwt(json.dumps(dumps(access_claims()))))
+    deep = dumps(access_claims())[:-1] + ',"deep":' + "[" * 1000 + "]" * 1000 + "}"
+    va("adv_structure_deep_nesting", err("malformed_token"),
+       "deeply nested JSON (stack exhaustion)", jwt(deep))
+    nested = access_claims(nest=json.loads("[" * 20 + "1" + "]" * 20))
+    va("adv_structure_moderate_nesting_ok", ok(expected_claims(nested)),
+       "nesting within limits stays accepted (no over-blocking)", jwt(nested))
+    va("adv_structure_header_trailing_garbage", err("malformed_token"),
+       "trailing garbage after the header JSON", jwt(access_claims(), header=HS256_HEADER + "x"))
+    va("adv_structure_claims_trailing_garbage", err("malformed_token"),
+       "trailing garbage after the claims JSON", jwt(dumps(access_claims()) + "{}"))
+    va("adv_structure_two_json_documents", err("malformed_token"),
+       "two JSON documents in one segment", jwt(dumps(access_claims()) + dumps(access_claims())))
+    va("adv_structure_dup_alg_none_second", err("malformed_token"),
+       "duplicate header keys: first-wins and last-wins parsers disagree on alg",
+       jwt(access_claims(), header='{"alg":"HS256","alg":"none"}'))
+    dup_exp = dumps(access_claims())[:-1] + f',"exp":{2 ** 40}}}'
+    va("adv_structure_dup_exp_extends_lifetime", err("malformed_token"),
+       "duplicate claims: a second exp that a last-wins parser would honour", jwt(dup_exp))
+    dup_escaped = dumps(access_claims())[:-1] + ',"user\\u005fid":"0"}'
+    va("adv_structure_dup_user_id_escaped", err("malformed_token"),
+       "duplicate claims hidden by a JSON escape (user\\u005fid)", jwt(dup_escaped))
+    dup_extra = dumps(access_claims())[:-1] + ',"role":"user","role":"admin"}'
+    va("adv_structure_dup_extra_claim", err("malformed_token"),
+       "duplicate custom claims", jwt(dup_extra))
+    va("adv_structure_nan_exp", err("malformed_token"), "non-JSON literal NaN",
+       jwt(dumps(access_claims())[:-1] + ',"x":NaN}'))
+    va("adv_structure_lone_surrogate", err("malformed_token"),
+       "lone UTF-16 surrogate escape in a string",
+       jwt(dumps(access_claims())[:-1] + ',"x":"\\ud800"}'))
+    va("adv_structure_invalid_utf8_payload", err("malformed_token"),
+       "invalid UTF-8 inside the claims JSON",
+       sign_input(h + "." + b64(dumps(access_claims()).encode()[:-2] + b'\xff"}')))
+    va("adv_structure_comment", err("malformed_token"), "JSON with a comment",
+       jwt(dumps(access_claims())[:-1] + "/*x*/}"))
+
+    # --- algorithm --------------------------------------------------------------------------------------
+    g, r = "algorithm", "§3.3"
+    for variant in ["none", "None", "NONE", "nOnE"]:
+        head = f'{{"alg":"{variant}","typ":"JWT"}}'
+        va(f"adv_alg_{variant}_unsigned", err("unsupported_algorithm"),
+           f"alg {variant} with an empty signature (CVE-2015-9235 class)",
+           b64(head) + "." + p + ".", rule=r)
+    va("adv_alg_none_with_hmac", err("unsupported_algorithm"),
+       "alg none with a valid HMAC signature",
+       jwt(access_claims(), header='{"alg":"none","typ":"JWT"}'), rule=r)
+    va("adv_alg_none_no_third_segment", err("malformed_token"),
+       "alg none with the signature segment dropped",
+       b64('{"alg":"none","typ":"JWT"}') + "." + p, rule=r)
+    va("adv_alg_lowercase_hs256", err("unsupported_algorithm"), "lowercase hs256",
+       jwt(access_claims(), header='{"alg":"hs256","typ":"JWT"}'), rule=r)
+    va("adv_alg_trailing_space", err("unsupported_algorithm"), "alg with trailing space",
+       jwt(access_claims(), header='{"alg":"HS256 ","typ":"JWT"}'), rule=r)
+    va("adv_alg_missing", err("unsupported_algorithm"), "missing alg",
+       jwt(access_claims(), header='{"typ":"JWT"}'), rule=r)
+    va("adv_alg_null", err("malformed_token"), "alg null",
+       jwt(access_claims(), header='{"alg":null,"typ":"JWT"}'), rule=r)
+    va("adv_alg_list", err("malformed_token"), "alg as a list of algorithms",
+       jwt(access_claims(), header='{"alg":["HS256"],"typ":"JWT"}'), rule=r)
+    va("adv_alg_hs512", err("unsupported_algorithm"), "HS512 when HS256 is configured",
+       jwt(access_claims(), header='{"alg":"HS512","typ":"JWT"}', digest="HS512"), rule=r)
+    va("adv_alg_hs384", err("unsupported_algorithm"), "HS384 when HS256 is configured",
+       jwt(access_claims(), header='{"alg":"HS384","typ":"JWT"}', digest="HS384"), rule=r)
+    va("adv_alg_rs256_hmac_pem", err("unsupported_algorithm"),
+       "RS256 header, HMAC keyed with the PEM public key (key confusion, CVE-2016-10555 class)",
+       jwt(access_claims(), header='{"alg":"RS256","typ":"JWT"}', secret=PEM_PUBLIC_KEY),
+       rule=r)
+    va("adv_alg_hs256_hmac_pem", err("invalid_signature"),
+       "HS256 keyed with a PEM public key as the secret",
+       jwt(access_claims(), secret=PEM_PUBLIC_KEY), rule=r)
+    va("adv_alg_eddsa_hmac_ssh", err("unsupported_algorithm"),
+       "EdDSA header, HMAC keyed with an ssh-ed25519 public key string",
+       jwt(access_claims(), header='{"alg":"EdDSA","typ":"JWT"}', secret=SSH_ED25519_KEY),
+       rule=r)
+    va("adv_alg_hs256_hmac_ssh", err("invalid_signature"),
+       "HS256 keyed with an ssh-ed25519 public key string as the secret",
+       jwt(access_claims(), secret=SSH_ED25519_KEY), rule=r)
+    attacker_k = b64(OTHER_SECRET)
+    jwk_header = dumps({"alg": "HS256", "typ": "JWT",
+                        "jwk": {"kty": "oct", "k": attacker_k}})
+    va("adv_alg_jwk_injection", err("invalid_signature"),
+       "embedded jwk naming the attacker's key (CVE-2018-0114 class)",
+       jwt(access_claims(), header=jwk_header, secret=OTHER_SECRET), rule=r)
+    va("adv_alg_jwk_ignored_with_real_key", access_ok,
+       "embedded jwk is ignored: the configured key decides",
+       jwt(access_claims(), header=jwk_header), rule=r)
+    va("adv_alg_jku_injection", err("invalid_signature"), "jku pointing at an attacker's JWKS",
+       jwt(access_claims(), header='{"alg":"HS256","jku":"https://evil.example/jwks.json"}',
+           secret=OTHER_SECRET), rule=r)
+    va("adv_alg_x5u_injection", err("invalid_signature"), "x5u pointing at an attacker's cert",
+       jwt(access_claims(), header='{"alg":"HS256","x5u":"https://evil.example/cert.pem"}',
+           secret=OTHER_SECRET), rule=r)
+    va("adv_alg_kid_path_traversal", err("invalid_signature"),
+       "kid path traversal to a predictable file (/dev/null, empty key)",
+       jwt(access_claims(), header='{"alg":"HS256","kid":"../../../../dev/null"}', secret=""),
+       rule=r)
+    va("adv_alg_kid_sql_injection_ignored", access_ok,
+       "kid SQL injection is inert: kid is never used",
+       jwt(access_claims(), header='{"alg":"HS256","kid":"x\' UNION SELECT \'key"}'), rule=r)
+
+    # --- crit ----------------------------------------------------------------------------------------------
+    g, r = "crit", "§3.3"
+    for suffix, crit in [
+        ("list", '["exp"]'),
+        ("empty_list", "[]"),
+        ("b64", '["b64"],"b64":true'),
+        ("b64_false", '["b64"],"b64":false'),
+        ("string", '"exp"'),
+        ("null", "null"),
+        ("object", "{}"),
+    ]:
+        va(f"adv_crit_{suffix}", err("malformed_token"),
+           f"crit header ({crit.split(',')[0]}): extensions the verifier does not understand",
+           jwt(access_claims(), header='{"alg":"HS256","typ":"JWT","crit":' + crit + "}"),
+           rule=r)
+    va("adv_typ_lowercase", err("malformed_token"), "typ other than JWT (jwt)",
+       jwt(access_claims(), header='{"alg":"HS256","typ":"jwt"}'), rule=r)
+    va("adv_typ_null", err("malformed_token"), "typ null",
+       jwt(access_claims(), header='{"alg":"HS256","typ":null}'), rule=r)
+    va("adv_typ_jwe_like", err("malformed_token"), "typ naming another format (JOSE+JSON)",
+       jwt(access_claims(), header='{"alg":"HS256","typ":"JOSE+JSON"}'), rule=r)
+
+    # --- claims ---------------------------------------------------------------------------------------------
+    g, r = "claims", "§3.5"
+
+    def raw_claims(claim, literal, base=None):
+        """Access claims with `claim` set to a raw JSON literal, in place."""
+        base = dict(base or access_claims())
+        marker = "__LITERAL__"
+        base[claim] = marker
+        return dumps(base).replace(f'"{marker}"', literal)
+
+    type_attacks = [
+        ("string", f'"{NOW + 100}"', "invalid_claim"),
+        ("float", f"{NOW + 100}.0", "invalid_claim"),
+        ("bool", "true", "invalid_claim"),
+        ("null", "null", "invalid_claim"),
+        ("exponent_1e300", "1e300", "invalid_claim"),
+        ("beyond_i64", "9223372036854775808", "invalid_claim"),
+        ("list", f"[{NOW + 100}]", "invalid_claim"),
+    ]
+    for claim in ["exp", "iat", "nbf"]:
+        for label, literal, code in type_attacks:
+            if claim != "exp" and label in ("list", "beyond_i64"):
+                continue
+            va(f"adv_claims_{claim}_{label}", err(code),
+               f"{claim} as {label}: a non-integer time treated as absent "
+               f"(claim type confusion)", jwt(raw_claims(claim, literal)), rule=r)
+    va("adv_claims_exp_negative", err("token_expired"), "negative exp",
+       jwt(access_claims(exp=-1)), rule=r)
+    va("adv_claims_exp_zero", err("token_expired"), "exp at the epoch",
+       jwt(access_claims(exp=0)), rule=r)
+    va("adv_claims_exp_missing", err("missing_claim"), "token without exp never expires",
+       jwt(access_claims(exp=DELETE)), rule=r)
+    va("adv_claims_exp_equal_now", err("token_expired"), "exp == now (off-by-one)",
+       jwt(access_claims(exp=NOW)), rule=r)
+    va("adv_claims_iat_future", err("issued_in_future"), "iat in the future",
+       jwt(access_claims(iat=NOW + 60, exp=NOW + 360)), rule=r)
+    va("adv_claims_nbf_future", err("token_not_yet_valid"), "nbf in the future",
+       jwt(access_claims(nbf=NOW + 60)), rule=r)
+    va("adv_claims_nbf_negative_ok", ok(expected_claims(access_claims(nbf=-1))),
+       "negative nbf is simply in the past", jwt(access_claims(nbf=-1)), rule=r)
+    iss_policy = {"issuer": "https://ls.example.com"}
+    for label, value in [
+        ("suffix", "https://ls.example.com.evil.com"),
+        ("prefix", "https://ls.example"),
+        ("case", "HTTPS://LS.EXAMPLE.COM"),
+        ("trailing_slash", "https://ls.example.com/"),
+    ]:
+        va(f"adv_claims_iss_partial_{label}", err("invalid_claim"),
+           f"issuer partial match ({label}) accepted by substring matching",
+           jwt(access_claims(iss=value)), rule=r, policy=iss_policy)
+    va("adv_claims_iss_as_list", err("invalid_claim"), "iss as a list containing the issuer",
+       jwt(access_claims(iss=["https://ls.example.com"])), rule=r, policy=iss_policy)
+    aud_policy = {"audience": "label-studio"}
+    for label, value in [
+        ("suffix", "label-studio-evil"),
+        ("prefix", "label"),
+        ("substring_list", ["label-studio-admin"]),
+        ("empty_list", []),
+    ]:
+        va(f"adv_claims_aud_partial_{label}", err("invalid_claim"),
+           f"audience partial match ({label})",
+           jwt(access_claims(aud=value)), rule=r, policy=aud_policy)
+    good_aud = access_claims(aud=["other-service", "label-studio"])
+    va("adv_claims_aud_list_member_ok", ok(expected_claims(good_aud)),
+       "audience list with the expected member is accepted", jwt(good_aud), rule=r,
+       policy=aud_policy)
+    va("adv_claims_aud_list_of_non_strings", err("invalid_claim"),
+       "aud list with a non-string member", jwt(access_claims(aud=["label-studio", 1])),
+       rule=r, policy=aud_policy)
+    va("adv_claims_aud_unexpected", err("invalid_claim"),
+       "token for another audience where none is configured",
+       jwt(access_claims(aud="billing")), rule=r)
+    va("adv_claims_token_type_case", err("wrong_token_type"), "token_type Access (case)",
+       jwt(access_claims(token_type="Access")), rule=r)
+    va("adv_claims_token_type_list", err("invalid_claim"), "token_type as a list",
+       jwt(access_claims(token_type=["access"])), rule=r)
+    va("adv_claims_user_id_bool", err("invalid_claim"), "user_id true",
+       jwt(access_claims(user_id=True)), rule=r)
+    va("adv_claims_user_id_null", err("invalid_claim"), "user_id null",
+       jwt(access_claims(user_id=None)), rule=r)
+    va("adv_claims_user_id_object", err("invalid_claim"), "user_id as an object",
+       jwt(access_claims(user_id={"id": 1})), rule=r)
+
+    # --- type confusion ----------------------------------------------------------------------------------
+    g, r = "type_confusion", "§1"
+    va("adv_type_pat_as_access", err("wrong_token_type"), "PAT used as an access token",
+       pat, rule=r)
+    s.add("adv_type_access_as_pat", g, r, "verify_refresh", err("wrong_token_type"),
+          attack="access token presented for refresh", input=access)
+    s.add("adv_type_access_refreshed", g, r, "refresh", err("wrong_token_type"),
+          attack="access token exchanged for another access token (lifetime extension)",
+          input=access, mint={"jti": uuid4_hex("adv-refresh")})
+    s.add("adv_type_access_rotated", g, r, "rotate", err("wrong_token_type"),
+          attack="access token rotated into a PAT (privilege escalation)",
+          input=access, mint={"jti": uuid4_hex("adv-rotate")})
+    s.add("adv_type_pat_as_bearer", g, r, "authenticate", err("wrong_token_type"),
+          attack="PAT sent as a Bearer credential", input="Bearer " + pat)
+    s.add("adv_type_jwt_as_token", g, "§2", "authenticate", err("wrong_token_type"),
+          attack="JWT sent with the Token scheme", input="Token " + access,
+          settings=legacy_on)
+    s.add("adv_type_legacy_as_bearer", g, "§2", "authenticate", err("wrong_token_type"),
+          attack="legacy key sent with the Bearer scheme", input="Bearer " + LEGACY_KEY,
+          settings=legacy_on)
+    s.add("adv_type_truncated_as_bearer", g, "§1", "authenticate", err("malformed_token"),
+          attack="truncated listing form (header.payload) used as a credential",
+          input="Bearer " + h + "." + p)
+    va("adv_type_sliding_token", err("wrong_token_type"),
+       "another simplejwt token type (sliding)", jwt(access_claims(token_type="sliding")),
+       rule=r)
+
+    # --- disabled kinds ------------------------------------------------------------------------------------
+    g, r = "disabled_kinds", "§1"
+    off = {"api_tokens_enabled": False}
+    s.add("adv_disabled_bearer", g, r, "authenticate", err("token_kind_disabled"),
+          attack="access token used after the organisation disabled API tokens",
+          input="Bearer " + access, settings=off)
+    s.add("adv_disabled_refresh", g, r, "refresh", err("token_kind_disabled"),
+          attack="PAT refreshed after the organisation disabled API tokens", input=pat,
+          settings=off, mint={"jti": uuid4_hex("adv-disabled")})
+    s.add("adv_disabled_legacy", g, r, "authenticate", err("token_kind_disabled"),
+          attack="legacy key used while legacy tokens are disabled",
+          input="Token " + LEGACY_KEY)
+    s.add("adv_disabled_both", g, r, "authenticate", err("token_kind_disabled"),
+          attack="legacy key used with every kind disabled", input="Token " + LEGACY_KEY,
+          settings={"api_tokens_enabled": False})
+
+    # --- revocation ----------------------------------------------------------------------------------------
+    g, r = "revocation", "§1"
+    revoked = [pat_claims()["jti"]]
+    s.add("adv_revoked_verify", g, r, "verify_refresh", err("token_revoked"),
+          attack="blacklisted PAT verified", input=pat, revoked=revoked)
+    s.add("adv_revoked_refresh", g, r, "refresh", err("token_revoked"),
+          attack="blacklisted PAT exchanged for an access token", input=pat, revoked=revoked,
+          mint={"jti": uuid4_hex("adv-revoked")})
+    s.add("adv_revoked_rotate", g, r, "rotate", err("token_revoked"),
+          attack="blacklisted PAT rotated into a fresh one", input=pat, revoked=revoked,
+          mint={"jti": uuid4_hex("adv-revoked")})
+    resigned = jwt(pat_claims(extra="x"))
+    s.add("adv_revoked_same_jti_other_claims", g, r, "verify_refresh", err("token_revoked"),
+          attack="revocation is by jti: a PAT with the same jti and other claims is revoked",
+          input=resigned, revoked=revoked)
+
+    # --- TTL policy ------------------------------------------------------------------------------------------
+    g, r = "ttl_policy", "§1"
+    old = pat_claims(iat=NOW - 31 * DAY, exp=NOW + 100 * DAY)
+    s.add("adv_ttl_old_pat_long_exp", g, r, "verify_refresh", err("pat_ttl_exceeded"),
+          attack="PAT minted under a long TTL survives a shortened TTL", input=jwt(old),
+          settings={"pat_ttl_days": 30})
+    s.add("adv_ttl_old_pat_refresh", g, r, "refresh", err("pat_ttl_exceeded"),
+          attack="refresh of a PAT older than the shortened TTL", input=jwt(old),
+          settings={"pat_ttl_days": 30}, mint={"jti": uuid4_hex("adv-ttl")})
+    s.add("adv_ttl_old_pat_rotate", g, r, "rotate", err("pat_ttl_exceeded"),
+          attack="rotation used to launder a PAT older than the TTL", input=jwt(old),
+          settings={"pat_ttl_days": 30}, mint={"jti": uuid4_hex("adv-ttl")})
+    edge = pat_claims(iat=NOW - 30 * DAY, exp=NOW + 100 * DAY)
+    s.add("adv_ttl_exactly_ttl_old", g, r, "verify_refresh", err("pat_ttl_exceeded"),
+          attack="PAT exactly TTL old (off-by-one)", input=jwt(edge),
+          settings={"pat_ttl_days": 30})
+    young = pat_claims(iat=NOW - 30 * DAY + 1, exp=NOW + 100 * DAY)
+    s.add("adv_ttl_one_second_younger_ok", g, r, "verify_refresh",
+          ok(expected_claims(young)), attack="PAT one second younger than the TTL still works",
+          input=jwt(young), settings={"pat_ttl_days": 30})
+    s.add("adv_ttl_pat_without_iat", g, r, "verify_refresh", err("missing_claim"),
+          attack="PAT without iat escapes the TTL policy", input=jwt(pat_claims(iat=DELETE)),
+          settings={"pat_ttl_days": 30})
+
+    # --- size caps --------------------------------------------------------------------------------------------
+    g, r = "size_caps", "§3.1"
+    s.add("adv_size_10_mb_token", g, r, "verify_access", err("token_too_large"),
+          attack="10 MB token: refused before decoding",
+          input_repeat=repeat(h + ".", "A", 10_000_000, "." + sig))
+    s.add("adv_size_1m_dots", g, r, "verify_access", err("token_too_large"),
+          attack="1M dots: quadratic splitting refused before decoding",
+          input_repeat=repeat("", ".", 1_000_000, ""))
+    s.add("adv_size_1m_dots_refresh", g, r, "verify_refresh", err("token_too_large"),
+          attack="1M dots on the refresh path", input_repeat=repeat("", ".", 1_000_000, ""))
+    s.add("adv_size_1m_dots_header", g, "§2", "authenticate", err("header_too_large"),
+          attack="1M dots in an Authorization header",
+          input_repeat=repeat("Bearer ", ".", 1_000_000, ""))
+    s.add("adv_size_just_over_cap", g, r, "verify_access", err("token_too_large"),
+          attack="validly signed token one byte over the cap", input=sized_token(4097))
+    return s
+
+
+def padded_claims():
+    """An access-claims segment in padded base64url (it needs at least one `=`)."""
+    for n in range(3):
+        seg = b64_padded(dumps(access_claims(pad="a" * n)))
+        if seg.endswith("="):
+            return seg
+    raise AssertionError("unreachable")
+
+
+def std_signature_token():
+    """A valid token whose signature is rewritten in the standard alphabet (`+`, `/`)."""
+    for n in range(64):
+        t = jwt(access_claims(seq=n))
+        sig = segments(t)[2]
+        if "-" in sig or "_" in sig:
+            h, p, _ = segments(t)
+            return h + "." + p + "." + sig.replace("-", "+").replace("_", "/")
+    raise AssertionError("unreachable")
+
+
+def non_canonical_payload():
+    """A claims segment whose last character carries non-zero unused bits."""
+    for n in range(8):
+        seg = b64(dumps(access_claims(pad="z" * n)))
+        if len(seg) % 4 in (2, 3):
+            return non_canonical(seg)
+    raise AssertionError("unreachable")
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def render(suite):
+    return json.dumps(suite.document(), indent=1, ensure_ascii=False) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--check", action="store_true",
+                    help="exit non-zero if the committed files differ from the generated ones")
+    args = ap.parse_args()
+    suites = {"core.json": core(), "adversarial.json": adversarial()}
+    names = [c["name"] for s in suites.values() for c in s.cases]
+    dupes = {n for n in names if names.count(n) > 1}
+    assert not dupes, dupes
+    stale = []
+    for filename, suite in suites.items():
+        path = HERE / filename
+        text = render(suite)
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(filename)
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path.relative_to(HERE.parent.parent)}: {len(suite.cases)} cases")
+    if stale:
+        print("stale vectors (run python3 tests/vectors/generate.py): " + ", ".join(stale),
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
