@@ -1,0 +1,342 @@
+// ls_auth.hpp: a header-only C++17 RAII wrapper over libls_auth (include/ls_auth.h).
+//
+// Ownership: every object owns its C handle uniquely (movable, not copyable) and frees it in
+// its destructor. Inputs are std::string_view (never truncated: an embedded NUL is refused by
+// the library, not cut off). Nothing here decides anything: every rule is the core's.
+//
+// Errors: expected-style results, NOT exceptions. Why:
+//  - a refused token is an ordinary outcome that a service meets on its hot path, many times a
+//    second under attack; exceptions would make the common failure path the slow one and hide
+//    it from the reader of the calling code;
+//  - the wrapper then works in code built with -fno-exceptions (common in C++ services);
+//  - the shape is C++23's std::expected (ok(), value(), error(), operator bool), so moving to
+//    std::expected later is mechanical. Calling value() on a failed Result is a precondition
+//    violation and aborts, like dereferencing an empty optional should.
+//
+// Thread safety: as in ls_auth.h: Verifier, Issuer, Keyring, Policy, Claims and Principal may
+// be used from many threads at once through const references; Keyring::add_fallback and
+// Policy setters need exclusive access.
+#ifndef LS_AUTH_HPP
+#define LS_AUTH_HPP
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+#include "ls_auth.h"
+
+namespace ls_auth {
+
+namespace detail {
+// Reads a string-out function: first into a small stack buffer, then at the size asked for.
+template <class F>
+ls_auth_result read_string(F &&fn, std::string &out) {
+  char small[256];
+  size_t n = 0;
+  ls_auth_result rc = fn(small, sizeof small, &n);
+  if (rc == LS_AUTH_OK) {
+    out.assign(small, n);
+    return rc;
+  }
+  if (rc != LS_AUTH_INSUFFICIENT_SIZE) return rc;
+  std::string big(n, '\0');
+  rc = fn(big.data(), big.size(), &n);
+  if (rc == LS_AUTH_OK) {
+    big.resize(n);
+    out = std::move(big);
+  }
+  return rc;
+}
+
+template <class T, void (*Free)(T *)>
+struct Deleter {
+  void operator()(T *p) const noexcept { Free(p); }
+};
+template <class T, void (*Free)(T *)>
+using Handle = std::unique_ptr<T, Deleter<T, Free>>;
+}  // namespace detail
+
+/// A failure: one stable ls_auth_result code, with its name, message and HTTP mapping.
+class Error {
+ public:
+  explicit Error(ls_auth_result code) noexcept : code_(code) {}
+  ls_auth_result code() const noexcept { return code_; }
+  /// The stable snake_case code, e.g. "token_expired".
+  std::string name() const { return text(ls_auth_result_code); }
+  /// A short human message, e.g. "token has expired".
+  std::string message() const { return text(ls_auth_result_message); }
+  /// 400, 401 or 500 for the core's codes; 500 for the binding's own (a bug in the caller).
+  uint16_t http_status() const noexcept {
+    uint16_t status = 500;
+    return ls_auth_result_http_status(code_, &status) == LS_AUTH_OK ? status : 500;
+  }
+  /// The WWW-Authenticate value to send, or "" when the failure carries no challenge.
+  std::string www_authenticate() const { return text(ls_auth_www_authenticate); }
+
+ private:
+  std::string text(ls_auth_result (*fn)(uint32_t, char *, size_t, size_t *)) const {
+    std::string out;
+    detail::read_string([&](char *b, size_t l, size_t *n) { return fn(code_, b, l, n); }, out);
+    return out;
+  }
+  ls_auth_result code_;
+};
+
+/// A value or an Error, shaped like C++23's std::expected.
+template <class T>
+class Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}        // NOLINT: implicit by design
+  bool ok() const noexcept { return v_.index() == 0; }
+  explicit operator bool() const noexcept { return ok(); }
+  T &value() & { return ok() ? std::get<0>(v_) : (std::abort(), std::get<0>(v_)); }
+  const T &value() const & { return ok() ? std::get<0>(v_) : (std::abort(), std::get<0>(v_)); }
+  T &&value() && { return ok() ? std::get<0>(std::move(v_)) : (std::abort(), std::get<0>(std::move(v_))); }
+  T *operator->() { return &value(); }
+  const T *operator->() const { return &value(); }
+  const Error &error() const { return ok() ? (std::abort(), std::get<1>(v_)) : std::get<1>(v_); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+/// Success or an Error.
+using Status = Result<std::monostate>;
+
+namespace detail {
+inline Status status(ls_auth_result rc) { return rc == LS_AUTH_OK ? Status(std::monostate{}) : Status(Error(rc)); }
+inline Result<std::string> string_result(ls_auth_result rc, std::string s) {
+  return rc == LS_AUTH_OK ? Result<std::string>(std::move(s)) : Result<std::string>(Error(rc));
+}
+// Takes a library-owned string into a std::string.
+inline std::string take(ls_auth_string *s) {
+  std::string out(ls_auth_string_data(s), ls_auth_string_len(s));
+  ls_auth_string_free(s);
+  return out;
+}
+}  // namespace detail
+
+/// Organisation settings, starting from Label Studio's defaults.
+struct OrgSettings : ls_auth_org_settings {
+  OrgSettings() noexcept : ls_auth_org_settings() { ls_auth_org_settings_default(this); }
+};
+
+/// HMAC keys: the first signs, all verify.
+class Keyring {
+ public:
+  static Result<Keyring> create(std::string_view secret, bool allow_short_key = false) {
+    ls_auth_keyring *k = nullptr;
+    ls_auth_result rc =
+        ls_auth_keyring_new(reinterpret_cast<const uint8_t *>(secret.data()), secret.size(), allow_short_key, &k);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return Keyring(k);
+  }
+  /// An old secret that still verifies (secret rotation).
+  Status add_fallback(std::string_view secret, bool allow_short_key = false) {
+    return detail::status(ls_auth_keyring_add_fallback(
+        h_.get(), reinterpret_cast<const uint8_t *>(secret.data()), secret.size(), allow_short_key));
+  }
+  const ls_auth_keyring *get() const noexcept { return h_.get(); }
+
+ private:
+  explicit Keyring(ls_auth_keyring *k) : h_(k) {}
+  detail::Handle<ls_auth_keyring, ls_auth_keyring_free> h_;
+};
+
+/// Token policy: access TTL, leeway, issuer, audience.
+class Policy {
+ public:
+  static Result<Policy> create() {
+    ls_auth_policy *p = nullptr;
+    ls_auth_result rc = ls_auth_policy_new(&p);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return Policy(p);
+  }
+  Status set_leeway(uint32_t s) { return detail::status(ls_auth_policy_set_leeway(h_.get(), s)); }
+  Status set_access_ttl(uint32_t s) { return detail::status(ls_auth_policy_set_access_ttl(h_.get(), s)); }
+  Status set_issuer(std::string_view v) { return detail::status(ls_auth_policy_set_issuer(h_.get(), v.data(), v.size())); }
+  Status set_audience(std::string_view v) {
+    return detail::status(ls_auth_policy_set_audience(h_.get(), v.data(), v.size()));
+  }
+  const ls_auth_policy *get() const noexcept { return h_.get(); }
+
+ private:
+  explicit Policy(ls_auth_policy *p) : h_(p) {}
+  detail::Handle<ls_auth_policy, ls_auth_policy_free> h_;
+};
+
+/// Read-only access to verified claims (owned by a Claims or lent by a Principal).
+class ClaimsView {
+ public:
+  explicit ClaimsView(const ls_auth_claims *c) noexcept : c_(c) {}
+  Result<std::string> user_id() const { return str(ls_auth_claims_user_id); }
+  Result<std::string> jti() const { return str(ls_auth_claims_jti); }
+  Result<int64_t> exp() const {
+    int64_t v = 0;
+    ls_auth_result rc = ls_auth_claims_exp(c_, &v);
+    return rc == LS_AUTH_OK ? Result<int64_t>(v) : Result<int64_t>(Error(rc));
+  }
+  Result<ls_auth_token_type> token_type() const {
+    ls_auth_token_type t{};
+    ls_auth_result rc = ls_auth_claims_token_type(c_, &t);
+    return rc == LS_AUTH_OK ? Result<ls_auth_token_type>(t) : Result<ls_auth_token_type>(Error(rc));
+  }
+  /// Any claim as compact JSON; a claim the token lacks is LS_AUTH_MISSING_CLAIM.
+  Result<std::string> get_json(std::string_view name) const {
+    std::string out;
+    ls_auth_result rc = detail::read_string(
+        [&](char *b, size_t l, size_t *n) { return ls_auth_claims_get_json(c_, name.data(), name.size(), b, l, n); },
+        out);
+    return detail::string_result(rc, std::move(out));
+  }
+  Result<std::string> to_json() const { return str(ls_auth_claims_to_json); }
+  const ls_auth_claims *get() const noexcept { return c_; }
+
+ private:
+  Result<std::string> str(ls_auth_result (*fn)(const ls_auth_claims *, char *, size_t, size_t *)) const {
+    std::string out;
+    ls_auth_result rc = detail::read_string([&](char *b, size_t l, size_t *n) { return fn(c_, b, l, n); }, out);
+    return detail::string_result(rc, std::move(out));
+  }
+  const ls_auth_claims *c_;
+};
+
+/// Claims owned by the caller.
+class Claims : public ClaimsView {
+ public:
+  explicit Claims(ls_auth_claims *c) noexcept : ClaimsView(c), h_(c) {}
+
+ private:
+  detail::Handle<ls_auth_claims, ls_auth_claims_free> h_;
+};
+
+/// Who a request is.
+class Principal {
+ public:
+  explicit Principal(ls_auth_principal *p) noexcept : h_(p) {}
+  bool is_jwt() const noexcept {
+    ls_auth_principal_kind k{};
+    return ls_auth_principal_get_kind(h_.get(), &k) == LS_AUTH_OK && k == LS_AUTH_PRINCIPAL_JWT;
+  }
+  /// The claims of a JWT principal, lent: valid while this Principal lives.
+  Result<ClaimsView> claims() const {
+    const ls_auth_claims *c = nullptr;
+    ls_auth_result rc = ls_auth_principal_claims(h_.get(), &c);
+    return rc == LS_AUTH_OK ? Result<ClaimsView>(ClaimsView(c)) : Result<ClaimsView>(Error(rc));
+  }
+  /// The legacy key to look up (legacy principals only).
+  Result<std::string> legacy_key() const {
+    std::string out;
+    ls_auth_result rc = detail::read_string(
+        [&](char *b, size_t l, size_t *n) { return ls_auth_principal_legacy_key(h_.get(), b, l, n); }, out);
+    return detail::string_result(rc, std::move(out));
+  }
+
+ private:
+  detail::Handle<ls_auth_principal, ls_auth_principal_free> h_;
+};
+
+/// Verifies tokens; share one across threads.
+class Verifier {
+ public:
+  static Result<Verifier> create(const Keyring &keyring, const Policy *policy = nullptr) {
+    ls_auth_verifier *v = nullptr;
+    ls_auth_result rc = ls_auth_verifier_new(keyring.get(), policy ? policy->get() : nullptr, &v);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return Verifier(v);
+  }
+  Result<Claims> verify_access(std::string_view token, int64_t now) const {
+    ls_auth_claims *c = nullptr;
+    ls_auth_result rc = ls_auth_verifier_verify_access(h_.get(), token.data(), token.size(), now, &c);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return Claims(c);
+  }
+  Result<Claims> verify_refresh(std::string_view pat, const ls_auth_org_settings &settings,
+                                const ls_auth_revocation &revocation, int64_t now) const {
+    ls_auth_claims *c = nullptr;
+    ls_auth_result rc =
+        ls_auth_verifier_verify_refresh(h_.get(), pat.data(), pat.size(), &settings, &revocation, now, &c);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return Claims(c);
+  }
+  /// Authenticates one request's Authorization value (empty when absent).
+  Result<Principal> authenticate(std::string_view header, const ls_auth_org_settings &settings, int64_t now) const {
+    ls_auth_principal *p = nullptr;
+    ls_auth_result rc = ls_auth_authenticate(h_.get(), reinterpret_cast<const uint8_t *>(header.data()),
+                                             header.size(), &settings, now, &p);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return Principal(p);
+  }
+  const ls_auth_verifier *get() const noexcept { return h_.get(); }
+
+ private:
+  explicit Verifier(ls_auth_verifier *v) : h_(v) {}
+  detail::Handle<ls_auth_verifier, ls_auth_verifier_free> h_;
+};
+
+/// Mints PATs and refreshes them into access tokens.
+class Issuer {
+ public:
+  static Result<Issuer> create(const Keyring &keyring, const Policy *policy = nullptr) {
+    ls_auth_issuer *i = nullptr;
+    ls_auth_result rc = ls_auth_issuer_new(keyring.get(), policy ? policy->get() : nullptr, &i);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return Issuer(i);
+  }
+  /// INSECURE, tests only: every token gets the same jti.
+  static Result<Issuer> create_insecure_fixed_jti(const Keyring &keyring, std::string_view jti,
+                                                  const Policy *policy = nullptr) {
+    ls_auth_issuer *i = nullptr;
+    ls_auth_result rc = ls_auth_issuer_new_insecure_fixed_jti(keyring.get(), policy ? policy->get() : nullptr,
+                                                              jti.data(), jti.size(), &i);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return Issuer(i);
+  }
+  Result<std::string> mint_pat(std::string_view user_id, std::string_view extra_claims_json,
+                               const ls_auth_org_settings &settings, int64_t now) const {
+    ls_auth_string *s = nullptr;
+    ls_auth_result rc = ls_auth_issuer_mint_pat(h_.get(), user_id.data(), user_id.size(), extra_claims_json.data(),
+                                                extra_claims_json.size(), &settings, now, &s);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return detail::take(s);
+  }
+  Result<std::string> refresh(std::string_view pat, const ls_auth_org_settings &settings,
+                              const ls_auth_revocation &revocation, int64_t now) const {
+    ls_auth_string *s = nullptr;
+    ls_auth_result rc = ls_auth_issuer_refresh(h_.get(), pat.data(), pat.size(), &settings, &revocation, now, &s);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return detail::take(s);
+  }
+
+ private:
+  explicit Issuer(ls_auth_issuer *i) : h_(i) {}
+  detail::Handle<ls_auth_issuer, ls_auth_issuer_free> h_;
+};
+
+/// A parsed Authorization header; token points into the header passed in.
+struct Credential {
+  ls_auth_scheme scheme;
+  std::string_view token;
+};
+
+inline Result<Credential> parse_authorization(std::string_view header) {
+  ls_auth_scheme scheme{};
+  const char *tok = nullptr;
+  size_t len = 0;
+  ls_auth_result rc =
+      ls_auth_parse_authorization(reinterpret_cast<const uint8_t *>(header.data()), header.size(), &scheme, &tok, &len);
+  if (rc != LS_AUTH_OK) return Error(rc);
+  return Credential{scheme, std::string_view(tok, len)};
+}
+
+inline std::string_view version() noexcept { return ls_auth_version(); }
+
+}  // namespace ls_auth
+
+#endif  // LS_AUTH_HPP
