@@ -1,0 +1,203 @@
+"""Type stubs for the native half of ls_auth (built from bindings/python/src)."""
+
+from datetime import datetime
+from typing import Any, Callable, ClassVar, Container, Dict, Iterable, List, Literal, Mapping, Optional, Tuple, Union, final
+
+from ._errors import AuthError
+
+__version__: str
+__all__ = [
+    "AccessTokenCache",
+    "Claims",
+    "Credential",
+    "Issuer",
+    "OrgSettings",
+    "Principal",
+    "Verifier",
+    "__version__",
+    "authenticate",
+    "check_legacy_key",
+    "classify_api_key",
+    "error_codes",
+    "generate_legacy_token",
+    "legacy_key_digest",
+    "legacy_keys_equal",
+    "parse_authorization",
+    "register_errors",
+    "truncate",
+    "www_authenticate",
+]
+
+_Now = Union[int, datetime, None]
+_Secret = Union[str, bytes, bytearray]
+_Header = Union[str, bytes, bytearray, None]
+_Revoked = Union[Container[str], Callable[[str], object], None]
+
+@final
+class Claims:
+    """The claims of a verified token (read-only)."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def token_type(self) -> Literal["access", "refresh"]: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def jti(self) -> str: ...
+    @property
+    def exp(self) -> int: ...
+    @property
+    def iat(self) -> Optional[int]: ...
+    @property
+    def nbf(self) -> Optional[int]: ...
+    @property
+    def iss(self) -> Optional[str]: ...
+    @property
+    def aud(self) -> Optional[Tuple[str, ...]]: ...
+    @property
+    def extra(self) -> Dict[str, Any]: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Credential:
+    """A credential found in an Authorization header."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def scheme(self) -> Literal["bearer", "token"]: ...
+    @property
+    def token(self) -> str: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Principal:
+    """Who a request is: verified JWT claims, or a legacy key the host must look up."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def kind(self) -> Literal["jwt", "legacy"]: ...
+    @property
+    def claims(self) -> Optional[Claims]: ...
+    @property
+    def legacy_key(self) -> Optional[str]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class OrgSettings:
+    """An organisation's API-token settings, with Label Studio's defaults."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def __new__(
+        cls,
+        *,
+        api_tokens_enabled: bool = True,
+        legacy_api_tokens_enabled: bool = False,
+        pat_ttl_days: Optional[int] = None,
+        enforce_ttl_on_existing: bool = True,
+    ) -> OrgSettings: ...
+    @property
+    def api_tokens_enabled(self) -> bool: ...
+    @property
+    def legacy_api_tokens_enabled(self) -> bool: ...
+    @property
+    def pat_ttl_days(self) -> int: ...
+    @property
+    def enforce_ttl_on_existing(self) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Verifier:
+    """Verifies access tokens and PATs (HS256; the first secret signs, all verify)."""
+
+    def __new__(
+        cls,
+        secret: _Secret,
+        *,
+        fallbacks: Optional[Iterable[_Secret]] = None,
+        leeway: Optional[int] = None,
+        issuer: Optional[str] = None,
+        audience: Optional[str] = None,
+        allow_short_key: bool = False,
+    ) -> Verifier: ...
+    def verify_access(self, token: str, *, now: _Now = None) -> Claims: ...
+    def verify_refresh(
+        self,
+        token: str,
+        *,
+        now: _Now = None,
+        revoked: _Revoked = None,
+        settings: Optional[OrgSettings] = None,
+    ) -> Claims: ...
+
+@final
+class Issuer:
+    """Mints PATs, refreshes them into access tokens, rotates them."""
+
+    def __new__(
+        cls,
+        secret: _Secret,
+        *,
+        fallbacks: Optional[Iterable[_Secret]] = None,
+        access_ttl: Optional[int] = None,
+        pat_ttl_days: Optional[int] = None,
+        leeway: Optional[int] = None,
+        issuer: Optional[str] = None,
+        audience: Optional[str] = None,
+        allow_short_key: bool = False,
+        _insecure_fixed_jti: Optional[str] = None,
+    ) -> Issuer: ...
+    @property
+    def verifier(self) -> Verifier: ...
+    def mint_pat(
+        self,
+        user_id: Union[str, int],
+        *,
+        now: _Now = None,
+        claims: Optional[Mapping[str, Any]] = None,
+        settings: Optional[OrgSettings] = None,
+    ) -> str: ...
+    def refresh(
+        self,
+        pat: str,
+        *,
+        now: _Now = None,
+        revoked: _Revoked = None,
+        settings: Optional[OrgSettings] = None,
+    ) -> str: ...
+    def rotate(
+        self,
+        pat: str,
+        *,
+        now: _Now = None,
+        revoked: _Revoked = None,
+        settings: Optional[OrgSettings] = None,
+    ) -> Tuple[str, str]: ...
+
+@final
+class AccessTokenCache:
+    """The SDK's access-token cache: thread-safe, one refresh at a time."""
+
+    def __new__(cls, api_key: str, *, margin: Optional[int] = None, now: _Now = None) -> AccessTokenCache: ...
+    @property
+    def kind(self) -> Literal["legacy", "pat", "access"]: ...
+    @property
+    def refresh_token(self) -> Optional[str]: ...
+    @property
+    def access_exp(self) -> Optional[int]: ...
+    def needs_refresh(self, *, now: _Now = None) -> bool: ...
+    def store_access(self, token: str) -> None: ...
+    def authorization_value(self, *, now: _Now = None) -> str: ...
+    def authorization(self, refresh: Callable[[str], str], *, now: _Now = None) -> str: ...
+
+def parse_authorization(value: _Header) -> Optional[Credential]: ...
+def authenticate(header: _Header, *, verifier: Verifier, settings: OrgSettings, now: _Now = None) -> Principal: ...
+def classify_api_key(key: str, *, now: _Now = None) -> Literal["legacy", "pat", "access"]: ...
+def generate_legacy_token() -> str: ...
+def truncate(token: str) -> str: ...
+def check_legacy_key(key: str) -> None: ...
+def legacy_key_digest(key: str) -> str: ...
+def legacy_keys_equal(presented: str, stored: str) -> bool: ...
+def www_authenticate(error: Optional[AuthError] = None) -> Optional[str]: ...
+def error_codes() -> List[Tuple[str, int]]: ...
+def register_errors(table: Dict[str, type], base: type) -> None: ...

@@ -1,0 +1,2 @@
+"""Integrations built on ls_auth, each importing its framework only when imported itself:
+``ls_auth.contrib.drf`` (Django REST framework) and ``ls_auth.contrib.httpx`` (httpx)."""

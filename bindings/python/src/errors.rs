@@ -1,0 +1,105 @@
+//! Core errors as Python exceptions. The classes, and the one table from stable code to class,
+//! live in `ls_auth/_errors.py`; that module hands the table to [`register_errors`] at import,
+//! which refuses a table that does not cover every code of `ErrorKind::ALL`.
+
+use std::borrow::Cow;
+use std::sync::RwLock;
+
+use ls_auth_core as core;
+use pyo3::exceptions::{PyImportError, PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use pyo3::types::{PyDict, PyType};
+
+static TABLE: RwLock<Option<Py<PyDict>>> = RwLock::new(None);
+
+/// The exception for a core error: `cls(message, code, status)` with `cls` from the table.
+pub(crate) fn core_err(py: Python<'_>, e: &core::Error) -> PyErr {
+    let table = TABLE
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .map(|t| t.clone_ref(py));
+    let Some(table) = table else {
+        return PyRuntimeError::new_err(format!(
+            "{} ({}); import ls_auth rather than ls_auth._native to get typed exceptions",
+            e.message(),
+            e.code()
+        ));
+    };
+    let made = table.bind(py).get_item(e.code()).and_then(|cls| match cls {
+        Some(cls) => cls.call1((e.message(), e.code(), e.http_status())),
+        None => Err(PyRuntimeError::new_err(format!(
+            "no exception class for code {}",
+            e.code()
+        ))),
+    });
+    match made {
+        Ok(exc) => PyErr::from_value(exc),
+        Err(err) => err,
+    }
+}
+
+/// `InvalidArgument` (a `ValueError`) for an argument the core's types cannot hold.
+pub(crate) fn invalid_argument(py: Python<'_>, detail: impl Into<Cow<'static, str>>) -> PyErr {
+    core_err(
+        py,
+        &core::Error::with_detail(core::ErrorKind::InvalidArgument, detail),
+    )
+}
+
+/// A Python `AuthError` back as a core error (its code and message), for `www_authenticate`.
+pub(crate) fn from_py(py: Python<'_>, e: &Bound<'_, PyAny>) -> PyResult<core::Error> {
+    let code: PyBackedStr = e
+        .getattr("code")
+        .and_then(|c| c.extract())
+        .map_err(|_| PyTypeError::new_err("error must be an ls_auth.AuthError"))?;
+    let kind = core::ErrorKind::from_code(&code)
+        .ok_or_else(|| invalid_argument(py, format!("unknown error code {:?}", &*code)))?;
+    let message = e.str()?.to_string_lossy().into_owned();
+    Ok(core::Error::with_detail(kind, message))
+}
+
+/// Every stable code of the core with its HTTP status, in code order.
+#[pyfunction]
+pub(crate) fn error_codes() -> Vec<(&'static str, u16)> {
+    core::ErrorKind::ALL
+        .iter()
+        .map(|k| (k.code(), k.http_status()))
+        .collect()
+}
+
+/// Installs the code -> exception class table; every core code must map to a subclass of
+/// `base`, and every key must be a core code.
+#[pyfunction]
+pub(crate) fn register_errors(table: &Bound<'_, PyDict>, base: &Bound<'_, PyType>) -> PyResult<()> {
+    let mut problems = Vec::new();
+    for kind in core::ErrorKind::ALL {
+        match table.get_item(kind.code())? {
+            None => problems.push(format!("{} has no exception class", kind.code())),
+            Some(cls) => {
+                let ok = cls
+                    .cast::<PyType>()
+                    .map(|t| t.is_subclass(base).unwrap_or(false))
+                    .unwrap_or(false);
+                if !ok {
+                    problems.push(format!("{} maps to a non-AuthError", kind.code()));
+                }
+            }
+        }
+    }
+    for key in table.keys() {
+        let key: PyBackedStr = key.extract()?;
+        if core::ErrorKind::from_code(&key).is_none() {
+            problems.push(format!("{} is not a core error code", &*key));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(PyImportError::new_err(format!(
+            "ls_auth error table does not match the core: {}",
+            problems.join("; ")
+        )));
+    }
+    *TABLE.write().unwrap_or_else(|p| p.into_inner()) = Some(table.copy()?.unbind());
+    Ok(())
+}

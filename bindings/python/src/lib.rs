@@ -1,0 +1,918 @@
+//! `ls_auth._native`: the Python face of `ls-auth-core`.
+//!
+//! This crate translates; it never decides. Every rule (what verifies, which code an error
+//! has, what a header means) lives in the core. What is here: converting Python arguments into
+//! core types (and refusing arguments the core's types cannot hold), reading the system clock
+//! when the caller passes none, releasing the GIL around work that takes time, and turning core
+//! errors into the exception classes of `ls_auth._errors` through the one table registered at
+//! import time.
+
+mod convert;
+mod errors;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use ls_auth_core as core;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use pyo3::sync::MutexExt;
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
+
+use convert::{
+    header_bytes, json_to_py, py_to_claims_map, resolve_now, secret_bytes, text_arg, u32_arg,
+};
+use errors::{core_err, invalid_argument};
+
+/// Runs core code, turning a panic (a bug) into `RuntimeError` so that no `PanicException`
+/// ever reaches a user.
+fn guarded<T>(f: impl FnOnce() -> T) -> PyResult<T> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        PyRuntimeError::new_err(format!(
+            "internal error in ls_auth (please report it): {what}"
+        ))
+    })
+}
+
+/// Core work with the GIL released and panics contained.
+fn detached<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> PyResult<T> {
+    py.detach(|| guarded(f))
+}
+
+/// Both halves of a result: a panic becomes RuntimeError, a core error its exception.
+fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> core::Result<T> + Send) -> PyResult<T> {
+    detached(py, f)?.map_err(|e| core_err(py, &e))
+}
+
+fn keyring(
+    py: Python<'_>,
+    secret: &Bound<'_, PyAny>,
+    fallbacks: Option<&Bound<'_, PyAny>>,
+    allow_short_key: bool,
+) -> PyResult<core::Keyring> {
+    let build = |obj: &Bound<'_, PyAny>| -> PyResult<core::SigningKey> {
+        let bytes = secret_bytes(obj)?;
+        let key = if allow_short_key {
+            core::SigningKey::new_allowing_short_key(core::Algorithm::HS256, &bytes)
+        } else {
+            core::SigningKey::new(core::Algorithm::HS256, &bytes)
+        };
+        key.map_err(|e| core_err(py, &e))
+    };
+    let mut ring = core::Keyring::new(build(secret)?);
+    if let Some(fallbacks) = fallbacks.filter(|f| !f.is_none()) {
+        if fallbacks.is_instance_of::<PyString>() || fallbacks.is_instance_of::<PyBytes>() {
+            return Err(PyTypeError::new_err(
+                "fallbacks must be a sequence of secrets, not a single secret",
+            ));
+        }
+        for item in fallbacks.try_iter()? {
+            ring = ring.with_fallback(build(&item?)?);
+        }
+    }
+    Ok(ring)
+}
+
+fn optional_text(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<String>> {
+    match obj.filter(|o| !o.is_none()) {
+        None => Ok(None),
+        Some(o) => match o.extract::<PyBackedStr>() {
+            Ok(s) => Ok(Some(s.to_string())),
+            Err(_) if o.is_instance_of::<PyString>() => Err(invalid_argument(
+                o.py(),
+                format!("{name} must be valid Unicode text"),
+            )),
+            Err(_) => Err(PyTypeError::new_err(format!(
+                "{name} must be a str or None"
+            ))),
+        },
+    }
+}
+
+fn policy(
+    py: Python<'_>,
+    access_ttl: Option<&Bound<'_, PyAny>>,
+    leeway: Option<&Bound<'_, PyAny>>,
+    issuer: Option<&Bound<'_, PyAny>>,
+    audience: Option<&Bound<'_, PyAny>>,
+) -> PyResult<core::TokenPolicy> {
+    let defaults = core::TokenPolicy::default();
+    Ok(core::TokenPolicy {
+        access_ttl: match access_ttl {
+            Some(v) => u32_arg(py, v, "access_ttl")?,
+            None => defaults.access_ttl,
+        },
+        leeway: match leeway {
+            Some(v) => u32_arg(py, v, "leeway")?,
+            None => defaults.leeway,
+        },
+        issuer: optional_text(issuer, "issuer")?,
+        audience: optional_text(audience, "audience")?,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revocation: a Python container of jtis, or a callable jti -> bool.
+
+/// The host's revocation store as the core's [`core::Revocation`]. Python is re-entered (the
+/// GIL re-acquired) for each question; an exception from the host's object fails closed (the
+/// token counts as revoked) and is re-raised once the core returns.
+struct PyRevocation<'a> {
+    obj: Option<&'a Py<PyAny>>,
+    callable: bool,
+    error: Mutex<Option<PyErr>>,
+}
+
+/// The host's object (if any) and whether it is a callable rather than a container.
+fn revocation_source(obj: Option<&Bound<'_, PyAny>>) -> (Option<Py<PyAny>>, bool) {
+    match obj.filter(|o| !o.is_none()) {
+        None => (None, false),
+        Some(o) => (Some(o.clone().unbind()), o.is_callable()),
+    }
+}
+
+impl PyRevocation<'_> {
+    fn fail(&self, err: PyErr) {
+        let mut slot = self.error.lock().unwrap_or_else(|e| e.into_inner());
+        slot.get_or_insert(err);
+    }
+
+    fn take_error(&self) -> Option<PyErr> {
+        self.error.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
+impl core::Revocation for PyRevocation<'_> {
+    fn is_revoked(&self, jti: &str) -> bool {
+        let Some(obj) = self.obj else { return false };
+        Python::attach(|py| {
+            let obj = obj.bind(py);
+            let answer = if self.callable {
+                obj.call1((jti,)).and_then(|v| v.is_truthy())
+            } else {
+                obj.contains(jti)
+            };
+            answer.unwrap_or_else(|e| {
+                self.fail(e);
+                true
+            })
+        })
+    }
+
+    /// Rotation's conditional insert: refused when already revoked; a mutable set (anything with
+    /// `add`) gets the jti added, other stores are left to the host, who records the jti that
+    /// `Issuer.rotate` returns.
+    fn revoke_if_active(&self, jti: &str, _exp: i64, _now: i64) -> bool {
+        if self.is_revoked(jti) {
+            return false;
+        }
+        let Some(obj) = self.obj else { return true };
+        if self.callable {
+            return true;
+        }
+        Python::attach(|py| {
+            let obj = obj.bind(py);
+            match obj.hasattr("add") {
+                Ok(false) => true,
+                Ok(true) => match obj.call_method1("add", (jti,)) {
+                    Ok(_) => true,
+                    Err(e) => {
+                        self.fail(e);
+                        false
+                    }
+                },
+                Err(e) => {
+                    self.fail(e);
+                    false
+                }
+            }
+        })
+    }
+}
+
+/// Runs `f` with the revocation adapter, the GIL released, and the host's own exception (if its
+/// store raised) taking precedence over the core's fail-closed answer.
+fn with_revocation<T: Send>(
+    py: Python<'_>,
+    revoked: Option<&Bound<'_, PyAny>>,
+    f: impl FnOnce(&PyRevocation<'_>) -> core::Result<T> + Send,
+) -> PyResult<T> {
+    let (obj, callable) = revocation_source(revoked);
+    let adapter = PyRevocation {
+        obj: obj.as_ref(),
+        callable,
+        error: Mutex::new(None),
+    };
+    let outcome = detached(py, || f(&adapter))?;
+    if let Some(err) = adapter.take_error() {
+        return Err(err);
+    }
+    outcome.map_err(|e| core_err(py, &e))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Claims, Credential, Principal, OrgSettings
+
+/// The claims of a verified token.
+#[pyclass(frozen, module = "ls_auth", name = "Claims", eq)]
+#[derive(PartialEq)]
+struct Claims(core::Claims);
+
+#[pymethods]
+impl Claims {
+    #[getter]
+    fn token_type(&self) -> &'static str {
+        self.0.token_type().as_str()
+    }
+    #[getter]
+    fn user_id(&self) -> &str {
+        self.0.user_id()
+    }
+    #[getter]
+    fn jti(&self) -> &str {
+        self.0.jti()
+    }
+    #[getter]
+    fn exp(&self) -> i64 {
+        self.0.exp()
+    }
+    #[getter]
+    fn iat(&self) -> Option<i64> {
+        self.0.iat()
+    }
+    #[getter]
+    fn nbf(&self) -> Option<i64> {
+        self.0.nbf()
+    }
+    #[getter]
+    fn iss(&self) -> Option<&str> {
+        self.0.issuer()
+    }
+    #[getter]
+    fn aud<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        self.0.audience().map(|a| PyTuple::new(py, a)).transpose()
+    }
+    /// Every claim that is not one of the registered ones above, in the token's order.
+    #[getter]
+    fn extra<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (k, v) in self.0.extra() {
+            dict.set_item(k, json_to_py(py, v)?)?;
+        }
+        Ok(dict)
+    }
+    /// All claims as a new dict, registered ones first.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (k, v) in self.0.to_json() {
+            dict.set_item(k, json_to_py(py, &v)?)?;
+        }
+        Ok(dict)
+    }
+    fn __repr__(&self) -> String {
+        let opt = |v: Option<i64>| v.map_or_else(|| "None".to_owned(), |n| n.to_string());
+        format!(
+            "Claims(token_type={:?}, user_id={:?}, jti={:?}, exp={}, iat={}, nbf={}, extra=<{} claims>)",
+            self.0.token_type().as_str(),
+            self.0.user_id(),
+            self.0.jti(),
+            self.0.exp(),
+            opt(self.0.iat()),
+            opt(self.0.nbf()),
+            self.0.extra().len()
+        )
+    }
+}
+
+/// A credential found in an `Authorization` header.
+#[pyclass(frozen, module = "ls_auth", name = "Credential", eq)]
+#[derive(PartialEq)]
+struct Credential {
+    scheme: &'static str,
+    token: String,
+}
+
+#[pymethods]
+impl Credential {
+    /// `"bearer"` or `"token"`.
+    #[getter]
+    fn scheme(&self) -> &'static str {
+        self.scheme
+    }
+    #[getter]
+    fn token(&self) -> &str {
+        &self.token
+    }
+    fn __repr__(&self) -> String {
+        format!("Credential(scheme={:?}, token=<redacted>)", self.scheme)
+    }
+}
+
+/// Who a request is: verified JWT claims, or a legacy key the host must still look up.
+#[pyclass(frozen, module = "ls_auth", name = "Principal")]
+struct Principal {
+    claims: Option<Py<Claims>>,
+    legacy_key: Option<String>,
+}
+
+#[pymethods]
+impl Principal {
+    /// `"jwt"` or `"legacy"`.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        if self.claims.is_some() {
+            "jwt"
+        } else {
+            "legacy"
+        }
+    }
+    #[getter]
+    fn claims(&self, py: Python<'_>) -> Option<Py<Claims>> {
+        self.claims.as_ref().map(|c| c.clone_ref(py))
+    }
+    #[getter]
+    fn legacy_key(&self) -> Option<&str> {
+        self.legacy_key.as_deref()
+    }
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let Ok(other) = other.cast::<Principal>() else {
+            return Ok(false);
+        };
+        let other = other.get();
+        Ok(self.legacy_key == other.legacy_key
+            && match (&self.claims, &other.claims) {
+                (None, None) => true,
+                (Some(a), Some(b)) => a.get() == b.get(),
+                _ => false,
+            })
+    }
+    fn __repr__(&self, py: Python<'_>) -> String {
+        match &self.claims {
+            Some(c) => format!("Principal(kind='jwt', claims={})", c.get().__repr__()),
+            None => {
+                let _ = py;
+                "Principal(kind='legacy', legacy_key=<redacted>)".to_owned()
+            }
+        }
+    }
+}
+
+/// An organisation's API-token settings.
+#[pyclass(frozen, module = "ls_auth", name = "OrgSettings", eq)]
+#[derive(PartialEq, Clone)]
+struct OrgSettings(core::OrgSettings);
+
+#[pymethods]
+impl OrgSettings {
+    #[new]
+    #[pyo3(signature = (*, api_tokens_enabled=true, legacy_api_tokens_enabled=false, pat_ttl_days=None, enforce_ttl_on_existing=true))]
+    fn new(
+        py: Python<'_>,
+        api_tokens_enabled: bool,
+        legacy_api_tokens_enabled: bool,
+        pat_ttl_days: Option<&Bound<'_, PyAny>>,
+        enforce_ttl_on_existing: bool,
+    ) -> PyResult<Self> {
+        Ok(OrgSettings(core::OrgSettings {
+            api_tokens_enabled,
+            legacy_api_tokens_enabled,
+            pat_ttl_days: match pat_ttl_days {
+                Some(v) => u32_arg(py, v, "pat_ttl_days")?,
+                None => core::DEFAULT_PAT_TTL_DAYS,
+            },
+            enforce_ttl_on_existing,
+        }))
+    }
+    #[getter]
+    fn api_tokens_enabled(&self) -> bool {
+        self.0.api_tokens_enabled
+    }
+    #[getter]
+    fn legacy_api_tokens_enabled(&self) -> bool {
+        self.0.legacy_api_tokens_enabled
+    }
+    #[getter]
+    fn pat_ttl_days(&self) -> u32 {
+        self.0.pat_ttl_days
+    }
+    #[getter]
+    fn enforce_ttl_on_existing(&self) -> bool {
+        self.0.enforce_ttl_on_existing
+    }
+    fn __repr__(&self) -> String {
+        let b = |v: bool| if v { "True" } else { "False" };
+        format!(
+            "OrgSettings(api_tokens_enabled={}, legacy_api_tokens_enabled={}, pat_ttl_days={}, enforce_ttl_on_existing={})",
+            b(self.0.api_tokens_enabled),
+            b(self.0.legacy_api_tokens_enabled),
+            self.0.pat_ttl_days,
+            b(self.0.enforce_ttl_on_existing)
+        )
+    }
+}
+
+fn settings_or(
+    settings: Option<PyRef<'_, OrgSettings>>,
+    default: &core::OrgSettings,
+) -> core::OrgSettings {
+    settings.map_or_else(|| default.clone(), |s| s.0.clone())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verifier and Issuer
+
+/// Verifies access tokens and PATs against one or more HMAC secrets.
+#[pyclass(frozen, module = "ls_auth", name = "Verifier")]
+struct Verifier(core::Verifier);
+
+#[pymethods]
+impl Verifier {
+    #[new]
+    #[pyo3(signature = (secret, *, fallbacks=None, leeway=None, issuer=None, audience=None, allow_short_key=false))]
+    fn new(
+        py: Python<'_>,
+        secret: &Bound<'_, PyAny>,
+        fallbacks: Option<&Bound<'_, PyAny>>,
+        leeway: Option<&Bound<'_, PyAny>>,
+        issuer: Option<&Bound<'_, PyAny>>,
+        audience: Option<&Bound<'_, PyAny>>,
+        allow_short_key: bool,
+    ) -> PyResult<Self> {
+        let ring = keyring(py, secret, fallbacks, allow_short_key)?;
+        let policy = policy(py, None, leeway, issuer, audience)?;
+        Ok(Verifier(core::Verifier::new(ring, policy)))
+    }
+
+    /// Verifies an access token (what `Authorization: Bearer` carries).
+    #[pyo3(signature = (token, *, now=None))]
+    fn verify_access(
+        &self,
+        py: Python<'_>,
+        token: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Claims> {
+        let now = resolve_now(py, now)?;
+        let token = text_arg(token, "token")?;
+        run(py, || self.0.verify_access(token.as_str(), now)).map(Claims)
+    }
+
+    /// Verifies a PAT presented for refresh: settings, TTL policy and revocation included.
+    #[pyo3(signature = (token, *, now=None, revoked=None, settings=None))]
+    fn verify_refresh(
+        &self,
+        py: Python<'_>,
+        token: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+        revoked: Option<&Bound<'_, PyAny>>,
+        settings: Option<PyRef<'_, OrgSettings>>,
+    ) -> PyResult<Claims> {
+        let now = resolve_now(py, now)?;
+        let token = text_arg(token, "token")?;
+        let settings = settings_or(settings, &core::OrgSettings::default());
+        with_revocation(py, revoked, |store| {
+            self.0.verify_refresh(token.as_str(), &settings, store, now)
+        })
+        .map(Claims)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Verifier(keys={}, leeway={}, issuer={:?}, audience={:?})",
+            self.0.keyring().keys().len(),
+            self.0.policy().leeway,
+            self.0.policy().issuer,
+            self.0.policy().audience
+        )
+    }
+}
+
+/// Mints PATs, refreshes them into access tokens and rotates them.
+#[pyclass(frozen, module = "ls_auth", name = "Issuer")]
+struct Issuer {
+    inner: core::Issuer,
+    settings: core::OrgSettings,
+}
+
+#[pymethods]
+impl Issuer {
+    #[new]
+    #[pyo3(signature = (secret, *, fallbacks=None, access_ttl=None, pat_ttl_days=None, leeway=None, issuer=None, audience=None, allow_short_key=false, _insecure_fixed_jti=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        secret: &Bound<'_, PyAny>,
+        fallbacks: Option<&Bound<'_, PyAny>>,
+        access_ttl: Option<&Bound<'_, PyAny>>,
+        pat_ttl_days: Option<&Bound<'_, PyAny>>,
+        leeway: Option<&Bound<'_, PyAny>>,
+        issuer: Option<&Bound<'_, PyAny>>,
+        audience: Option<&Bound<'_, PyAny>>,
+        allow_short_key: bool,
+        _insecure_fixed_jti: Option<&str>,
+    ) -> PyResult<Self> {
+        let ring = keyring(py, secret, fallbacks, allow_short_key)?;
+        let policy = policy(py, access_ttl, leeway, issuer, audience)?;
+        let settings = core::OrgSettings {
+            pat_ttl_days: match pat_ttl_days {
+                Some(v) => u32_arg(py, v, "pat_ttl_days")?,
+                None => core::DEFAULT_PAT_TTL_DAYS,
+            },
+            ..core::OrgSettings::default()
+        };
+        let inner = match _insecure_fixed_jti {
+            None => core::Issuer::new(ring, policy),
+            // Tests only: every jti this issuer mints is this one.
+            Some(jti) => core::Issuer::with_random(
+                ring,
+                policy,
+                core::InsecureFixedRandom::for_jti(jti).map_err(|e| core_err(py, &e))?,
+            ),
+        };
+        Ok(Issuer { inner, settings })
+    }
+
+    /// A verifier with this issuer's keys and policy.
+    #[getter]
+    fn verifier(&self) -> Verifier {
+        Verifier(self.inner.verifier().clone())
+    }
+
+    /// Mints a PAT for `user_id`, valid for `pat_ttl_days` (or `settings.pat_ttl_days`).
+    #[pyo3(signature = (user_id, *, now=None, claims=None, settings=None))]
+    fn mint_pat(
+        &self,
+        py: Python<'_>,
+        user_id: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+        claims: Option<&Bound<'_, PyAny>>,
+        settings: Option<PyRef<'_, OrgSettings>>,
+    ) -> PyResult<String> {
+        let now = resolve_now(py, now)?;
+        let user_id = convert::user_id_arg(py, user_id)?;
+        let extra = match claims.filter(|c| !c.is_none()) {
+            None => serde_json::Map::new(),
+            Some(c) => py_to_claims_map(py, c)?,
+        };
+        let settings = settings_or(settings, &self.settings);
+        run(py, || self.inner.mint_pat(&user_id, &extra, &settings, now))
+    }
+
+    /// Exchanges a PAT for an access token, as `POST /api/token/refresh/` does.
+    #[pyo3(signature = (pat, *, now=None, revoked=None, settings=None))]
+    fn refresh(
+        &self,
+        py: Python<'_>,
+        pat: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+        revoked: Option<&Bound<'_, PyAny>>,
+        settings: Option<PyRef<'_, OrgSettings>>,
+    ) -> PyResult<String> {
+        let now = resolve_now(py, now)?;
+        let pat = text_arg(pat, "pat")?;
+        let settings = settings_or(settings, &self.settings);
+        with_revocation(py, revoked, |store| {
+            self.inner.refresh(pat.as_str(), &settings, store, now)
+        })
+    }
+
+    /// Replaces a PAT by a new one and revokes the old: returns `(new_pat, revoked_jti)`.
+    #[pyo3(signature = (pat, *, now=None, revoked=None, settings=None))]
+    fn rotate(
+        &self,
+        py: Python<'_>,
+        pat: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+        revoked: Option<&Bound<'_, PyAny>>,
+        settings: Option<PyRef<'_, OrgSettings>>,
+    ) -> PyResult<(String, String)> {
+        let now = resolve_now(py, now)?;
+        let pat = text_arg(pat, "pat")?;
+        let settings = settings_or(settings, &self.settings);
+        with_revocation(py, revoked, |store| {
+            self.inner.rotate(pat.as_str(), &settings, store, now)
+        })
+        .map(|r| (r.pat, r.revoked_jti))
+    }
+
+    fn __repr__(&self) -> String {
+        let p = self.inner.verifier().policy();
+        format!(
+            "Issuer(keys={}, access_ttl={}, pat_ttl_days={})",
+            self.inner.verifier().keyring().keys().len(),
+            p.access_ttl,
+            self.settings.pat_ttl_days
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Functions
+
+/// Parses an `Authorization` value: a Credential, `None` for no credentials or another scheme.
+#[pyfunction]
+#[pyo3(signature = (value))]
+fn parse_authorization(
+    py: Python<'_>,
+    value: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<Credential>> {
+    let bytes = header_bytes(value)?;
+    match guarded(|| {
+        core::parse_authorization(&bytes).map(|c| Credential {
+            scheme: c.scheme(),
+            token: c.token().to_owned(),
+        })
+    })? {
+        Ok(c) => Ok(Some(c)),
+        Err(e)
+            if matches!(
+                e.kind(),
+                core::ErrorKind::NoCredentials | core::ErrorKind::UnsupportedScheme
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(core_err(py, &e)),
+    }
+}
+
+/// Authenticates one request's `Authorization` value.
+#[pyfunction]
+#[pyo3(signature = (header, *, verifier, settings, now=None))]
+fn authenticate(
+    py: Python<'_>,
+    header: Option<&Bound<'_, PyAny>>,
+    verifier: PyRef<'_, Verifier>,
+    settings: PyRef<'_, OrgSettings>,
+    now: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Principal> {
+    let now = resolve_now(py, now)?;
+    let bytes = header_bytes(header)?;
+    let (v, s) = (&verifier.0, &settings.0);
+    let principal = run(py, || {
+        core::authenticate(&bytes, v, s, now).map(|p| match p {
+            core::Principal::Jwt(c) => (Some(c), None),
+            core::Principal::LegacyKey(k) => (None, Some(k.to_owned())),
+        })
+    })?;
+    Ok(Principal {
+        claims: principal.0.map(|c| Py::new(py, Claims(c))).transpose()?,
+        legacy_key: principal.1,
+    })
+}
+
+/// `"legacy"`, `"pat"` or `"access"`, without verifying anything.
+#[pyfunction]
+#[pyo3(signature = (key, *, now=None))]
+fn classify_api_key(
+    py: Python<'_>,
+    key: &Bound<'_, PyAny>,
+    now: Option<&Bound<'_, PyAny>>,
+) -> PyResult<&'static str> {
+    let now = resolve_now(py, now)?;
+    let key = text_arg(key, "key")?;
+    guarded(|| core::classify_api_key(key.as_str(), now))?
+        .map(|k| k.as_str())
+        .map_err(|e| core_err(py, &e))
+}
+
+/// A new legacy key (40 lowercase hex characters).
+#[pyfunction]
+fn generate_legacy_token(py: Python<'_>) -> PyResult<String> {
+    guarded(|| core::generate_legacy_key(&core::SystemRandom::new()))?.map_err(|e| core_err(py, &e))
+}
+
+/// The server's listing form of a token, `header.payload`.
+#[pyfunction]
+fn truncate(py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<String> {
+    let token = text_arg(token, "token")?;
+    guarded(|| core::truncate(token.as_str()).map(str::to_owned))?.map_err(|e| core_err(py, &e))
+}
+
+/// Raises `MalformedToken` unless `key` has the form of a legacy key.
+#[pyfunction]
+fn check_legacy_key(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<()> {
+    let key = text_arg(key, "key")?;
+    guarded(|| core::check_legacy_key(key.as_str()))?.map_err(|e| core_err(py, &e))
+}
+
+/// SHA-256 of a legacy key as hex, for hosts that store keys hashed.
+#[pyfunction]
+fn legacy_key_digest(key: &Bound<'_, PyAny>) -> PyResult<String> {
+    let key = text_arg(key, "key")?;
+    guarded(|| core::legacy_key_digest(key.as_str()))
+}
+
+/// Compares a presented legacy key with a stored one in constant time.
+#[pyfunction]
+fn legacy_keys_equal(presented: &Bound<'_, PyAny>, stored: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let (a, b) = (
+        text_arg(presented, "presented")?,
+        text_arg(stored, "stored")?,
+    );
+    guarded(|| core::legacy_keys_equal(a.as_str(), b.as_str()))
+}
+
+/// The `WWW-Authenticate` challenge for an error (or for absent credentials when `None`).
+#[pyfunction]
+#[pyo3(signature = (error=None))]
+fn www_authenticate(py: Python<'_>, error: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    let err = match error.filter(|e| !e.is_none()) {
+        None => core::Error::new(core::ErrorKind::NoCredentials),
+        Some(e) => errors::from_py(py, e)?,
+    };
+    guarded(|| core::www_authenticate(&err))
+}
+
+// ---------------------------------------------------------------------------------------------
+// AccessTokenCache
+
+thread_local! {
+    static THREAD_MARK: u8 = const { 0 };
+}
+
+fn thread_id() -> u64 {
+    THREAD_MARK.with(|m| m as *const u8 as u64)
+}
+
+/// The SDK's access-token cache: thread-safe, one refresh at a time.
+#[pyclass(frozen, module = "ls_auth", name = "AccessTokenCache")]
+struct AccessTokenCache {
+    inner: Mutex<core::AccessTokenCache>,
+    /// The thread holding `inner` (0 when free), to refuse re-entry from a refresh callback
+    /// instead of deadlocking.
+    holder: AtomicU64,
+}
+
+struct Held<'a> {
+    guard: std::sync::MutexGuard<'a, core::AccessTokenCache>,
+    holder: &'a AtomicU64,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.holder.store(0, Ordering::Release);
+    }
+}
+
+impl AccessTokenCache {
+    fn lock(&self, py: Python<'_>) -> PyResult<Held<'_>> {
+        let me = thread_id();
+        if self.holder.load(Ordering::Acquire) == me {
+            return Err(PyRuntimeError::new_err(
+                "AccessTokenCache used from inside its own refresh callback",
+            ));
+        }
+        let guard = self
+            .inner
+            .lock_py_attached(py)
+            .unwrap_or_else(|e| e.into_inner());
+        self.holder.store(me, Ordering::Release);
+        Ok(Held {
+            guard,
+            holder: &self.holder,
+        })
+    }
+}
+
+#[pymethods]
+impl AccessTokenCache {
+    #[new]
+    #[pyo3(signature = (api_key, *, margin=None, now=None))]
+    fn new(
+        py: Python<'_>,
+        api_key: &Bound<'_, PyAny>,
+        margin: Option<&Bound<'_, PyAny>>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let now = resolve_now(py, now)?;
+        let key = text_arg(api_key, "api_key")?;
+        let margin = match margin {
+            Some(m) => u32_arg(py, m, "margin")?,
+            None => core::DEFAULT_REFRESH_MARGIN,
+        };
+        let cache = guarded(|| core::AccessTokenCache::new(key.as_str(), now))?
+            .map_err(|e| core_err(py, &e))?
+            .with_margin(margin);
+        Ok(AccessTokenCache {
+            inner: Mutex::new(cache),
+            holder: AtomicU64::new(0),
+        })
+    }
+
+    /// `"legacy"`, `"pat"` or `"access"`.
+    #[getter]
+    fn kind(&self, py: Python<'_>) -> PyResult<&'static str> {
+        Ok(self.lock(py)?.guard.kind().as_str())
+    }
+
+    /// The PAT to exchange at `/api/token/refresh/`, when the key is a PAT.
+    #[getter]
+    fn refresh_token(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        Ok(self.lock(py)?.guard.refresh_token().map(str::to_owned))
+    }
+
+    /// The cached access token's `exp`, if one is held.
+    #[getter]
+    fn access_exp(&self, py: Python<'_>) -> PyResult<Option<i64>> {
+        Ok(self.lock(py)?.guard.access_exp())
+    }
+
+    /// Whether a refresh is due before the next request.
+    #[pyo3(signature = (*, now=None))]
+    fn needs_refresh(&self, py: Python<'_>, now: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+        let now = resolve_now(py, now)?;
+        let held = self.lock(py)?;
+        guarded(|| held.guard.needs_refresh(now))
+    }
+
+    /// Stores the access token a refresh returned.
+    fn store_access(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<()> {
+        let token = text_arg(token, "token")?;
+        let mut held = self.lock(py)?;
+        guarded(|| held.guard.store_access(token.as_str()))?.map_err(|e| core_err(py, &e))
+    }
+
+    /// The header value for a request now, without refreshing (raises when a refresh is due).
+    #[pyo3(signature = (*, now=None))]
+    fn authorization_value(
+        &self,
+        py: Python<'_>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<String> {
+        let now = resolve_now(py, now)?;
+        let held = self.lock(py)?;
+        guarded(|| held.guard.authorization_value(now))?.map_err(|e| core_err(py, &e))
+    }
+
+    /// The header value for a request now, calling `refresh(pat) -> access_token` first when
+    /// the cache says so. The lock is held across the call: one refresh at a time.
+    #[pyo3(signature = (refresh, *, now=None))]
+    fn authorization(
+        &self,
+        py: Python<'_>,
+        refresh: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<String> {
+        let now = resolve_now(py, now)?;
+        let mut held = self.lock(py)?;
+        if guarded(|| held.guard.needs_refresh(now))? {
+            let pat = held.guard.refresh_token().map(str::to_owned);
+            if let Some(pat) = pat {
+                let access = refresh.call1((pat,))?;
+                let access = match access.extract::<PyBackedStr>() {
+                    Ok(s) => s,
+                    Err(_) => {
+                        return Err(PyTypeError::new_err(
+                            "the refresh callback must return the access token as a str",
+                        ))
+                    }
+                };
+                guarded(|| held.guard.store_access(&access))?.map_err(|e| core_err(py, &e))?;
+            }
+        }
+        guarded(|| held.guard.authorization_value(now))?.map_err(|e| core_err(py, &e))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let held = self.lock(py)?;
+        Ok(format!(
+            "AccessTokenCache(kind={:?}, access_exp={:?})",
+            held.guard.kind().as_str(),
+            held.guard.access_exp()
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[pymodule(gil_used = false)]
+#[pyo3(name = "_native")]
+fn ls_auth_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<Claims>()?;
+    m.add_class::<Credential>()?;
+    m.add_class::<Principal>()?;
+    m.add_class::<OrgSettings>()?;
+    m.add_class::<Verifier>()?;
+    m.add_class::<Issuer>()?;
+    m.add_class::<AccessTokenCache>()?;
+    m.add_function(wrap_pyfunction!(parse_authorization, m)?)?;
+    m.add_function(wrap_pyfunction!(authenticate, m)?)?;
+    m.add_function(wrap_pyfunction!(classify_api_key, m)?)?;
+    m.add_function(wrap_pyfunction!(generate_legacy_token, m)?)?;
+    m.add_function(wrap_pyfunction!(truncate, m)?)?;
+    m.add_function(wrap_pyfunction!(check_legacy_key, m)?)?;
+    m.add_function(wrap_pyfunction!(legacy_key_digest, m)?)?;
+    m.add_function(wrap_pyfunction!(legacy_keys_equal, m)?)?;
+    m.add_function(wrap_pyfunction!(www_authenticate, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::error_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::register_errors, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,340 @@
+"""The Python API itself: errors, arguments, the clock, classes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+import threading
+from typing import Any, List
+
+import pytest
+
+import ls_auth
+from ls_auth import _native
+from conftest import SECRET
+
+NOW = 1_700_000_000
+JTI = "6f1c0b5e2d3a4c8e9a7b1d2e3f405162"
+
+
+@pytest.fixture()
+def issuer() -> ls_auth.Issuer:
+    return ls_auth.Issuer(SECRET)
+
+
+@pytest.fixture()
+def verifier() -> ls_auth.Verifier:
+    return ls_auth.Verifier(SECRET)
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+def test_every_core_code_maps_to_one_class() -> None:
+    codes = dict(_native.error_codes())
+    assert len(codes) >= 19
+    assert set(codes) == set(ls_auth.EXCEPTIONS_BY_CODE)
+    classes = list(ls_auth.EXCEPTIONS_BY_CODE.values())
+    assert len(set(classes)) == len(classes), "one class per code"
+    for code, status in codes.items():
+        cls = ls_auth.EXCEPTIONS_BY_CODE[code]
+        assert issubclass(cls, ls_auth.AuthError)
+        e = cls("m")
+        assert (e.code, e.status) == (code, status)
+        if status == 500:
+            assert isinstance(e, ValueError)
+        if code not in ("no_credentials", "unsupported_scheme") and status == 401:
+            assert isinstance(e, ls_auth.InvalidToken)
+
+
+def test_spec_codes_are_all_there() -> None:
+    spec = """no_credentials unsupported_scheme malformed_header header_too_large malformed_token
+    token_too_large unsupported_algorithm invalid_signature token_expired token_not_yet_valid
+    issued_in_future missing_claim invalid_claim wrong_token_type token_revoked
+    token_kind_disabled pat_ttl_exceeded key_too_short invalid_argument""".split()
+    assert set(spec) <= set(ls_auth.EXCEPTIONS_BY_CODE)
+
+
+def test_table_must_cover_the_core() -> None:
+    partial = dict(ls_auth.EXCEPTIONS_BY_CODE)
+    del partial["token_revoked"]
+    with pytest.raises(ImportError, match="token_revoked"):
+        _native.register_errors(partial, ls_auth.AuthError)
+    with pytest.raises(ImportError, match="bogus"):
+        _native.register_errors({**ls_auth.EXCEPTIONS_BY_CODE, "bogus": ls_auth.AuthError}, ls_auth.AuthError)
+    # the good table is still installed
+    with pytest.raises(ls_auth.TokenRevoked):
+        raise ls_auth.TokenRevoked("x")
+
+
+def test_exceptions_carry_code_status_and_pickle(issuer: ls_auth.Issuer, verifier: ls_auth.Verifier) -> None:
+    pat = issuer.mint_pat("1", now=NOW)
+    with pytest.raises(ls_auth.WrongTokenType) as info:
+        verifier.verify_access(pat, now=NOW)
+    e = info.value
+    assert (e.code, e.status) == ("wrong_token_type", 401)
+    assert pat not in str(e) and pat not in repr(e)
+    assert ls_auth.www_authenticate(e) == (
+        'Bearer realm="api", error="invalid_token", error_description="' + e.message + '"'
+    )
+    assert ls_auth.www_authenticate() == 'Bearer realm="api"'
+    assert ls_auth.www_authenticate(ls_auth.KeyTooShort("short")) is None
+    assert ls_auth.www_authenticate(ls_auth.MalformedHeader("bad")) == (
+        'Bearer realm="api", error="invalid_request", error_description="bad"'
+    )
+
+
+def test_short_keys_need_the_opt_in() -> None:
+    with pytest.raises(ls_auth.KeyTooShort) as info:
+        ls_auth.Verifier("django-insecure-short")
+    assert isinstance(info.value, ValueError) and info.value.status == 500
+    with pytest.raises(ls_auth.KeyTooShort):
+        ls_auth.Issuer(b"")
+    with pytest.raises(ls_auth.KeyTooShort):
+        ls_auth.Verifier(SECRET, fallbacks=["short"])
+    short = ls_auth.Issuer("short", allow_short_key=True)
+    pat = short.mint_pat(1, now=NOW)
+    assert ls_auth.Verifier("short", allow_short_key=True).verify_refresh(pat, now=NOW).user_id == "1"
+
+
+# -- arguments and the clock --------------------------------------------------------------------
+
+
+def test_now_accepts_int_and_aware_datetime(issuer: ls_auth.Issuer, verifier: ls_auth.Verifier) -> None:
+    access = issuer.refresh(issuer.mint_pat(1, now=NOW), now=NOW)
+    aware = dt.datetime.fromtimestamp(NOW + 299, dt.timezone.utc)
+    assert verifier.verify_access(access, now=aware).user_id == "1"
+    plus2 = dt.timezone(dt.timedelta(hours=2))
+    assert verifier.verify_access(access, now=dt.datetime.fromtimestamp(NOW + 299.999, plus2)).jti
+    with pytest.raises(ls_auth.TokenExpired):
+        verifier.verify_access(access, now=dt.datetime.fromtimestamp(NOW + 300, plus2))
+    with pytest.raises(ls_auth.InvalidArgument, match="naive"):
+        verifier.verify_access(access, now=dt.datetime(2023, 11, 14))
+    for bad in (1.5, "1700000000", True, dt.date(2023, 1, 1), [NOW]):
+        with pytest.raises(TypeError):
+            verifier.verify_access(access, now=bad)
+    with pytest.raises(ls_auth.InvalidArgument):
+        verifier.verify_access(access, now=2**70)
+
+
+def test_now_defaults_to_the_system_clock(issuer: ls_auth.Issuer, verifier: ls_auth.Verifier) -> None:
+    access = issuer.refresh(issuer.mint_pat(1))
+    claims = verifier.verify_access(access)
+    import time
+
+    assert abs(claims.iat - time.time()) < 5  # type: ignore[operator]
+
+
+def test_bad_argument_types(verifier: ls_auth.Verifier) -> None:
+    with pytest.raises(TypeError):
+        ls_auth.Verifier(123)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        ls_auth.Verifier(SECRET, fallbacks="not-a-list-of-secrets-0123456789abcdef")
+    with pytest.raises(TypeError):
+        verifier.verify_access(b"a.b.c")  # type: ignore[arg-type]
+    with pytest.raises(ls_auth.InvalidArgument):
+        ls_auth.Verifier(SECRET, leeway=-1)
+    with pytest.raises(TypeError):
+        ls_auth.Verifier(SECRET, leeway=1.0)  # type: ignore[arg-type]
+    with pytest.raises(ls_auth.InvalidArgument):
+        ls_auth.OrgSettings(pat_ttl_days=2**40)
+    with pytest.raises(TypeError):
+        ls_auth.parse_authorization(12)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        ls_auth.OrgSettings(True)  # type: ignore[misc]
+
+
+def test_mint_arguments(issuer: ls_auth.Issuer, verifier: ls_auth.Verifier) -> None:
+    pat = issuer.mint_pat(42, now=NOW, claims={"org": {"b": 1, "a": "é"}, "scopes": ("r", "w"), "f": 1.5})
+    claims = verifier.verify_refresh(pat, now=NOW)
+    assert claims.user_id == "42"
+    assert claims.extra == {"org": {"b": 1, "a": "é"}, "scopes": ["r", "w"], "f": 1.5}
+    assert list(claims.extra["org"]) == ["b", "a"]
+    with pytest.raises(ls_auth.InvalidArgument):
+        issuer.mint_pat("1", claims={"exp": 1})
+    with pytest.raises(ls_auth.InvalidArgument):
+        issuer.mint_pat("")
+    with pytest.raises(TypeError):
+        issuer.mint_pat(1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        issuer.mint_pat("1", claims={1: "x"})
+    with pytest.raises(TypeError):
+        issuer.mint_pat("1", claims={"x": object()})
+    with pytest.raises(ls_auth.InvalidArgument):
+        issuer.mint_pat("1", claims={"x": float("nan")})
+    with pytest.raises(ls_auth.InvalidArgument):
+        issuer.mint_pat("1", claims={"x": 2**80})
+    deep: Any = []
+    for _ in range(1000):
+        deep = [deep]
+    with pytest.raises(ls_auth.InvalidArgument):
+        issuer.mint_pat("1", claims={"x": deep})
+    with pytest.raises(ls_auth.InvalidArgument):
+        ls_auth.Issuer(SECRET, _insecure_fixed_jti="not-a-uuid4")
+
+
+def test_fixed_jti_hook_is_deterministic() -> None:
+    a = ls_auth.Issuer(SECRET, _insecure_fixed_jti=JTI).mint_pat("1", now=NOW)
+    b = ls_auth.Issuer(SECRET, _insecure_fixed_jti=JTI).mint_pat("1", now=NOW)
+    assert a == b
+    assert ls_auth.Verifier(SECRET).verify_refresh(a, now=NOW).jti == JTI
+
+
+# -- classes ----------------------------------------------------------------------------------
+
+
+def test_claims_are_read_only_and_compare(issuer: ls_auth.Issuer, verifier: ls_auth.Verifier) -> None:
+    access = issuer.refresh(issuer.mint_pat("7", now=NOW, claims={"team": "a"}), now=NOW)
+    c1 = verifier.verify_access(access, now=NOW)
+    c2 = verifier.verify_access(access, now=NOW + 1)
+    assert c1 == c2 and c1 != "x"
+    assert (c1.token_type, c1.user_id, c1.exp, c1.iat, c1.nbf) == ("access", "7", NOW + 300, NOW, None)
+    assert c1.iss is None and c1.aud is None
+    assert c1.to_dict()["team"] == "a"
+    with pytest.raises(AttributeError):
+        c1.user_id = "8"  # type: ignore[misc]
+    c1.extra["team"] = "mutated"
+    assert c1.extra["team"] == "a"
+    assert access not in repr(c1) and "Claims(" in repr(c1)
+    with pytest.raises(TypeError):
+        hash(c1)
+
+
+def test_issuer_and_audience() -> None:
+    iss = ls_auth.Issuer(SECRET, issuer="ls", audience="api")
+    access = iss.refresh(iss.mint_pat(1, now=NOW), now=NOW)
+    claims = ls_auth.Verifier(SECRET, issuer="ls", audience="api").verify_access(access, now=NOW)
+    assert (claims.iss, claims.aud) == ("ls", ("api",))
+    with pytest.raises(ls_auth.InvalidClaim):
+        ls_auth.Verifier(SECRET).verify_access(access, now=NOW)
+    assert iss.verifier.verify_access(access, now=NOW) == claims
+
+
+def test_fallback_keys_verify_first_signs() -> None:
+    old = ls_auth.Issuer("old-secret-0123456789-0123456789-abcdef")
+    pat = old.mint_pat(1, now=NOW)
+    rotated = ls_auth.Verifier(SECRET, fallbacks=[b"old-secret-0123456789-0123456789-abcdef"])
+    assert rotated.verify_refresh(pat, now=NOW).user_id == "1"
+    with pytest.raises(ls_auth.InvalidSignature):
+        ls_auth.Verifier(SECRET).verify_refresh(pat, now=NOW)
+
+
+def test_revocation_container_callable_and_failure(issuer: ls_auth.Issuer, verifier: ls_auth.Verifier) -> None:
+    pat = issuer.mint_pat(1, now=NOW)
+    jti = verifier.verify_refresh(pat, now=NOW).jti
+    with pytest.raises(ls_auth.TokenRevoked):
+        verifier.verify_refresh(pat, now=NOW, revoked={jti})
+    with pytest.raises(ls_auth.TokenRevoked):
+        verifier.verify_refresh(pat, now=NOW, revoked=[jti])
+    with pytest.raises(ls_auth.TokenRevoked):
+        issuer.refresh(pat, now=NOW, revoked=lambda j: j == jti)
+    assert issuer.refresh(pat, now=NOW, revoked=lambda j: False)
+
+    def broken(j: str) -> bool:
+        raise ConnectionError("store down")
+
+    with pytest.raises(ConnectionError):
+        verifier.verify_refresh(pat, now=NOW, revoked=broken)
+
+    store: set = set()
+    new_pat, old_jti = issuer.rotate(pat, now=NOW + 1, revoked=store)
+    assert old_jti == jti and store == {jti}
+    with pytest.raises(ls_auth.TokenRevoked):
+        issuer.rotate(pat, now=NOW + 2, revoked=store)
+    assert verifier.verify_refresh(new_pat, now=NOW + 2, revoked=store).user_id == "1"
+    # a callable store: the host records the returned jti itself
+    seen: List[str] = []
+    _, j2 = issuer.rotate(new_pat, now=NOW + 3, revoked=lambda j: j in seen)
+    seen.append(j2)
+    with pytest.raises(ls_auth.TokenRevoked):
+        issuer.rotate(new_pat, now=NOW + 4, revoked=lambda j: j in seen)
+
+
+def test_settings_and_authenticate(issuer: ls_auth.Issuer, verifier: ls_auth.Verifier) -> None:
+    s = ls_auth.OrgSettings()
+    assert (s.api_tokens_enabled, s.legacy_api_tokens_enabled, s.pat_ttl_days, s.enforce_ttl_on_existing) == (
+        True, False, 73000, True)
+    assert s == ls_auth.OrgSettings() and "OrgSettings(" in repr(s)
+    access = issuer.refresh(issuer.mint_pat(3, now=NOW), now=NOW)
+    p = ls_auth.authenticate(f"Bearer {access}", verifier=verifier, settings=s, now=NOW)
+    assert p.kind == "jwt" and p.claims is not None and p.claims.user_id == "3"
+    assert p == ls_auth.authenticate(f"bearer {access}".encode(), verifier=verifier, settings=s, now=NOW)
+    key = ls_auth.generate_legacy_token()
+    ls_auth.check_legacy_key(key)
+    with pytest.raises(ls_auth.TokenKindDisabled):
+        ls_auth.authenticate(f"Token {key}", verifier=verifier, settings=s)
+    legacy_on = ls_auth.OrgSettings(legacy_api_tokens_enabled=True)
+    p = ls_auth.authenticate(f"Token {key}", verifier=verifier, settings=legacy_on)
+    assert (p.kind, p.legacy_key, p.claims) == ("legacy", key, None)
+    assert key not in repr(p)
+    with pytest.raises(ls_auth.NoCredentials):
+        ls_auth.authenticate(None, verifier=verifier, settings=s)
+    with pytest.raises(ls_auth.UnsupportedScheme):
+        ls_auth.authenticate("Basic Zm9vOmJhcg==", verifier=verifier, settings=s)
+    with pytest.raises(ls_auth.PatTtlExceeded):
+        verifier.verify_refresh(issuer.mint_pat(1, now=NOW), now=NOW + 2 * 86400,
+                                settings=ls_auth.OrgSettings(pat_ttl_days=1))
+
+
+def test_parse_authorization() -> None:
+    c = ls_auth.parse_authorization("Bearer a.b.c")
+    assert c is not None and (c.scheme, c.token) == ("bearer", "a.b.c")
+    assert c == ls_auth.parse_authorization(b"BEARER  a.b.c ")
+    assert "a.b.c" not in repr(c)
+    assert ls_auth.parse_authorization(None) is None
+    assert ls_auth.parse_authorization("") is None
+    assert ls_auth.parse_authorization("Basic abc") is None
+    with pytest.raises(ls_auth.MalformedHeader):
+        ls_auth.parse_authorization("Bearer a b")
+    with pytest.raises(ls_auth.HeaderTooLarge) as info:
+        ls_auth.parse_authorization("Bearer " + "a" * 9000)
+    assert info.value.status == 400 and isinstance(info.value, ls_auth.MalformedHeader)
+    with pytest.raises(ls_auth.MalformedHeader):
+        ls_auth.parse_authorization("Bearer \ud800")
+
+
+def test_classify_truncate_and_legacy_helpers(issuer: ls_auth.Issuer) -> None:
+    pat = issuer.mint_pat(1, now=NOW)
+    access = issuer.refresh(pat, now=NOW)
+    assert ls_auth.classify_api_key(pat, now=NOW) == "pat"
+    assert ls_auth.classify_api_key(access, now=NOW) == "access"
+    key = ls_auth.generate_legacy_token()
+    assert len(key) == 40 and key != ls_auth.generate_legacy_token()
+    assert ls_auth.classify_api_key(key) == "legacy"
+    with pytest.raises(ls_auth.TokenExpired, match="obtain a new refresh token"):
+        ls_auth.classify_api_key(ls_auth.Issuer(SECRET, pat_ttl_days=1).mint_pat(1, now=NOW), now=NOW + 86400)
+    with pytest.raises(ls_auth.InvalidArgument):
+        ls_auth.classify_api_key("")
+    assert ls_auth.truncate(pat) == pat.rsplit(".", 1)[0]
+    with pytest.raises(ls_auth.MalformedToken):
+        ls_auth.truncate("nope")
+    with pytest.raises(ls_auth.MalformedToken):
+        ls_auth.check_legacy_key(key.upper())
+    assert ls_auth.legacy_keys_equal(key, key) and not ls_auth.legacy_keys_equal(key, key[:-1])
+    assert ls_auth.legacy_key_digest("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_verification_releases_the_gil(issuer: ls_auth.Issuer, verifier: ls_auth.Verifier) -> None:
+    access = issuer.refresh(issuer.mint_pat(1, now=NOW), now=NOW)
+    errors: List[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(2000):
+                assert verifier.verify_access(access, now=NOW).user_id == "1"
+        except BaseException as e:  # pragma: no cover
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+def test_objects_do_not_pickle_secrets() -> None:
+    with pytest.raises(TypeError):
+        pickle.dumps(ls_auth.Verifier(SECRET))
+    assert SECRET not in repr(ls_auth.Verifier(SECRET))
+    assert SECRET not in repr(ls_auth.Issuer(SECRET))
