@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::loose::{Key, Loose, SeenKeys};
+use crate::scan::Scalar;
 
 /// Claim names that a token's issuer sets itself and a refresh never copies.
 pub(crate) const RESERVED: [&str; 5] = ["token_type", "exp", "iat", "jti", "user_id"];
@@ -147,6 +148,14 @@ impl Claims {
     /// bytes, every registered claim of the right JSON type, the required ones present and
     /// `token_type` equal to `expected`. Times are checked by the caller, who has the clock.
     pub(crate) fn parse(json: &[u8], expected: TokenType) -> Result<Claims> {
+        match RawClaims::scan(json) {
+            Some(raw) => raw.validate(expected),
+            None => Self::parse_with_serde(json, expected),
+        }
+    }
+
+    /// The general path, for payloads the scanner gives up on; it also makes every error.
+    fn parse_with_serde(json: &[u8], expected: TokenType) -> Result<Claims> {
         let raw: RawClaims = serde_json::from_slice(json).map_err(|_| {
             Error::with_detail(
                 ErrorKind::MalformedToken,
@@ -158,6 +167,7 @@ impl Claims {
 }
 
 /// A payload as read, before its types are checked. Values borrow from the decoded bytes.
+#[derive(Debug, PartialEq)]
 struct RawClaims<'de> {
     token_type: Option<Loose<'de>>,
     exp: Option<Loose<'de>>,
@@ -168,6 +178,82 @@ struct RawClaims<'de> {
     iss: Option<Loose<'de>>,
     aud: Option<Value>,
     extra: Vec<(String, Value)>,
+}
+
+/// Where a member of the payload goes.
+enum Member<'r, 'de> {
+    Registered(&'r mut Option<Loose<'de>>),
+    Audience,
+    Extra,
+}
+
+impl<'de> RawClaims<'de> {
+    fn new() -> Self {
+        RawClaims {
+            token_type: None,
+            exp: None,
+            iat: None,
+            nbf: None,
+            jti: None,
+            user_id: None,
+            iss: None,
+            aud: None,
+            extra: Vec::new(),
+        }
+    }
+
+    fn member(&mut self, key: &str) -> Member<'_, 'de> {
+        Member::Registered(match key {
+            "token_type" => &mut self.token_type,
+            "exp" => &mut self.exp,
+            "iat" => &mut self.iat,
+            "nbf" => &mut self.nbf,
+            "jti" => &mut self.jti,
+            "user_id" => &mut self.user_id,
+            "iss" => &mut self.iss,
+            "aud" => return Member::Audience,
+            _ => return Member::Extra,
+        })
+    }
+
+    /// The fast path for flat payloads; `None` sends the payload to serde_json, including
+    /// any duplicate key, so that errors come from one place.
+    fn scan(json: &'de [u8]) -> Option<Self> {
+        let mut raw = RawClaims::new();
+        let mut seen_extra = SeenKeys::new();
+        crate::scan::flat_object(json, |key, value| {
+            let loose = match value {
+                Scalar::Str(s) => Loose::Str(Cow::Borrowed(s)),
+                Scalar::Int(n) => Loose::Int(n),
+            };
+            let json_value = || match value {
+                Scalar::Str(s) => Value::from(s),
+                Scalar::Int(n) => Value::from(n),
+            };
+            match raw.member(key) {
+                Member::Registered(slot) => {
+                    if slot.is_some() {
+                        return None;
+                    }
+                    *slot = Some(loose);
+                }
+                Member::Audience => {
+                    if raw.aud.is_some() {
+                        return None;
+                    }
+                    raw.aud = Some(json_value());
+                }
+                Member::Extra => {
+                    if !seen_extra.insert(Cow::Borrowed(key)) {
+                        return None;
+                    }
+                    raw.extra.push((key.to_owned(), json_value()));
+                }
+            }
+            Some(())
+        })?;
+        Some(raw)
+    }
 }
 
 impl<'de> de::Deserialize<'de> for RawClaims<'de> {
@@ -186,47 +272,30 @@ impl<'de> Visitor<'de> for RawVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut raw = RawClaims {
-            token_type: None,
-            exp: None,
-            iat: None,
-            nbf: None,
-            jti: None,
-            user_id: None,
-            iss: None,
-            aud: None,
-            extra: Vec::new(),
-        };
+        let mut raw = RawClaims::new();
         let mut seen_extra = SeenKeys::new();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            let slot = match &*key {
-                "token_type" => &mut raw.token_type,
-                "exp" => &mut raw.exp,
-                "iat" => &mut raw.iat,
-                "nbf" => &mut raw.nbf,
-                "jti" => &mut raw.jti,
-                "user_id" => &mut raw.user_id,
-                "iss" => &mut raw.iss,
-                "aud" => {
+            match raw.member(&key) {
+                Member::Registered(slot) => {
+                    if slot.is_some() {
+                        return Err(de::Error::custom("duplicate key"));
+                    }
+                    *slot = Some(map.next_value()?);
+                }
+                Member::Audience => {
                     if raw.aud.is_some() {
                         return Err(de::Error::custom("duplicate key"));
                     }
                     raw.aud = Some(map.next_value()?);
-                    continue;
                 }
-                _ => {
+                Member::Extra => {
                     if !seen_extra.insert(key.clone()) {
                         return Err(de::Error::custom("duplicate key"));
                     }
                     let value: Value = map.next_value()?;
                     raw.extra.push((key.into_owned(), value));
-                    continue;
                 }
-            };
-            if slot.is_some() {
-                return Err(de::Error::custom("duplicate key"));
             }
-            *slot = Some(map.next_value()?);
         }
         Ok(raw)
     }
@@ -449,6 +518,36 @@ mod tests {
                 assert!(r.is_ok());
             } else {
                 assert_eq!(r.unwrap_err().code(), "malformed_token", "{json}");
+            }
+        }
+    }
+
+    use proptest::prelude::*;
+
+    proptest::proptest! {
+        /// Whenever the scanner takes a payload, it reads it exactly as serde_json does.
+        #[test]
+        fn scanner_agrees_with_serde(
+            members in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec!["token_type", "exp", "iat", "nbf", "jti", "user_id", "iss", "aud", "x", "y", "é"]),
+                    proptest::prop_oneof![
+                        proptest::sample::select(vec!["\"access\"", "\"refresh\"", "\"\"", "\"a\\\"b\"", "\"\\u00e9\"", "\"é\"", "\"\t\""]).prop_map(String::from),
+                        proptest::num::i64::ANY.prop_map(|n| n.to_string()),
+                        proptest::sample::select(vec!["-0", "01", "1.0", "1e3", "true", "null", "[1]", "{}", "99999999999999999999"]).prop_map(String::from),
+                    ],
+                    proptest::sample::select(vec!["", " ", "\n\t"]),
+                ),
+                0..9,
+            ),
+            expected in proptest::sample::select(vec![TokenType::Access, TokenType::Refresh]),
+        ) {
+            let body: Vec<String> = members.iter().map(|(k, v, ws)| format!("{ws}\"{k}\"{ws}:{ws}{v}{ws}")).collect();
+            let json = format!("{{{}}}", body.join(","));
+            if let Some(raw) = RawClaims::scan(json.as_bytes()) {
+                let by_serde = serde_json::from_slice::<RawClaims>(json.as_bytes());
+                proptest::prop_assert_eq!(Some(&raw), by_serde.as_ref().ok(), "{}", json);
+                proptest::prop_assert_eq!(raw.validate(expected), Claims::parse_with_serde(json.as_bytes(), expected), "{}", json);
             }
         }
     }

@@ -48,6 +48,7 @@ mod policy;
 mod pyjson;
 mod random;
 mod revocation;
+mod scan;
 mod verify;
 
 pub use authenticate::{authenticate, Principal};
