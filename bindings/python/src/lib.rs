@@ -51,6 +51,23 @@ fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> core::Result<T> + Send) -> P
     detached(py, f)?.map_err(|e| core_err(py, &e))
 }
 
+/// Releasing and re-taking the GIL costs about as much as verifying a typical 230-byte token,
+/// so verification of inputs this small runs with the GIL held; larger ones release it.
+const DETACH_ABOVE_BYTES: usize = 1024;
+
+/// [`run`] for per-request work whose cost grows with `input_len`.
+fn run_sized<T: Send>(
+    py: Python<'_>,
+    input_len: usize,
+    f: impl FnOnce() -> core::Result<T> + Send,
+) -> PyResult<T> {
+    if input_len > DETACH_ABOVE_BYTES {
+        run(py, f)
+    } else {
+        guarded(f)?.map_err(|e| core_err(py, &e))
+    }
+}
+
 fn keyring(
     py: Python<'_>,
     secret: &Bound<'_, PyAny>,
@@ -460,7 +477,10 @@ impl Verifier {
     ) -> PyResult<Claims> {
         let now = resolve_now(py, now)?;
         let token = text_arg(token, "token")?;
-        run(py, || self.0.verify_access(token.as_str(), now)).map(Claims)
+        run_sized(py, token.as_str().len(), || {
+            self.0.verify_access(token.as_str(), now)
+        })
+        .map(Claims)
     }
 
     /// Verifies a PAT presented for refresh: settings, TTL policy and revocation included.
@@ -655,7 +675,7 @@ fn authenticate(
     let now = resolve_now(py, now)?;
     let bytes = header_bytes(header)?;
     let (v, s) = (&verifier.0, &settings.0);
-    let principal = run(py, || {
+    let principal = run_sized(py, bytes.len(), || {
         core::authenticate(&bytes, v, s, now).map(|p| match p {
             core::Principal::Jwt(c) => (Some(c), None),
             core::Principal::LegacyKey(k) => (None, Some(k.to_owned())),

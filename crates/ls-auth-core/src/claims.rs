@@ -218,6 +218,7 @@ impl<'de> RawClaims<'de> {
 
     /// The fast path for flat payloads; `None` sends the payload to serde_json, including
     /// any duplicate key, so that errors come from one place.
+    #[inline(always)]
     fn scan(json: &'de [u8]) -> Option<Self> {
         let mut raw = RawClaims::new();
         let mut seen_extra = SeenKeys::new();
@@ -342,6 +343,7 @@ fn audience(value: Option<Value>) -> Result<Option<Vec<String>>> {
 }
 
 impl RawClaims<'_> {
+    #[inline(always)]
     fn validate(self, expected: TokenType) -> Result<Claims> {
         // Types first, for every claim present: a string `nbf` is an error, never "absent".
         let exp = time_claim("exp", self.exp)?;
