@@ -6,6 +6,7 @@
 
 use std::ops::Deref;
 use std::time::{SystemTime, UNIX_EPOCH};
+use zeroize::Zeroizing;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -109,10 +110,12 @@ pub(crate) fn header_bytes(obj: Option<&Bound<'_, PyAny>>) -> PyResult<HeaderArg
 }
 
 /// An HMAC secret: a `str` (its UTF-8 bytes, as Django uses `SECRET_KEY`) or `bytes`.
-pub(crate) fn secret_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+/// The secret's bytes, for the moment the core takes to build its HMAC state; the copy is
+/// wiped when dropped, so the binding keeps no secret beyond the core's.
+pub(crate) fn secret_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Zeroizing<Vec<u8>>> {
     if let Ok(s) = obj.cast::<PyString>() {
         return match s.extract::<PyBackedStr>() {
-            Ok(b) => Ok(b.as_bytes().to_vec()),
+            Ok(b) => Ok(Zeroizing::new(b.as_bytes().to_vec())),
             Err(_) => Err(invalid_argument(
                 obj.py(),
                 "the secret is not valid Unicode text (it contains lone surrogates)",
@@ -120,10 +123,10 @@ pub(crate) fn secret_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
         };
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
-        return Ok(b.as_bytes().to_vec());
+        return Ok(Zeroizing::new(b.as_bytes().to_vec()));
     }
     if let Ok(b) = obj.cast::<PyByteArray>() {
-        return Ok(b.to_vec());
+        return Ok(Zeroizing::new(b.to_vec()));
     }
     Err(PyTypeError::new_err(format!(
         "a secret must be str or bytes, not {}",
