@@ -46,8 +46,12 @@ fn verification_allocates_only_the_claims() {
         InsecureDeterministicRandom::new(3),
     );
     let settings = OrgSettings::default();
-    let pat = issuer.mint_pat("1", &Default::default(), &settings, NOW).unwrap();
-    let access = issuer.refresh(&pat, &settings, &InMemoryRevocation::new(), NOW).unwrap();
+    let pat = issuer
+        .mint_pat("1", &Default::default(), &settings, NOW)
+        .unwrap();
+    let access = issuer
+        .refresh(&pat, &settings, &InMemoryRevocation::new(), NOW)
+        .unwrap();
     let verifier = issuer.verifier();
 
     let (n, claims) = allocations_during(|| verifier.verify_access(&access, NOW + 1));
