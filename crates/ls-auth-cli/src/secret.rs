@@ -62,7 +62,7 @@ impl KeySource {
             let text = read_file(path)?;
             let text = std::str::from_utf8(&text)
                 .map_err(|_| CliError::Usage(format!("{} is not UTF-8 text", path.display())))?;
-            return secret_from_dotenv(text).ok_or_else(|| {
+            return secret_from_dotenv(text)?.ok_or_else(|| {
                 CliError::Usage(format!("no SECRET_KEY= line in {}", path.display()))
             });
         }
@@ -85,76 +85,63 @@ fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, CliError> {
         .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))
 }
 
-/// The value of the last `SECRET_KEY=` assignment of a dotenv file, read as python-dotenv
-/// (which Label Studio uses) reads it: `export ` prefix allowed, `'…'` literal with `\'` and
-/// `\\` escapes, `"…"` with backslash escapes, unquoted values cut at a ` #` comment.
-pub fn secret_from_dotenv(text: &str) -> Option<Zeroizing<Vec<u8>>> {
+/// The value of the last `SECRET_KEY=` line of a dotenv file, read exactly as Label Studio
+/// 1.23.2 reads its data-directory `.env` (django-environ 0.10 `Env.read_env`): a line is
+/// `[export ]NAME=value` with nothing around `=`; a value in `'…'` is taken literally; in
+/// `"…"`, `\x` becomes `x` except that `\n`, `\r` and `\t` stay as typed; no comments are
+/// stripped. Reading it any other way would verify with a key the server does not use.
+pub fn secret_from_dotenv(text: &str) -> Result<Option<Zeroizing<Vec<u8>>>, CliError> {
     let mut found = None;
-    for line in text.lines() {
-        let line = line.trim_start();
-        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
-        let Some((name, value)) = line.split_once('=') else {
-            continue;
-        };
-        if name.trim_end() == "SECRET_KEY" {
-            found = Some(dotenv_value(value.trim_start()));
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        if let Some(value) = line.strip_prefix("SECRET_KEY=") {
+            found = Some(value);
         }
     }
-    found
+    let Some(raw) = found else {
+        return Ok(None);
+    };
+    // django-environ treats a value starting with `$` as the name of another variable.
+    if raw.starts_with('$') {
+        return Err(CliError::Usage(
+            "SECRET_KEY in the env file starts with `$`, which Label Studio reads as a reference \
+             to another variable; pass the key with --secret-file instead"
+                .into(),
+        ));
+    }
+    Ok(Some(dotenv_value(raw)))
 }
 
 fn dotenv_value(raw: &str) -> Zeroizing<Vec<u8>> {
-    let mut out = Zeroizing::new(Vec::with_capacity(raw.len()));
-    let mut chars = raw.chars();
-    match raw.chars().next() {
-        Some(quote @ ('\'' | '"')) => {
-            chars.next();
-            while let Some(c) = chars.next() {
-                if c == quote {
-                    break;
+    let quoted = |q: char| {
+        raw.strip_prefix(q)
+            .and_then(|r| r.strip_suffix(q))
+            .filter(|_| raw.len() >= 2)
+    };
+    // The single-quote rule runs first and its result is then checked for double quotes,
+    // as django-environ does.
+    let value = quoted('\'').unwrap_or(raw);
+    let Some(inner) = value
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .filter(|_| value.len() >= 2)
+    else {
+        return Zeroizing::new(value.as_bytes().to_vec());
+    };
+    let mut out = Zeroizing::new(Vec::with_capacity(inner.len()));
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        let mut buf = [0u8; 4];
+        match (c, chars.clone().next()) {
+            ('\\', Some(e)) => {
+                chars.next();
+                if matches!(e, 'r' | 'n' | 't') {
+                    out.push(b'\\');
                 }
-                let c = if c == '\\' {
-                    match (quote, chars.clone().next()) {
-                        ('\'', Some(e @ ('\\' | '\''))) => {
-                            chars.next();
-                            e
-                        }
-                        ('"', Some(e @ ('\\' | '\'' | '"'))) => {
-                            chars.next();
-                            e
-                        }
-                        ('"', Some(e @ ('a' | 'b' | 'f' | 'n' | 'r' | 't' | 'v'))) => {
-                            chars.next();
-                            match e {
-                                'a' => '\x07',
-                                'b' => '\x08',
-                                'f' => '\x0c',
-                                'n' => '\n',
-                                'r' => '\r',
-                                't' => '\t',
-                                _ => '\x0b',
-                            }
-                        }
-                        _ => c,
-                    }
-                } else {
-                    c
-                };
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                out.extend_from_slice(e.encode_utf8(&mut buf).as_bytes());
             }
-        }
-        _ => {
-            // python-dotenv: an unquoted value ends at whitespace followed by `#`.
-            let mut end = raw.len();
-            let bytes = raw.as_bytes();
-            for i in 1..bytes.len() {
-                if bytes[i] == b'#' && bytes[i - 1].is_ascii_whitespace() {
-                    end = i;
-                    break;
-                }
-            }
-            out.extend_from_slice(raw[..end].trim_end().as_bytes());
+            _ => out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes()),
         }
     }
     out
@@ -165,23 +152,35 @@ mod tests {
     use super::*;
 
     fn secret(text: &str) -> Option<String> {
-        secret_from_dotenv(text).map(|v| String::from_utf8(v.to_vec()).unwrap())
+        secret_from_dotenv(text)
+            .unwrap()
+            .map(|v| String::from_utf8(v.to_vec()).unwrap())
     }
 
     #[test]
-    fn reads_the_forms_label_studio_writes() {
+    fn reads_like_label_studio() {
+        // Each expectation is what django-environ 0.10.0 (Label Studio 1.23.2) reads.
         assert_eq!(secret("SECRET_KEY=abc#def\n").as_deref(), Some("abc#def"));
-        assert_eq!(secret("SECRET_KEY=abc #note").as_deref(), Some("abc"));
+        assert_eq!(secret("SECRET_KEY=abc #note").as_deref(), Some("abc #note"));
         assert_eq!(
             secret("export SECRET_KEY='a b\\'c'").as_deref(),
-            Some("a b'c")
+            Some("a b\\'c")
         );
+        assert_eq!(secret("SECRET_KEY='x'").as_deref(), Some("x"));
         assert_eq!(
-            secret("# c\nOTHER=1\nSECRET_KEY = \"x\\\"y\\n\" # c").as_deref(),
-            Some("x\"y\n")
+            secret("SECRET_KEY=\"x\\\"y\\n\\q\\\\\"").as_deref(),
+            Some("x\"y\\nq\\")
         );
-        assert_eq!(secret("SECRET_KEY=a\nSECRET_KEY=b").as_deref(), Some("b"));
+        assert_eq!(secret("SECRET_KEY='\"q\"'").as_deref(), Some("q"));
+        assert_eq!(
+            secret("# c\nOTHER=1\r\nSECRET_KEY=a\r\nSECRET_KEY=b").as_deref(),
+            Some("b")
+        );
+        assert_eq!(secret("SECRET_KEY = spaced\nOTHER=1"), None);
+        assert_eq!(secret(" SECRET_KEY=indented"), None);
         assert_eq!(secret("SECRET_KEY_FALLBACKS=a\n"), None);
+        assert_eq!(secret("SECRET_KEY=\"").as_deref(), Some("\""));
         assert_eq!(secret("SECRET_KEY=").as_deref(), Some(""));
+        assert!(secret_from_dotenv("SECRET_KEY=$OTHER").is_err());
     }
 }

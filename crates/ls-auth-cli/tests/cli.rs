@@ -215,7 +215,8 @@ fn secret_from_file_env_file_and_env_var() {
     for line in [
         format!("SECRET_KEY={KEY}"),
         format!("export SECRET_KEY='{KEY}'"),
-        format!("SECRET_KEY=\"{KEY}\" # the server's key"),
+        format!("SECRET_KEY=\"{KEY}\""),
+        format!("SECRET_KEY=wrong-key-from-an-earlier-line-123456\nSECRET_KEY={KEY}"),
     ] {
         let env_file = dir.join(".env");
         std::fs::write(&env_file, format!("# Label Studio\nDEBUG=1\n{line}\n")).unwrap();
@@ -226,6 +227,20 @@ fn secret_from_file_env_file_and_env_var() {
             .unwrap();
         assert_eq!(code(&o), 0, "{line}: {}", stderr(&o));
     }
+
+    // Label Studio keeps a trailing comment as part of the value, so the key differs.
+    let env_file = dir.join(".env");
+    std::fs::write(&env_file, format!("SECRET_KEY={KEY} # the server's key\n")).unwrap();
+    let o = bin()
+        .args(["verify", "--kind", "refresh", &pat, "--now", "1700000001"])
+        .args(["--env-file", env_file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&o).starts_with("error: invalid_signature: "),
+        "{}",
+        stderr(&o)
+    );
 
     // A different key refuses the signature.
     std::fs::write(&secret_file, "another-key-that-is-at-least-32-bytes").unwrap();
