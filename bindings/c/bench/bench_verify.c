@@ -1,5 +1,6 @@
 /* Per-call cost of ls_auth_verifier_verify_access from C (claims freed each call, as a
- * service would). Prints "c_ns_per_op=<n>"; scripts/test-c compares it with rust_bench. */
+ * service would). Prints "c_ns_per_op=<n>"; scripts/bench compares it with rust_bench
+ * (bench/rust_bench.rs, the same loop through ls-auth-core). Usage: bench_verify [ITERATIONS] */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -385,6 +385,14 @@ impl RawClaims<'_> {
         if user_id.is_empty() {
             return Err(Error::invalid_claim("user_id", "must not be empty"));
         }
+        // A NUL (`\u0000` in the JSON) would truncate the identifier wherever it becomes a C
+        // string: "1\u00002" would read as user "1" (found by fuzz/ c_abi).
+        if jti.contains('\0') {
+            return Err(Error::invalid_claim("jti", "must not contain NUL"));
+        }
+        if user_id.contains('\0') {
+            return Err(Error::invalid_claim("user_id", "must not contain NUL"));
+        }
 
         let mut ids = String::with_capacity(jti.len() + user_id.len());
         ids.push_str(&jti);
@@ -495,6 +503,14 @@ mod tests {
             ),
             (
                 r#"{"token_type":"access","exp":1,"jti":"j","user_id":"1","aud":[1]}"#,
+                "invalid_claim",
+            ),
+            (
+                r#"{"token_type":"access","exp":1,"jti":"j","user_id":"1\u00002"}"#,
+                "invalid_claim",
+            ),
+            (
+                r#"{"token_type":"access","exp":1,"jti":"j\u0000","user_id":"1"}"#,
                 "invalid_claim",
             ),
         ] {

@@ -11,6 +11,7 @@ pub(crate) enum Scalar<'a> {
 }
 
 struct Scanner<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
 }
@@ -36,7 +37,8 @@ impl<'a> Scanner<'a> {
             .iter()
             .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
             .filter(|&i| rest[i] == b'"')?;
-        let text = std::str::from_utf8(&rest[..end]).ok()?;
+        // The whole payload was checked as UTF-8 once, and `"` is ASCII: slicing cannot fail.
+        let text = self.text.get(self.pos..self.pos + end)?;
         self.pos += end + 1;
         Some(text)
     }
@@ -69,7 +71,9 @@ pub(crate) fn flat_object<'a>(
     json: &'a [u8],
     mut member: impl FnMut(&'a str, Scalar<'a>) -> Option<()>,
 ) -> Option<()> {
+    let text = std::str::from_utf8(json).ok()?;
     let mut s = Scanner {
+        text,
         bytes: json,
         pos: 0,
     };
