@@ -95,11 +95,12 @@ impl<'de> Deserialize<'de> for Key<'de> {
 }
 
 /// Remembers the keys of one object to refuse duplicates (SPEC §3.3) without allocating for
-/// the usual handful of keys.
+/// the usual handful of keys. Past those, keys go to a sorted list: binary search costs less
+/// than hashing every key of a token with a hundred claims.
 pub(crate) struct SeenKeys<'de> {
     inline: [Option<Cow<'de, str>>; 8],
     len: usize,
-    spill: Option<std::collections::HashSet<Cow<'de, str>>>,
+    sorted: Vec<Cow<'de, str>>,
 }
 
 impl<'de> SeenKeys<'de> {
@@ -107,31 +108,34 @@ impl<'de> SeenKeys<'de> {
         SeenKeys {
             inline: Default::default(),
             len: 0,
-            spill: None,
+            sorted: Vec::new(),
         }
     }
 
     /// Records `key`; returns false when it was already there.
     pub(crate) fn insert(&mut self, key: Cow<'de, str>) -> bool {
-        if let Some(set) = &mut self.spill {
-            return set.insert(key);
-        }
-        if self.inline[..self.len]
-            .iter()
-            .any(|k| k.as_deref() == Some(&*key))
-        {
-            return false;
-        }
         if self.len < self.inline.len() {
+            if self.inline[..self.len]
+                .iter()
+                .any(|k| k.as_deref() == Some(&*key))
+            {
+                return false;
+            }
             self.inline[self.len] = Some(key);
             self.len += 1;
-        } else {
-            let mut set: std::collections::HashSet<Cow<'de, str>> =
-                self.inline.iter_mut().filter_map(Option::take).collect();
-            set.insert(key);
-            self.spill = Some(set);
+            return true;
         }
-        true
+        if self.sorted.is_empty() {
+            self.sorted = self.inline.iter_mut().filter_map(Option::take).collect();
+            self.sorted.sort_unstable();
+        }
+        match self.sorted.binary_search(&key) {
+            Ok(_) => false,
+            Err(at) => {
+                self.sorted.insert(at, key);
+                true
+            }
+        }
     }
 }
 
