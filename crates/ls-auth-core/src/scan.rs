@@ -31,12 +31,8 @@ impl<'a> Scanner<'a> {
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let rest = &self.bytes[self.pos..];
-        // Claim names and values are short: a plain loop beats a vectorised search's setup.
         // Escapes and control characters are left to serde_json.
-        let end = rest
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-            .filter(|&i| rest[i] == b'"')?;
+        let end = string_stop(rest).filter(|&i| rest[i] == b'"')?;
         // The whole payload was checked as UTF-8 once, and `"` is ASCII: slicing cannot fail.
         let text = self.text.get(self.pos..self.pos + end)?;
         self.pos += end + 1;
@@ -63,6 +59,34 @@ impl<'a> Scanner<'a> {
             .fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
         Some(if negative { -n } else { n })
     }
+}
+
+/// The first byte that ends an unescaped string: `"`, `\\` or a control character.
+///
+/// Eight bytes at a time with the classic "has a byte below n" word trick: claim strings are
+/// short, so a vectorised search's setup would cost more, and a byte loop is three branches a
+/// byte. The lowest flagged byte of each test is exact, which is the only one used.
+fn string_stop(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS;
+    let mut words = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut words {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let hits = below(w ^ (ONES * u64::from(b'"')), 1)
+            | below(w ^ (ONES * u64::from(b'\\')), 1)
+            | below(w, 0x20);
+        if hits != 0 {
+            return Some(offset + (hits.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|i| offset + i)
 }
 
 /// Calls `member` for each member of a flat JSON object, in order. Returns `None` as soon as
@@ -125,6 +149,36 @@ mod tests {
         assert_eq!(m[1].1, Scalar::Int(-12));
         assert_eq!(m[3].1, Scalar::Str("é"));
         assert_eq!(members("{}").unwrap().len(), 0);
+    }
+
+    #[test]
+    fn string_stop_finds_the_first_stop_byte() {
+        for len in 0..40 {
+            for at in 0..=len {
+                for stop in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                    let mut bytes = vec![b'a'; len];
+                    // Bytes that must not stop it: high bytes and the neighbours of the stops.
+                    for (i, b) in bytes.iter_mut().enumerate() {
+                        *b = [b'a', 0xff, 0x80, b'#', b'!', b'[', b']', b' '][i % 8];
+                    }
+                    if at < len {
+                        bytes[at] = stop;
+                        // A later stop must not win.
+                        if at + 1 < len {
+                            bytes[at + 1] = b'"';
+                        }
+                    }
+                    let expected = bytes
+                        .iter()
+                        .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+                    assert_eq!(
+                        string_stop(&bytes),
+                        expected,
+                        "len {len} at {at} stop {stop}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
