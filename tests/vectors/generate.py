@@ -984,6 +984,12 @@ def adversarial():
        jwt(access_claims(iat=NOW + 60, exp=NOW + 360)), rule=r)
     va("adv_claims_nbf_future", err("token_not_yet_valid"), "nbf in the future",
        jwt(access_claims(nbf=NOW + 60)), rule=r)
+    va("adv_claims_user_id_nul", err("invalid_claim"),
+       "NUL inside user_id: a C host reading it as a C string sees another user ('1\\u00002' -> '1')",
+       jwt(access_claims(user_id="1\u00002")), rule=r)
+    va("adv_claims_jti_nul", err("invalid_claim"),
+       "NUL inside jti: a revocation lookup through a C string checks another jti",
+       jwt(access_claims(jti="abc\u0000def")), rule=r)
     va("adv_claims_nbf_negative_ok", ok(expected_claims(access_claims(nbf=-1))),
        "negative nbf is simply in the past", jwt(access_claims(nbf=-1)), rule=r)
     iss_policy = {"issuer": "https://ls.example.com"}
