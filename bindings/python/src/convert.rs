@@ -19,13 +19,12 @@ use serde_json::{Map, Number, Value};
 
 use crate::errors::invalid_argument;
 
-/// Text handed to the core: borrowed from the Python object when it is valid UTF-8, otherwise
-/// (a `str` with lone surrogates) its lossy UTF-8 form, which the core then judges like any
-/// other text (no token or key contains U+FFFD, so it is refused there, by the core's rules).
+/// Text handed to the core: borrowed from the Python `str` (its UTF-8 form, which the stable
+/// ABI exposes from 3.10 on), or for a `str` with lone surrogates its lossy UTF-8 form, which
+/// the core then judges like any other text (no token or key contains U+FFFD, so it is
+/// refused there, by the core's rules).
 pub(crate) enum TextArg<'a> {
-    /// The `str`'s own UTF-8 form, borrowed for as long as the argument is (Python 3.10+).
     Borrowed(&'a str),
-    Backed(PyBackedStr),
     Owned(String),
 }
 
@@ -33,7 +32,6 @@ impl TextArg<'_> {
     pub(crate) fn as_str(&self) -> &str {
         match self {
             TextArg::Borrowed(s) => s,
-            TextArg::Backed(s) => s,
             TextArg::Owned(s) => s,
         }
     }
@@ -48,50 +46,14 @@ impl Deref for TextArg<'_> {
 
 pub(crate) fn text_arg<'a>(obj: &'a Bound<'_, PyAny>, name: &str) -> PyResult<TextArg<'a>> {
     match obj.cast::<PyString>() {
-        Ok(s) => Ok(match borrowed_utf8(s) {
-            Some(text) => TextArg::Borrowed(text),
-            None => match s.extract::<PyBackedStr>() {
-                Ok(b) => TextArg::Backed(b),
-                Err(_) => TextArg::Owned(s.to_string_lossy().into_owned()),
-            },
+        Ok(s) => Ok(match s.to_str() {
+            Ok(text) => TextArg::Borrowed(text),
+            Err(_) => TextArg::Owned(s.to_string_lossy().into_owned()),
         }),
         Err(_) => Err(PyTypeError::new_err(format!(
             "{name} must be a str, not {}",
             type_name(obj)
         ))),
-    }
-}
-
-/// The UTF-8 text of a `str` without a copy, where the stable ABI offers it (Python 3.10+):
-/// `PyUnicode_AsUTF8AndSize` returns the string's own buffer (ASCII) or its cached UTF-8 form,
-/// both owned by the string. On 3.9 (this module's abi3 floor), or for a string that is not
-/// valid UTF-8 (lone surrogates), `None`: the caller takes the copying path, which decides as
-/// before. Saves a `bytes` allocation and copy per call (`PyBackedStr` copies under abi3-py39).
-fn borrowed_utf8<'a>(s: &'a Bound<'_, PyString>) -> Option<&'a str> {
-    use std::sync::OnceLock;
-    extern "C" {
-        // In the stable ABI since 3.10; exported by every CPython 3.x, called only on 3.10+.
-        fn PyUnicode_AsUTF8AndSize(
-            unicode: *mut pyo3::ffi::PyObject,
-            size: *mut pyo3::ffi::Py_ssize_t,
-        ) -> *const std::os::raw::c_char;
-    }
-    static STABLE_ABI_HAS_IT: OnceLock<bool> = OnceLock::new();
-    if !*STABLE_ABI_HAS_IT.get_or_init(|| s.py().version_info() >= (3, 10)) {
-        return None;
-    }
-    let mut len: pyo3::ffi::Py_ssize_t = 0;
-    // SAFETY: `s` is a live `str` (checked by the cast) and the thread is attached (it holds a
-    // `Bound`). The result is NULL with an exception set, or points to `len` bytes of valid
-    // UTF-8 owned by `s`, immutable and alive while `s` is, which is the lifetime `'a` returned.
-    unsafe {
-        let ptr = PyUnicode_AsUTF8AndSize(s.as_ptr(), &mut len);
-        if ptr.is_null() {
-            pyo3::ffi::PyErr_Clear();
-            return None;
-        }
-        let bytes = std::slice::from_raw_parts(ptr.cast::<u8>(), usize::try_from(len).ok()?);
-        Some(std::str::from_utf8_unchecked(bytes))
     }
 }
 
