@@ -69,3 +69,8 @@ pub use policy::{OrgSettings, TokenPolicy, DEFAULT_ACCESS_TTL, DEFAULT_PAT_TTL_D
 pub use random::{InsecureDeterministicRandom, InsecureFixedRandom, SecureRandom, SystemRandom};
 pub use revocation::{InMemoryRevocation, Revocation};
 pub use verify::Verifier;
+
+/// The README's Rust example, compiled and run by `cargo test --doc` so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
