@@ -214,7 +214,9 @@ static void test_tokens(void) {
   memcpy(with_nul, S(access), L(access));
   memcpy(with_nul + L(access), "\0xyz", 4);
   CHECK_RC(R(ls_auth_verifier_verify_access(v, with_nul, L(access) + 4, NOW, &claims)), LS_AUTH_INVALID_ARGUMENT);
-  CHECK_RC(R(ls_auth_verifier_verify_access(v, with_nul, L(access) - 1, NOW, &claims)), LS_AUTH_MALFORMED_TOKEN);
+  /* Two characters short: a 41-character signature is never valid base64url (41 % 4 == 1),
+   * whereas one short still decodes whenever the dropped character's low bits were zero. */
+  CHECK_RC(R(ls_auth_verifier_verify_access(v, with_nul, L(access) - 2, NOW, &claims)), LS_AUTH_MALFORMED_TOKEN);
   CHECK(claims == NULL);
   char *big = malloc(5000);
   memset(big, 'a', 5000);
