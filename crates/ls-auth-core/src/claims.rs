@@ -6,9 +6,10 @@ use std::fmt;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
+use crate::claims_scanner::Scalar;
+use crate::duplicate_keys::SeenKeys;
 use crate::error::{Error, ErrorKind, Result};
-use crate::loose::{Key, Loose, SeenKeys};
-use crate::scan::Scalar;
+use crate::value_kind::{Key, ValueKind};
 
 /// Claim names that a token's issuer sets itself and a refresh never copies.
 pub(crate) const RESERVED: [&str; 5] = ["token_type", "exp", "iat", "jti", "user_id"];
@@ -169,20 +170,20 @@ impl Claims {
 /// A payload as read, before its types are checked. Values borrow from the decoded bytes.
 #[derive(Debug, PartialEq)]
 struct RawClaims<'de> {
-    token_type: Option<Loose<'de>>,
-    exp: Option<Loose<'de>>,
-    iat: Option<Loose<'de>>,
-    nbf: Option<Loose<'de>>,
-    jti: Option<Loose<'de>>,
-    user_id: Option<Loose<'de>>,
-    iss: Option<Loose<'de>>,
+    token_type: Option<ValueKind<'de>>,
+    exp: Option<ValueKind<'de>>,
+    iat: Option<ValueKind<'de>>,
+    nbf: Option<ValueKind<'de>>,
+    jti: Option<ValueKind<'de>>,
+    user_id: Option<ValueKind<'de>>,
+    iss: Option<ValueKind<'de>>,
     aud: Option<Value>,
     extra: Vec<(String, Value)>,
 }
 
 /// Where a member of the payload goes.
 enum Member<'r, 'de> {
-    Registered(&'r mut Option<Loose<'de>>),
+    Registered(&'r mut Option<ValueKind<'de>>),
     Audience,
     Extra,
 }
@@ -226,10 +227,10 @@ impl<'de> RawClaims<'de> {
         let mut raw = RawClaims::new();
         // Most tokens have no extra claims: track their names only once one appears.
         let mut seen_extra: Option<SeenKeys> = None;
-        crate::scan::flat_object(json, |key, value| {
-            let loose = match value {
-                Scalar::Str(s) => Loose::Str(Cow::Borrowed(s)),
-                Scalar::Int(n) => Loose::Int(n),
+        crate::claims_scanner::flat_object(json, |key, value| {
+            let kind = match value {
+                Scalar::Str(s) => ValueKind::Str(Cow::Borrowed(s)),
+                Scalar::Int(n) => ValueKind::Int(n),
             };
             let json_value = || match value {
                 Scalar::Str(s) => Value::from(s),
@@ -240,7 +241,7 @@ impl<'de> RawClaims<'de> {
                     if slot.is_some() {
                         return None;
                     }
-                    *slot = Some(loose);
+                    *slot = Some(kind);
                 }
                 Member::Audience => {
                     if raw.aud.is_some() {
@@ -309,11 +310,11 @@ impl<'de> Visitor<'de> for RawVisitor {
     }
 }
 
-fn time_claim(name: &'static str, value: Option<Loose>) -> Result<Option<i64>> {
+fn time_claim(name: &'static str, value: Option<ValueKind>) -> Result<Option<i64>> {
     match value {
         None => Ok(None),
-        Some(Loose::Int(n)) => Ok(Some(n)),
-        Some(Loose::BigInt) => Err(Error::invalid_claim(name, "is out of range")),
+        Some(ValueKind::Int(n)) => Ok(Some(n)),
+        Some(ValueKind::BigInt) => Err(Error::invalid_claim(name, "is out of range")),
         Some(_) => Err(Error::invalid_claim(
             name,
             "must be an integer number of seconds",
@@ -323,11 +324,11 @@ fn time_claim(name: &'static str, value: Option<Loose>) -> Result<Option<i64>> {
 
 fn string_claim<'de>(
     name: &'static str,
-    value: Option<Loose<'de>>,
+    value: Option<ValueKind<'de>>,
 ) -> Result<Option<Cow<'de, str>>> {
     match value {
         None => Ok(None),
-        Some(Loose::Str(s)) => Ok(Some(s)),
+        Some(ValueKind::Str(s)) => Ok(Some(s)),
         Some(_) => Err(Error::invalid_claim(name, "must be a string")),
     }
 }
@@ -360,8 +361,8 @@ impl RawClaims<'_> {
         let jti = string_claim("jti", self.jti)?;
         let user_id = match self.user_id {
             None => None,
-            Some(Loose::Str(s)) => Some(s),
-            Some(Loose::Int(n)) => Some(Cow::Owned(n.to_string())),
+            Some(ValueKind::Str(s)) => Some(s),
+            Some(ValueKind::Int(n)) => Some(Cow::Owned(n.to_string())),
             Some(_) => {
                 return Err(Error::invalid_claim(
                     "user_id",

@@ -9,9 +9,10 @@ use std::fmt;
 use base64_simd::URL_SAFE_NO_PAD;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
+use crate::duplicate_keys::SeenKeys;
 use crate::error::{Error, ErrorKind, Result};
 use crate::keys::{Algorithm, Keyring, SigningKey};
-use crate::loose::{Key, Loose, SeenKeys};
+use crate::value_kind::{Key, ValueKind};
 
 /// The largest token accepted, checked before any decoding (SPEC §3.1).
 pub const MAX_TOKEN_LEN: usize = 4096;
@@ -116,8 +117,8 @@ impl<'de> Visitor<'de> for HeaderVisitor {
             }
             match &*key {
                 "alg" => {
-                    header.alg = match map.next_value::<Loose>()? {
-                        Loose::Str(s) => {
+                    header.alg = match map.next_value::<ValueKind>()? {
+                        ValueKind::Str(s) => {
                             Algorithm::from_name(&s).map_or(HeaderAlg::Unknown, HeaderAlg::Known)
                         }
                         _ => {
@@ -127,7 +128,7 @@ impl<'de> Visitor<'de> for HeaderVisitor {
                     };
                 }
                 "typ" => {
-                    if !matches!(map.next_value::<Loose>()?, Loose::Str(s) if s == "JWT") {
+                    if !matches!(map.next_value::<ValueKind>()?, ValueKind::Str(s) if s == "JWT") {
                         header.bad.get_or_insert("header `typ` must be \"JWT\"");
                     }
                 }

@@ -36,19 +36,20 @@
 
 mod authenticate;
 mod claims;
+mod claims_scanner;
 mod client;
+mod duplicate_keys;
 mod error;
 mod header;
 mod issue;
 mod jws;
 mod keys;
 mod legacy;
-mod loose;
 mod policy;
 mod pyjson;
 mod random;
 mod revocation;
-mod scan;
+mod value_kind;
 mod verify;
 
 pub use authenticate::{authenticate, Principal};
