@@ -17,8 +17,29 @@ use crate::value_kind::{Key, ValueKind};
 /// The largest token accepted, checked before any decoding (SPEC §3.1).
 pub const MAX_TOKEN_LEN: usize = 4096;
 
+/// Length of unpadded base64 text for `n` bytes: four characters per three bytes, rounded up.
+const fn base64_len(n: usize) -> usize {
+    (n * 4).div_ceil(3)
+}
+
+/// Most bytes that `n` characters of base64 can decode to.
+const fn decoded_len(n: usize) -> usize {
+    n / 4 * 3 + (n % 4).saturating_sub(1)
+}
+
 /// Room for any base64url segment of a token under the cap.
-const MAX_DECODED_LEN: usize = MAX_TOKEN_LEN / 4 * 3;
+const MAX_DECODED_LEN: usize = decoded_len(MAX_TOKEN_LEN);
+
+/// The longest MAC any allowed algorithm makes: HS512's 64 bytes.
+const MAX_TAG_LEN: usize = ring::digest::SHA512_OUTPUT_LEN;
+
+/// The longest signature segment that can match a key (86 characters); a longer one is refused
+/// as a wrong signature without being decoded.
+const MAX_SIGNATURE_LEN: usize = base64_len(MAX_TAG_LEN);
+
+/// Decoded size of the segments of a typical token: its payload is decoded on the stack into
+/// this much, a larger one into a buffer for the cap.
+const SMALL_DECODED_LEN: usize = 512;
 
 /// The three segments of a compact JWS, borrowed from the token.
 #[derive(Debug, Clone, Copy)]
@@ -61,13 +82,10 @@ fn decode_into<'b>(segment: &str, buf: &'b mut [u8]) -> Result<&'b [u8]> {
     Ok(out)
 }
 
-/// Decoded size of the segments of a typical token; larger ones use a buffer for the cap.
-const SMALL_DECODED_LEN: usize = 512;
-
 /// Runs `f` on the decoded bytes of a segment, decoded on the stack.
 pub(crate) fn with_decoded<T>(segment: &str, f: impl FnOnce(&[u8]) -> Result<T>) -> Result<T> {
     // Zeroing a 3 KiB buffer for every segment would cost more than decoding a typical one.
-    if segment.len() <= SMALL_DECODED_LEN / 3 * 4 {
+    if decoded_len(segment.len()) <= SMALL_DECODED_LEN {
         let mut buf = [0u8; SMALL_DECODED_LEN];
         f(decode_into(segment, &mut buf)?)
     } else {
@@ -182,11 +200,10 @@ fn header_algorithm(segment: &str, keyring: &Keyring) -> Result<Algorithm> {
 pub(crate) fn verify<'t>(token: &'t str, keyring: &Keyring) -> Result<Compact<'t>> {
     let parts = split(token)?;
     let alg = header_algorithm(parts.header, keyring)?;
-    // HS512 tags are 64 bytes; anything longer cannot match any key.
-    if parts.signature.len() > 86 {
+    if parts.signature.len() > MAX_SIGNATURE_LEN {
         return Err(Error::new(ErrorKind::InvalidSignature));
     }
-    let mut buf = [0u8; 66];
+    let mut buf = [0u8; MAX_TAG_LEN];
     let signature = decode_into(parts.signature, &mut buf)?;
     let signed = parts.signing_input.as_bytes();
     if keyring
@@ -216,7 +233,8 @@ fn encoded_header(alg: Algorithm) -> &'static str {
 /// Signs serialized claims into a compact JWS.
 pub(crate) fn sign(key: &SigningKey, claims_json: &str) -> String {
     let header = encoded_header(key.algorithm());
-    let mut out = String::with_capacity(header.len() + claims_json.len() * 4 / 3 + 92);
+    let len = header.len() + 1 + base64_len(claims_json.len()) + 1 + MAX_SIGNATURE_LEN;
+    let mut out = String::with_capacity(len);
     out.push_str(header);
     out.push('.');
     URL_SAFE_NO_PAD.encode_append(claims_json, &mut out);
@@ -325,6 +343,17 @@ mod tests {
         let input = format!("{}.{}", b64(header), b64(payload));
         let tag = keyring().signing_key().sign(input.as_bytes());
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+    }
+
+    #[test]
+    fn lengths_follow_from_the_encoding() {
+        for n in 0..200 {
+            let text = URL_SAFE_NO_PAD.encode(vec![0u8; n]);
+            assert_eq!(base64_len(n), text.len());
+            assert_eq!(decoded_len(text.len()), n);
+        }
+        assert_eq!(MAX_SIGNATURE_LEN, 86);
+        assert_eq!(MAX_DECODED_LEN, 3072);
     }
 
     #[test]
