@@ -260,6 +260,23 @@ fn assert_valid(token: &str, expected: TokenType, claims: &Claims) {
     assert_eq!(claims.nbf(), nbf);
     assert_eq!(claims.jti(), jti);
     assert_eq!(claims.user_id(), user_id);
+    // Extra claims are read from the payload text on first use: the same members, in order.
+    let registered = [
+        "token_type",
+        "exp",
+        "iat",
+        "nbf",
+        "jti",
+        "user_id",
+        "iss",
+        "aud",
+    ];
+    let extra: Vec<(String, Value)> = c
+        .iter()
+        .filter(|(k, _)| !registered.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    assert_eq!(claims.extra(), extra.as_slice(), "extra claims differ");
     if expected == TokenType::Refresh {
         // Default settings: the TTL policy applies to existing PATs, and REVOKED_JTI is revoked.
         let iat = iat.expect("accepted a PAT without iat while the TTL policy is on");

@@ -2,12 +2,13 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use crate::claims_scanner::Scalar;
-use crate::duplicate_keys::SeenKeys;
+use crate::duplicate_keys::{KeySet, SeenKeys};
 use crate::error::{Error, ErrorKind, Result};
 use crate::value_kind::{Key, ValueKind};
 
@@ -50,19 +51,53 @@ impl fmt::Display for TokenType {
 /// The claims of a token whose signature and every rule of SPEC §3 have been checked.
 ///
 /// `user_id` is always a string: an integer claim is normalised to its decimal form.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Claims {
     token_type: TokenType,
     exp: i64,
     iat: Option<i64>,
     nbf: Option<i64>,
-    // jti and user_id share one allocation: verifying a Label Studio access token then
-    // allocates exactly once.
-    ids: String,
+    /// `jti`, then `user_id`, then (when the token has extra claims) the payload's JSON text:
+    /// one allocation, so that verifying a Label Studio access token allocates exactly once.
+    text: String,
     jti_len: usize,
+    user_id_end: usize,
     iss: Option<String>,
     aud: Option<Vec<String>>,
-    extra: Vec<(String, Value)>,
+    /// Extra claims as values, built from the payload text on first use. Verification has
+    /// already checked that text completely (SPEC §3.3, §3.5); building a `serde_json::Value`
+    /// per claim costs allocations that a service reading only `user_id` never needs.
+    extra: OnceLock<Vec<(String, Value)>>,
+}
+
+impl PartialEq for Claims {
+    fn eq(&self, other: &Self) -> bool {
+        self.token_type == other.token_type
+            && self.exp == other.exp
+            && self.iat == other.iat
+            && self.nbf == other.nbf
+            && self.jti() == other.jti()
+            && self.user_id() == other.user_id()
+            && self.iss == other.iss
+            && self.aud == other.aud
+            && self.extra() == other.extra()
+    }
+}
+
+impl fmt::Debug for Claims {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Claims")
+            .field("token_type", &self.token_type)
+            .field("exp", &self.exp)
+            .field("iat", &self.iat)
+            .field("nbf", &self.nbf)
+            .field("jti", &self.jti())
+            .field("user_id", &self.user_id())
+            .field("iss", &self.iss)
+            .field("aud", &self.aud)
+            .field("extra", &self.extra())
+            .finish()
+    }
 }
 
 impl Claims {
@@ -84,11 +119,11 @@ impl Claims {
     }
     /// The token's unique id (32 lowercase hex characters for tokens Label Studio mints).
     pub fn jti(&self) -> &str {
-        &self.ids[..self.jti_len]
+        &self.text[..self.jti_len]
     }
     /// The user's id as a string.
     pub fn user_id(&self) -> &str {
-        &self.ids[self.jti_len..]
+        &self.text[self.jti_len..self.user_id_end]
     }
     /// `iss`, when present.
     pub fn issuer(&self) -> Option<&str> {
@@ -100,7 +135,8 @@ impl Claims {
     }
     /// Every other claim, in the token's order.
     pub fn extra(&self) -> &[(String, Value)] {
-        &self.extra
+        self.extra
+            .get_or_init(|| read_extra(&self.text[self.user_id_end..]))
     }
 
     /// Any claim by name as JSON, registered or extra.
@@ -115,7 +151,7 @@ impl Claims {
             "iss" => self.iss.clone().map(Value::from),
             "aud" => self.aud.clone().map(Value::from),
             _ => self
-                .extra
+                .extra()
                 .iter()
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.clone()),
@@ -139,7 +175,7 @@ impl Claims {
                 map.insert(name.to_owned(), v);
             }
         }
-        for (k, v) in &self.extra {
+        for (k, v) in self.extra() {
             map.insert(k.clone(), v.clone());
         }
         map
@@ -178,7 +214,27 @@ struct RawClaims<'de> {
     user_id: Option<ValueKind<'de>>,
     iss: Option<ValueKind<'de>>,
     aud: Option<Value>,
-    extra: Vec<(String, Value)>,
+    extra: Extra<'de>,
+}
+
+/// The extra claims of a payload: read into values by serde, or left in the payload's text by
+/// the scanner, which has checked them.
+#[derive(Debug, PartialEq)]
+enum Extra<'de> {
+    Values(Vec<(String, Value)>),
+    InText(&'de str),
+}
+
+/// The extra claims in a payload that verification has accepted.
+fn read_extra(payload: &str) -> Vec<(String, Value)> {
+    match serde_json::from_str::<RawClaims>(payload) {
+        Ok(RawClaims {
+            extra: Extra::Values(extra),
+            ..
+        }) => extra,
+        // Unreachable: the scanner accepts only what serde_json reads (claims_scanner.rs).
+        _ => Vec::new(),
+    }
 }
 
 /// Where a member of the payload goes.
@@ -199,7 +255,7 @@ impl<'de> RawClaims<'de> {
             user_id: None,
             iss: None,
             aud: None,
-            extra: Vec::new(),
+            extra: Extra::Values(Vec::new()),
         }
     }
 
@@ -220,47 +276,48 @@ impl<'de> RawClaims<'de> {
         })
     }
 
-    /// The fast path for flat payloads; `None` sends the payload to serde_json, including
-    /// any duplicate key, so that errors come from one place.
+    /// The fast path; `None` sends the payload to serde_json, including any duplicate key and
+    /// any registered claim that is not a plain string or integer, so that errors and unusual
+    /// values are read in one place.
     #[inline(always)]
     fn scan(json: &'de [u8]) -> Option<Self> {
         let mut raw = RawClaims::new();
         // Most tokens have no extra claims: track their names only once one appears.
-        let mut seen_extra: Option<SeenKeys> = None;
-        crate::claims_scanner::flat_object(json, |key, value| {
-            let kind = match value {
-                Scalar::Str(s) => ValueKind::Str(Cow::Borrowed(s)),
-                Scalar::Int(n) => ValueKind::Int(n),
-            };
-            let json_value = || match value {
-                Scalar::Str(s) => Value::from(s),
-                Scalar::Int(n) => Value::from(n),
-            };
+        let mut seen_extra: Option<KeySet> = None;
+        crate::claims_scanner::object(json, |key, value| {
             match raw.member(key) {
                 Member::Registered(slot) => {
                     if slot.is_some() {
                         return None;
                     }
-                    *slot = Some(kind);
+                    *slot = Some(match value {
+                        Scalar::Str(s) => ValueKind::Str(Cow::Borrowed(s)),
+                        Scalar::Int(n) => ValueKind::Int(n),
+                        Scalar::Other(_) => return None,
+                    });
                 }
                 Member::Audience => {
                     if raw.aud.is_some() {
                         return None;
                     }
-                    raw.aud = Some(json_value());
+                    raw.aud = Some(match value {
+                        Scalar::Str(s) => Value::from(s),
+                        Scalar::Int(n) => Value::from(n),
+                        Scalar::Other(text) => serde_json::from_str(text).ok()?,
+                    });
                 }
                 Member::Extra => {
-                    if !seen_extra
-                        .get_or_insert_with(SeenKeys::new)
-                        .insert(Cow::Borrowed(key))
-                    {
+                    if !seen_extra.get_or_insert_with(KeySet::new).insert(key) {
                         return None;
                     }
-                    raw.extra.push((key.to_owned(), json_value()));
                 }
             }
             Some(())
         })?;
+        if seen_extra.is_some() {
+            // The scanner has checked the whole text as UTF-8.
+            raw.extra = Extra::InText(std::str::from_utf8(json).ok()?);
+        }
         Some(raw)
     }
 }
@@ -283,6 +340,7 @@ impl<'de> Visitor<'de> for RawVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut raw = RawClaims::new();
         let mut seen_extra = SeenKeys::new();
+        let mut extra = Vec::new();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             match raw.member(&key) {
                 Member::Registered(slot) => {
@@ -302,10 +360,11 @@ impl<'de> Visitor<'de> for RawVisitor {
                         return Err(de::Error::custom("duplicate key"));
                     }
                     let value: Value = map.next_value()?;
-                    raw.extra.push((key.into_owned(), value));
+                    extra.push((key.into_owned(), value));
                 }
             }
         }
+        raw.extra = Extra::Values(extra);
         Ok(raw)
     }
 }
@@ -402,19 +461,28 @@ impl RawClaims<'_> {
             return Err(Error::invalid_claim("user_id", "must not contain NUL"));
         }
 
-        let mut ids = String::with_capacity(jti.len() + user_id.len());
-        ids.push_str(&jti);
-        ids.push_str(&user_id);
+        let payload = match self.extra {
+            Extra::InText(payload) => payload,
+            Extra::Values(_) => "",
+        };
+        let mut text = String::with_capacity(jti.len() + user_id.len() + payload.len());
+        text.push_str(&jti);
+        text.push_str(&user_id);
+        text.push_str(payload);
         Ok(Claims {
             token_type: expected,
             exp,
             iat,
             nbf,
-            ids,
+            text,
             jti_len: jti.len(),
+            user_id_end: jti.len() + user_id.len(),
             iss: iss.map(Cow::into_owned),
             aud,
-            extra: self.extra,
+            extra: match self.extra {
+                Extra::InText(_) => OnceLock::new(),
+                Extra::Values(values) => OnceLock::from(values),
+            },
         })
     }
 }
@@ -560,7 +628,11 @@ mod tests {
                     proptest::prop_oneof![
                         proptest::sample::select(vec!["\"access\"", "\"refresh\"", "\"\"", "\"a\\\"b\"", "\"\\u00e9\"", "\"é\"", "\"\t\""]).prop_map(String::from),
                         proptest::num::i64::ANY.prop_map(|n| n.to_string()),
-                        proptest::sample::select(vec!["-0", "01", "1.0", "1e3", "true", "null", "[1]", "{}", "99999999999999999999"]).prop_map(String::from),
+                        proptest::sample::select(vec![
+                            "-0", "01", "1.0", "1e3", "1e400", "true", "null", "[1]", "{}", "99999999999999999999",
+                            r#"{"a":[1,{"b":"c"}],"a":2}"#, r#"[1.5,"x\u00e9",false]"#, r#""\ud83d\ude00""#,
+                            r#""\ud800""#, "[[[]]]", "[1,]", r#"{"a"}"#,
+                        ]).prop_map(String::from),
                     ],
                     proptest::sample::select(vec!["", " ", "\n\t"]),
                 ),
@@ -570,12 +642,34 @@ mod tests {
         ) {
             let body: Vec<String> = members.iter().map(|(k, v, ws)| format!("{ws}\"{k}\"{ws}:{ws}{v}{ws}")).collect();
             let json = format!("{{{}}}", body.join(","));
-            if let Some(raw) = RawClaims::scan(json.as_bytes()) {
+            if let Some(mut raw) = RawClaims::scan(json.as_bytes()) {
                 let by_serde = serde_json::from_slice::<RawClaims>(json.as_bytes());
-                proptest::prop_assert_eq!(Some(&raw), by_serde.as_ref().ok(), "{}", json);
+                // Extra claims the scanner leaves in the text are what serde_json reads there.
+                let extra = std::mem::replace(&mut raw.extra, Extra::Values(Vec::new()));
+                let extra = match extra {
+                    Extra::InText(text) => Extra::Values(read_extra(text)),
+                    values => values,
+                };
+                let raw_values = RawClaims { extra, ..raw };
+                proptest::prop_assert_eq!(Some(&raw_values), by_serde.as_ref().ok(), "{}", json);
+                let raw = RawClaims::scan(json.as_bytes()).unwrap();
                 proptest::prop_assert_eq!(raw.validate(expected), Claims::parse_with_serde(json.as_bytes(), expected), "{}", json);
             }
         }
+    }
+
+    #[test]
+    fn the_scanner_takes_nested_extra_claims() {
+        let json = r#"{"token_type":"access","exp":1,"jti":"j","user_id":"1","org":{"id":1,"tags":["a","b"],"on":true},"f":1.5,"s":"\u00e9"}"#;
+        let raw = RawClaims::scan(json.as_bytes()).expect("scanned without serde");
+        assert_eq!(raw.extra, Extra::InText(json));
+        let c = raw.validate(TokenType::Access).unwrap();
+        assert_eq!(
+            c,
+            Claims::parse_with_serde(json.as_bytes(), TokenType::Access).unwrap()
+        );
+        assert_eq!(c.get("s").unwrap(), "é");
+        assert_eq!(c.extra()[0].1["tags"][1], "b");
     }
 
     #[test]
