@@ -64,10 +64,18 @@ pub struct Claims {
     user_id_end: usize,
     iss: Option<String>,
     aud: Option<Vec<String>>,
-    /// Extra claims as values, built from the payload text on first use. Verification has
-    /// already checked that text completely (SPEC §3.3, §3.5); building a `serde_json::Value`
-    /// per claim costs allocations that a service reading only `user_id` never needs.
-    extra: OnceLock<Vec<(String, Value)>>,
+    extra: ExtraClaims,
+}
+
+/// The extra claims of verified claims.
+#[derive(Clone)]
+enum ExtraClaims {
+    /// Read as values (none, or read by serde_json).
+    Values(Vec<(String, Value)>),
+    /// Still in the payload text, built as values on first use. Verification has already
+    /// checked that text completely (SPEC §3.3, §3.5); building a `serde_json::Value` per
+    /// claim costs allocations that a service reading only `user_id` never needs.
+    InText(OnceLock<Vec<(String, Value)>>),
 }
 
 impl PartialEq for Claims {
@@ -135,8 +143,12 @@ impl Claims {
     }
     /// Every other claim, in the token's order.
     pub fn extra(&self) -> &[(String, Value)] {
-        self.extra
-            .get_or_init(|| read_extra(&self.text[self.user_id_end..]))
+        match &self.extra {
+            ExtraClaims::Values(values) => values,
+            ExtraClaims::InText(values) => {
+                values.get_or_init(|| read_extra(&self.text[self.user_id_end..]))
+            }
+        }
     }
 
     /// Any claim by name as JSON, registered or extra.
@@ -203,6 +215,10 @@ impl Claims {
     }
 }
 
+/// The order in which Label Studio's server writes the registered claims (SPEC §1); the
+/// scanner recognises these names without searching when they come in this order.
+const SERVER_ORDER: [&str; 5] = ["token_type", "exp", "iat", "jti", "user_id"];
+
 /// A payload as read, before its types are checked. Values borrow from the decoded bytes.
 #[derive(Debug, PartialEq)]
 struct RawClaims<'de> {
@@ -259,6 +275,17 @@ impl<'de> RawClaims<'de> {
         }
     }
 
+    /// The `i`th name of [`SERVER_ORDER`].
+    fn registered(&mut self, i: usize) -> Member<'_, 'de> {
+        Member::Registered(match i {
+            0 => &mut self.token_type,
+            1 => &mut self.exp,
+            2 => &mut self.iat,
+            3 => &mut self.jti,
+            _ => &mut self.user_id,
+        })
+    }
+
     fn member(&mut self, key: &str) -> Member<'_, 'de> {
         // Dispatch on the first bytes so each key is compared with one name at most, not
         // tried against every name in turn (a hot spot when verifying).
@@ -284,8 +311,12 @@ impl<'de> RawClaims<'de> {
         let mut raw = RawClaims::new();
         // Most tokens have no extra claims: track their names only once one appears.
         let mut seen_extra: Option<KeySet> = None;
-        crate::claims_scanner::object(json, |key, value| {
-            match raw.member(key) {
+        crate::claims_scanner::object(json, &SERVER_ORDER, |key, index, value| {
+            let member = match index {
+                Some(i) => raw.registered(i),
+                None => raw.member(key),
+            };
+            match member {
                 Member::Registered(slot) => {
                     if slot.is_some() {
                         return None;
@@ -430,7 +461,10 @@ impl RawClaims<'_> {
             }
         };
         let iss = string_claim("iss", self.iss)?;
-        let aud = audience(self.aud)?;
+        let aud = match self.aud {
+            None => None,
+            aud => audience(aud)?,
+        };
 
         let exp = exp.ok_or_else(|| Error::missing_claim("exp"))?;
         let token_type = token_type.ok_or_else(|| Error::missing_claim("token_type"))?;
@@ -454,10 +488,10 @@ impl RawClaims<'_> {
         }
         // A NUL (`\u0000` in the JSON) would truncate the identifier wherever it becomes a C
         // string: "1\u00002" would read as user "1" (found by fuzz/ c_abi).
-        if jti.bytes().any(|b| b == 0) {
+        if memchr::memchr(0, jti.as_bytes()).is_some() {
             return Err(Error::invalid_claim("jti", "must not contain NUL"));
         }
-        if user_id.bytes().any(|b| b == 0) {
+        if memchr::memchr(0, user_id.as_bytes()).is_some() {
             return Err(Error::invalid_claim("user_id", "must not contain NUL"));
         }
 
@@ -480,8 +514,8 @@ impl RawClaims<'_> {
             iss: iss.map(Cow::into_owned),
             aud,
             extra: match self.extra {
-                Extra::InText(_) => OnceLock::new(),
-                Extra::Values(values) => OnceLock::from(values),
+                Extra::InText(_) => ExtraClaims::InText(OnceLock::new()),
+                Extra::Values(values) => ExtraClaims::Values(values),
             },
         })
     }

@@ -11,8 +11,8 @@
 //! and in claims.rs).
 //!
 //! Speed: the common compact form (`{"k":v,"k":v}`) takes no detour through the whitespace
-//! rules, string contents are searched eight bytes at a time, and integers are converted eight
-//! digits at a time. Positions are passed by value so that they stay in registers.
+//! rules, string contents and digit runs are searched eight bytes at a time, and positions are
+//! passed by value so that they stay in registers.
 
 /// A member value as the scanner hands it over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +85,7 @@ fn string_stops(w: u64) -> u64 {
 }
 
 /// The position of the first `"`, `\\` or control character at or after `pos`.
-#[inline]
+#[inline(always)]
 fn string_stop(b: &[u8], mut pos: usize) -> Option<usize> {
     loop {
         if pos >= b.len() {
@@ -103,7 +103,7 @@ fn string_stop(b: &[u8], mut pos: usize) -> Option<usize> {
 
 /// The string whose content starts at `pos` (after its opening quote): the position of its
 /// closing quote, and whether it has escapes.
-#[inline]
+#[inline(always)]
 fn string_end(b: &[u8], mut pos: usize) -> Option<(usize, bool)> {
     let mut escaped = false;
     loop {
@@ -169,33 +169,6 @@ fn digit_run(b: &[u8], pos: usize) -> usize {
     }
 }
 
-/// The value of 8 ASCII digits in a little-endian word (D. Lemire's SWAR conversion).
-#[inline(always)]
-fn eight_digits(w: u64) -> u64 {
-    let v = w.wrapping_sub(ONES * u64::from(b'0'));
-    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
-    let pairs = 0x0000_00ff_0000_00ff;
-    (((v & pairs).wrapping_mul(100 + (1_000_000 << 32)))
-        .wrapping_add(((v >> 16) & pairs).wrapping_mul(1 + (10_000 << 32))))
-        >> 32
-}
-
-/// The value of at most 18 ASCII digits.
-#[inline]
-fn digits_value(d: &[u8]) -> i64 {
-    let mut n: u64 = 0;
-    let mut words = d.chunks_exact(8);
-    for chunk in &mut words {
-        n = n * 100_000_000
-            + eight_digits(u64::from_le_bytes(chunk.try_into().unwrap_or([b'0'; 8])));
-    }
-    for &digit in words.remainder() {
-        n = n * 10 + u64::from(digit - b'0');
-    }
-    // At most 18 digits: below 10^18 < i64::MAX.
-    n as i64
-}
-
 /// A number at `pos`: the position after it, and its value when it is an integer in canonical
 /// form with at most 18 digits. Any other number serde_json reads (a fraction, an exponent, a
 /// long integer, `-0`) has no value here; one whose value overflows an f64 is refused, as
@@ -204,8 +177,19 @@ fn digits_value(d: &[u8]) -> i64 {
 fn number(b: &[u8], text: &str, pos: usize) -> Option<(usize, Option<i64>)> {
     let negative = b.get(pos) == Some(&b'-');
     let int_start = pos + usize::from(negative);
-    let int_len = digit_run(b, int_start);
-    let mut end = int_start + int_len;
+    // The integer part digit by digit: timestamps have ten digits, too few for the eight-at-
+    // a-time conversion to pay for its setup.
+    let mut end = int_start;
+    let mut n: u64 = 0;
+    while let Some(&c) = b.get(end) {
+        let digit = c.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        n = n.wrapping_mul(10).wrapping_add(u64::from(digit));
+        end += 1;
+    }
+    let int_len = end - int_start;
     if int_len == 0 || (int_len > 1 && b[int_start] == b'0') {
         return None;
     }
@@ -231,7 +215,8 @@ fn number(b: &[u8], text: &str, pos: usize) -> Option<(usize, Option<i64>)> {
         end += exp;
     }
     if integer && int_len <= 18 {
-        let n = digits_value(&b[int_start..end]);
+        // At most 18 digits: below 10^18 < i64::MAX, no wrap above.
+        let n = n as i64;
         // serde_json reads `-0` as the float -0.0.
         return Some((
             end,
@@ -331,8 +316,9 @@ fn compound(b: &[u8], text: &str, mut pos: usize, depth: usize) -> Option<usize>
     }
 }
 
-/// A member value at `pos`, and the position after it.
-#[inline]
+/// A member value at `pos`, and the position after it. Always inlined: returned through
+/// memory, the result was written in parts and read back whole, a stalled load per member.
+#[inline(always)]
 fn value<'a>(b: &[u8], text: &'a str, pos: usize) -> Option<(Scalar<'a>, usize)> {
     match *b.get(pos)? {
         b'"' => {
@@ -361,12 +347,34 @@ fn value<'a>(b: &[u8], text: &'a str, pos: usize) -> Option<(Scalar<'a>, usize)>
     }
 }
 
+/// Whether `b` holds `name` at `at`. Names of 4 to 16 bytes are compared as two overlapping
+/// words each side, not by a call to memcmp (the length is not known at compile time).
+#[inline(always)]
+fn short_eq(b: &[u8], at: usize, name: &[u8]) -> bool {
+    let Some(here) = b.get(at..at + name.len()) else {
+        return false;
+    };
+    let n = name.len();
+    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or([0; 8]));
+    let half = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().unwrap_or([0; 4]));
+    match n {
+        8..=16 => word(here, 0) == word(name, 0) && word(here, n - 8) == word(name, n - 8),
+        4..=7 => half(here, 0) == half(name, 0) && half(here, n - 4) == half(name, n - 4),
+        _ => here == name,
+    }
+}
+
 /// Calls `member` for each member of a JSON object, in order. Returns `None` as soon as the
 /// text is not one JSON object the scanner takes, or `member` returns `None`.
+///
+/// `usual` lists member names in the order a writer usually puts them: while the members
+/// come in that order, compact, each name is recognised by one comparison with the next one
+/// expected instead of a search for its closing quote, and `member` is told its index.
 #[inline]
 pub(crate) fn object<'a>(
     json: &'a [u8],
-    mut member: impl FnMut(&'a str, Scalar<'a>) -> Option<()>,
+    usual: &[&'a str],
+    mut member: impl FnMut(&'a str, Option<usize>, Scalar<'a>) -> Option<()>,
 ) -> Option<()> {
     let text = std::str::from_utf8(json).ok()?;
     let b = json;
@@ -378,31 +386,45 @@ pub(crate) fn object<'a>(
     if b.get(pos) == Some(&b'}') {
         pos += 1;
     } else {
+        let mut next_usual = 0;
         loop {
-            // A member name: a string without escapes (an escaped one is left to serde_json,
-            // which compares names after unescaping them).
             if b.get(pos) != Some(&b'"') {
                 return None;
             }
-            let (end, escaped) = string_end(b, pos + 1)?;
-            if escaped {
-                return None;
-            }
-            let key = text.get(pos + 1..end)?;
-            pos = end + 1;
-            // Compact JSON has the colon right there and the value right after it.
-            if b.get(pos) != Some(&b':') {
-                pos = skip_whitespace(b, pos);
-                if b.get(pos) != Some(&b':') {
+            // The name the writer usually puts here, followed by `":`?
+            let usual_key = usual.get(next_usual).filter(|name| {
+                let end = pos + 1 + name.len();
+                short_eq(b, pos + 1, name.as_bytes()) && b.get(end..end + 2) == Some(b"\":")
+            });
+            let (key, index) = if let Some(&name) = usual_key {
+                pos += name.len() + 3;
+                next_usual += 1;
+                (name, Some(next_usual - 1))
+            } else {
+                next_usual = usize::MAX;
+                // A member name: a string without escapes (an escaped one is left to
+                // serde_json, which compares names after unescaping them).
+                let (end, escaped) = string_end(b, pos + 1)?;
+                if escaped {
                     return None;
                 }
-            }
-            pos += 1;
+                let key = text.get(pos + 1..end)?;
+                pos = end + 1;
+                // Compact JSON has the colon right there and the value right after it.
+                if b.get(pos) != Some(&b':') {
+                    pos = skip_whitespace(b, pos);
+                    if b.get(pos) != Some(&b':') {
+                        return None;
+                    }
+                }
+                pos += 1;
+                (key, None)
+            };
             if b.get(pos).copied().is_some_and(is_whitespace) {
                 pos = skip_whitespace(b, pos);
             }
             let (v, end) = value(b, text, pos)?;
-            member(key, v)?;
+            member(key, index, v)?;
             pos = end;
             if b.get(pos).copied().is_some_and(is_whitespace) {
                 pos = skip_whitespace(b, pos);
@@ -432,7 +454,8 @@ mod tests {
 
     fn members(json: &str) -> Option<Vec<(String, Scalar<'_>)>> {
         let mut out = Vec::new();
-        object(json.as_bytes(), |k, v| {
+        object(json.as_bytes(), &["a", "b"], |k, i, v| {
+            assert_eq!(i.map(|i| ["a", "b"][i]), i.map(|_| k));
             out.push((k.to_owned(), v));
             Some(())
         })?;
@@ -463,6 +486,28 @@ mod tests {
             let text = format!("{{\"v\":{json}}}");
             let m = members(&text).unwrap();
             assert_eq!(m[0].1, Scalar::Other(value), "{json}");
+        }
+    }
+
+    #[test]
+    fn short_names_compare_exactly() {
+        let names: Vec<String> = (0..20)
+            .map(|n| "abcdefghijklmnopqrst"[..n].to_owned())
+            .collect();
+        for name in &names {
+            for other in &names {
+                for offset in 0..3 {
+                    let text = format!("{}{other}!", &"xyz"[..offset]);
+                    let same = other.starts_with(name.as_str());
+                    assert_eq!(short_eq(text.as_bytes(), offset, name.as_bytes()), same);
+                }
+            }
+            let mut changed = name.clone().into_bytes();
+            for i in 0..changed.len() {
+                changed[i] ^= 1;
+                assert!(!short_eq(&changed, 0, name.as_bytes()), "{name} {i}");
+                changed[i] ^= 1;
+            }
         }
     }
 
@@ -586,8 +631,8 @@ mod tests {
         // 1e308 fits an f64, 1e309 does not.
         assert!(members(&format!("{{\"a\":1{}}}", "0".repeat(308))).is_some());
         assert!(members(&format!("{{\"a\":1{}}}", "0".repeat(309))).is_none());
-        assert!(object(b"{\"a\":\"\xff\"}", |_, _| Some(())).is_none());
-        assert!(object(br#"{"a":1,"b":2}"#, |k, _| (k == "a").then_some(())).is_none());
+        assert!(object(b"{\"a\":\"\xff\"}", &[], |_, _, _| Some(())).is_none());
+        assert!(object(br#"{"a":1,"b":2}"#, &[], |k, _, _| (k == "a").then_some(())).is_none());
     }
 
     #[test]

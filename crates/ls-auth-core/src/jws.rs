@@ -5,6 +5,7 @@
 //! token refused before the MAC check costs no allocation.
 
 use std::fmt;
+use std::mem::MaybeUninit;
 
 use base64_simd::URL_SAFE_NO_PAD;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -55,29 +56,47 @@ fn malformed(detail: &'static str) -> Error {
     Error::with_detail(ErrorKind::MalformedToken, detail)
 }
 
-/// Checks the size cap, then finds exactly two dots with a vectorised search that stops at
-/// the third: a `....` input costs no more than a token.
-pub(crate) fn split(token: &str) -> Result<Compact<'_>> {
+fn wrong_segment_count() -> Error {
+    malformed("token must have exactly three segments")
+}
+
+/// Checks the size cap, then splits at the first and the last dot (a vectorised search from
+/// each end, over the short header and signature only). A dot in the middle segment is left to
+/// its caller: verification's alphabet check of the payload refuses it anyway.
+fn split_outer(token: &str) -> Result<Compact<'_>> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(Error::new(ErrorKind::TokenTooLarge));
     }
-    let mut dots = memchr::memchr_iter(b'.', token.as_bytes());
-    let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
-        return Err(malformed("token must have exactly three segments"));
+    let bytes = token.as_bytes();
+    let (Some(first), Some(last)) = (memchr::memchr(b'.', bytes), memchr::memrchr(b'.', bytes))
+    else {
+        return Err(wrong_segment_count());
     };
+    if first == last {
+        return Err(wrong_segment_count());
+    }
     Ok(Compact {
         header: &token[..first],
-        payload: &token[first + 1..second],
-        signature: &token[second + 1..],
-        signing_input: &token[..second],
+        payload: &token[first + 1..last],
+        signature: &token[last + 1..],
+        signing_input: &token[..last],
     })
 }
 
+/// Checks the size cap and splits a token into exactly three segments.
+pub(crate) fn split(token: &str) -> Result<Compact<'_>> {
+    let parts = split_outer(token)?;
+    if memchr::memchr(b'.', parts.payload.as_bytes()).is_some() {
+        return Err(wrong_segment_count());
+    }
+    Ok(parts)
+}
+
 /// Decodes one segment into `buf`: base64url alphabet, no padding, no non-zero trailing bits.
-fn decode_into<'b>(segment: &str, buf: &'b mut [u8]) -> Result<&'b [u8]> {
+fn decode_into<'b>(segment: &str, buf: &'b mut [MaybeUninit<u8>]) -> Result<&'b [u8]> {
     let bad = || malformed("token segment is not canonical unpadded base64url");
     let out = URL_SAFE_NO_PAD
-        .decode(segment.as_bytes(), base64_simd::Out::from_slice(buf))
+        .decode(segment.as_bytes(), base64_simd::Out::from_uninit_slice(buf))
         .map_err(|_| bad())?;
     Ok(out)
 }
@@ -92,14 +111,14 @@ fn check_canonical(segment: &str) -> Result<()> {
         .map_err(|_| malformed("token segment is not canonical unpadded base64url"))
 }
 
-/// Runs `f` on the decoded bytes of a segment, decoded on the stack.
+/// Runs `f` on the decoded bytes of a segment, decoded on the stack into a buffer that is
+/// never zeroed (the decoder writes every byte it returns).
 pub(crate) fn with_decoded<T>(segment: &str, f: impl FnOnce(&[u8]) -> Result<T>) -> Result<T> {
-    // Zeroing a 3 KiB buffer for every segment would cost more than decoding a typical one.
     if decoded_len(segment.len()) <= SMALL_DECODED_LEN {
-        let mut buf = [0u8; SMALL_DECODED_LEN];
+        let mut buf = [MaybeUninit::uninit(); SMALL_DECODED_LEN];
         f(decode_into(segment, &mut buf)?)
     } else {
-        let mut buf = [0u8; MAX_DECODED_LEN];
+        let mut buf = [MaybeUninit::uninit(); MAX_DECODED_LEN];
         f(decode_into(segment, &mut buf)?)
     }
 }
@@ -208,18 +227,30 @@ fn header_algorithm(segment: &str, keyring: &Keyring) -> Result<Algorithm> {
 
 /// Checks structure, header and MAC; on success the payload may be trusted and parsed.
 pub(crate) fn verify<'t>(token: &'t str, keyring: &Keyring) -> Result<Compact<'t>> {
-    let parts = split(token)?;
+    let parts = split_outer(token)?;
     // Structure of all three segments first (SPEC §3.2 before §3.3 and §3.4): a damaged token
-    // is malformed whatever its header says and whatever its signature. The header is
-    // checked as it is decoded, the signature just below.
-    check_canonical(parts.payload)?;
-    check_canonical(parts.signature)?;
+    // is malformed whatever its header says and whatever its signature. The payload is
+    // checked without decoding (a dot in it is a fourth segment), the signature as it is
+    // decoded, the header as it is recognised or decoded.
+    check_canonical(parts.payload).map_err(|e| {
+        if parts.payload.contains('.') {
+            wrong_segment_count()
+        } else {
+            e
+        }
+    })?;
+    let mut buf = [MaybeUninit::uninit(); MAX_TAG_LEN];
+    let signature = if parts.signature.len() <= MAX_SIGNATURE_LEN {
+        Some(decode_into(parts.signature, &mut buf)?)
+    } else {
+        check_canonical(parts.signature)?;
+        None
+    };
     let alg = header_algorithm(parts.header, keyring)?;
-    if parts.signature.len() > MAX_SIGNATURE_LEN {
+    // HS512's tag is the longest; a longer signature cannot match any key.
+    let Some(signature) = signature else {
         return Err(Error::new(ErrorKind::InvalidSignature));
-    }
-    let mut buf = [0u8; MAX_TAG_LEN];
-    let signature = decode_into(parts.signature, &mut buf)?;
+    };
     let signed = parts.signing_input.as_bytes();
     if keyring
         .keys()
@@ -338,12 +369,12 @@ mod tests {
             bytes in proptest::collection::vec(any::<u8>(), 0..70),
         ) {
             let text = String::from_utf8_lossy(&text).into_owned();
-            let mut buf = [0u8; 128];
+            let mut buf = [MaybeUninit::uninit(); 128];
             let ours = decode_into(&text, &mut buf).ok().map(<[u8]>::to_vec);
             prop_assert_eq!(check_canonical(&text).is_ok(), ours.is_some(), "{:?}", text);
             prop_assert_eq!(ours, URL_SAFE_NO_PAD.decode(&text).ok(), "{:?}", text);
             let encoded = URL_SAFE_NO_PAD.encode(&bytes);
-            let mut buf = [0u8; 128];
+            let mut buf = [MaybeUninit::uninit(); 128];
             prop_assert_eq!(decode_into(&encoded, &mut buf).ok().map(<[u8]>::to_vec), Some(bytes));
         }
     }
