@@ -62,11 +62,12 @@ pub fn parse_authorization(value: &[u8]) -> Result<Credential<'_>, Error> {
     }
     let scheme_end = value.iter().position(|&b| b == b' ').unwrap_or(value.len());
     let scheme = &value[..scheme_end];
-    if !scheme.iter().all(|&b| is_tchar(b)) {
-        return Err(malformed("authorization scheme is not a valid token"));
-    }
     let bearer = scheme.eq_ignore_ascii_case(b"bearer");
+    // Our two schemes are tokens; only another scheme needs its characters checked.
     if !bearer && !scheme.eq_ignore_ascii_case(b"token") {
+        if !scheme.iter().all(|&b| is_tchar(b)) {
+            return Err(malformed("authorization scheme is not a valid token"));
+        }
         return Err(Error::new(ErrorKind::UnsupportedScheme));
     }
     let rest = &value[scheme_end..];
