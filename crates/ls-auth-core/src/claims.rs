@@ -60,8 +60,18 @@ pub struct Claims {
     /// `jti`, then `user_id`, then (when the token has extra claims) the payload's JSON text:
     /// one allocation, so that verifying a Label Studio access token allocates exactly once.
     text: String,
-    jti_len: usize,
-    user_id_end: usize,
+    // Offsets into `text`; a token is at most 4 KiB.
+    jti_len: u32,
+    user_id_end: u32,
+    /// What most tokens do not have, boxed: the claims travel by value through every result
+    /// of verification, and each move of a larger struct was a memcpy (14% of the samples of
+    /// Claims::parse went to returning it).
+    rare: Option<Box<Rare>>,
+}
+
+/// `iss`, `aud` and extra claims, when a token has any of them.
+#[derive(Clone)]
+struct Rare {
     iss: Option<String>,
     aud: Option<Vec<String>>,
     extra: ExtraClaims,
@@ -86,8 +96,8 @@ impl PartialEq for Claims {
             && self.nbf == other.nbf
             && self.jti() == other.jti()
             && self.user_id() == other.user_id()
-            && self.iss == other.iss
-            && self.aud == other.aud
+            && self.issuer() == other.issuer()
+            && self.audience() == other.audience()
             && self.extra() == other.extra()
     }
 }
@@ -101,8 +111,8 @@ impl fmt::Debug for Claims {
             .field("nbf", &self.nbf)
             .field("jti", &self.jti())
             .field("user_id", &self.user_id())
-            .field("iss", &self.iss)
-            .field("aud", &self.aud)
+            .field("iss", &self.issuer())
+            .field("aud", &self.audience())
             .field("extra", &self.extra())
             .finish()
     }
@@ -127,26 +137,27 @@ impl Claims {
     }
     /// The token's unique id (32 lowercase hex characters for tokens Label Studio mints).
     pub fn jti(&self) -> &str {
-        &self.text[..self.jti_len]
+        &self.text[..self.jti_len as usize]
     }
     /// The user's id as a string.
     pub fn user_id(&self) -> &str {
-        &self.text[self.jti_len..self.user_id_end]
+        &self.text[self.jti_len as usize..self.user_id_end as usize]
     }
     /// `iss`, when present.
     pub fn issuer(&self) -> Option<&str> {
-        self.iss.as_deref()
+        self.rare.as_ref()?.iss.as_deref()
     }
     /// `aud` as a list (a single string becomes a list of one), when present.
     pub fn audience(&self) -> Option<&[String]> {
-        self.aud.as_deref()
+        self.rare.as_ref()?.aud.as_deref()
     }
     /// Every other claim, in the token's order.
     pub fn extra(&self) -> &[(String, Value)] {
-        match &self.extra {
-            ExtraClaims::Values(values) => values,
-            ExtraClaims::InText(values) => {
-                values.get_or_init(|| read_extra(&self.text[self.user_id_end..]))
+        match self.rare.as_deref().map(|rare| &rare.extra) {
+            None => &[],
+            Some(ExtraClaims::Values(values)) => values,
+            Some(ExtraClaims::InText(values)) => {
+                values.get_or_init(|| read_extra(&self.text[self.user_id_end as usize..]))
             }
         }
     }
@@ -160,8 +171,8 @@ impl Claims {
             "nbf" => self.nbf.map(Value::from),
             "jti" => Some(self.jti().into()),
             "user_id" => Some(self.user_id().into()),
-            "iss" => self.iss.clone().map(Value::from),
-            "aud" => self.aud.clone().map(Value::from),
+            "iss" => self.issuer().map(Value::from),
+            "aud" => self.audience().map(|a| Value::from(a.to_vec())),
             _ => self
                 .extra()
                 .iter()
@@ -197,10 +208,67 @@ impl Claims {
     /// bytes, every registered claim of the right JSON type, the required ones present and
     /// `token_type` equal to `expected`. Times are checked by the caller, who has the clock.
     pub(crate) fn parse(json: &[u8], expected: TokenType) -> Result<Claims> {
+        if let Some(claims) = Self::parse_server_form(json, expected) {
+            return Ok(claims);
+        }
         match RawClaims::scan(json) {
             Some(raw) => raw.validate(expected),
             None => Self::parse_with_serde(json, expected),
         }
+    }
+
+    /// The payload exactly as Label Studio's server writes it for `expected` and nothing else
+    /// (SPEC §1): `{"token_type":…,"exp":N,"iat":N,"jti":"…","user_id":…}`, compact, in that
+    /// order, with plain strings, and valid. Recognising that text byte for byte is the same
+    /// check as reading it member by member, without the work: no name is searched for, no
+    /// member dispatched, no intermediate struct built. Anything else, including every invalid
+    /// payload, is `None` and goes the general way, which alone makes errors.
+    #[inline]
+    fn parse_server_form(json: &[u8], expected: TokenType) -> Option<Claims> {
+        let text = std::str::from_utf8(json).ok()?;
+        let b = json;
+        let prefix: &[u8] = match expected {
+            TokenType::Access => br#"{"token_type":"access","exp":"#,
+            TokenType::Refresh => br#"{"token_type":"refresh","exp":"#,
+        };
+        let mut pos = prefix.len();
+        if b.get(..pos)? != prefix {
+            return None;
+        }
+        let (exp, end) = plain_int(b, pos)?;
+        pos = literal_at(b, end, br#","iat":"#)?;
+        let (iat, end) = plain_int(b, pos)?;
+        pos = literal_at(b, end, br#","jti":""#)?;
+        let (jti, end) = plain_str(b, text, pos)?;
+        pos = literal_at(b, end + 1, br#","user_id":"#)?;
+        let (user_id, end) = if b.get(pos) == Some(&b'"') {
+            let (s, end) = plain_str(b, text, pos + 1)?;
+            (Cow::Borrowed(s), end + 1)
+        } else {
+            let (n, end) = plain_int(b, pos)?;
+            (Cow::Owned(n.to_string()), end)
+        };
+        if b.get(end..)? != b"}"
+            || jti.is_empty()
+            || user_id.is_empty()
+            || has_nul(jti.as_bytes())
+            || has_nul(user_id.as_bytes())
+        {
+            return None;
+        }
+        let mut ids = String::with_capacity(jti.len() + user_id.len());
+        ids.push_str(jti);
+        ids.push_str(&user_id);
+        Some(Claims {
+            token_type: expected,
+            exp,
+            iat: Some(iat),
+            nbf: None,
+            text: ids,
+            jti_len: offset(jti.len()),
+            user_id_end: offset(jti.len() + user_id.len()),
+            rare: None,
+        })
     }
 
     /// The general path, for payloads the scanner gives up on; it also makes every error.
@@ -400,6 +468,7 @@ impl<'de> Visitor<'de> for RawVisitor {
     }
 }
 
+#[inline(always)]
 fn time_claim(name: &'static str, value: Option<ValueKind>) -> Result<Option<i64>> {
     match value {
         None => Ok(None),
@@ -412,6 +481,7 @@ fn time_claim(name: &'static str, value: Option<ValueKind>) -> Result<Option<i64
     }
 }
 
+#[inline(always)]
 fn string_claim<'de>(
     name: &'static str,
     value: Option<ValueKind<'de>>,
@@ -423,6 +493,51 @@ fn string_claim<'de>(
     }
 }
 
+/// An offset into a token's text, which is at most 4 KiB (`MAX_TOKEN_LEN`).
+fn offset(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// `lit` at `pos`: the position after it.
+#[inline(always)]
+fn literal_at(b: &[u8], pos: usize, lit: &[u8]) -> Option<usize> {
+    let end = pos + lit.len();
+    (b.get(pos..end)? == lit).then_some(end)
+}
+
+/// An integer in canonical form with at most 18 digits at `pos` (as the scanner reads one),
+/// and the position after it.
+#[inline(always)]
+fn plain_int(b: &[u8], pos: usize) -> Option<(i64, usize)> {
+    match crate::claims_scanner::number_at(b, pos)? {
+        (end, Some(n)) => Some((n, end)),
+        _ => None,
+    }
+}
+
+/// A string's content from `pos` to its closing quote, without escapes: the content and the
+/// position of the quote.
+#[inline(always)]
+fn plain_str<'a>(b: &[u8], text: &'a str, pos: usize) -> Option<(&'a str, usize)> {
+    match crate::claims_scanner::string_end_at(b, pos)? {
+        (end, false) => Some((text.get(pos..end)?, end)),
+        _ => None,
+    }
+}
+
+/// Whether `s` has a NUL byte: eight bytes at a time, inline. Identifiers are short, and a
+/// call into memchr's dispatch costs more than scanning them.
+#[inline(always)]
+fn has_nul(s: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let zero_in = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS != 0;
+    let mut words = s.chunks_exact(8);
+    let found = words.any(|w| zero_in(u64::from_le_bytes(w.try_into().unwrap_or([0; 8]))));
+    found || words.remainder().contains(&0)
+}
+
+#[cold]
 fn audience(value: Option<Value>) -> Result<Option<Vec<String>>> {
     let bad = || Error::invalid_claim("aud", "must be a string or a list of strings");
     match value {
@@ -488,10 +603,10 @@ impl RawClaims<'_> {
         }
         // A NUL (`\u0000` in the JSON) would truncate the identifier wherever it becomes a C
         // string: "1\u00002" would read as user "1" (found by fuzz/ c_abi).
-        if memchr::memchr(0, jti.as_bytes()).is_some() {
+        if has_nul(jti.as_bytes()) {
             return Err(Error::invalid_claim("jti", "must not contain NUL"));
         }
-        if memchr::memchr(0, user_id.as_bytes()).is_some() {
+        if has_nul(user_id.as_bytes()) {
             return Err(Error::invalid_claim("user_id", "must not contain NUL"));
         }
 
@@ -503,20 +618,28 @@ impl RawClaims<'_> {
         text.push_str(&jti);
         text.push_str(&user_id);
         text.push_str(payload);
+        let extra = match self.extra {
+            Extra::InText(_) => ExtraClaims::InText(OnceLock::new()),
+            Extra::Values(values) => ExtraClaims::Values(values),
+        };
+        let plain = iss.is_none()
+            && aud.is_none()
+            && matches!(&extra, ExtraClaims::Values(v) if v.is_empty());
         Ok(Claims {
             token_type: expected,
             exp,
             iat,
             nbf,
             text,
-            jti_len: jti.len(),
-            user_id_end: jti.len() + user_id.len(),
-            iss: iss.map(Cow::into_owned),
-            aud,
-            extra: match self.extra {
-                Extra::InText(_) => ExtraClaims::InText(OnceLock::new()),
-                Extra::Values(values) => ExtraClaims::Values(values),
-            },
+            jti_len: offset(jti.len()),
+            user_id_end: offset(jti.len() + user_id.len()),
+            rare: (!plain).then(|| {
+                Box::new(Rare {
+                    iss: iss.map(Cow::into_owned),
+                    aud,
+                    extra,
+                })
+            }),
         })
     }
 }
@@ -692,6 +815,38 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// The server's form, recognised byte for byte, reads exactly as the general way does;
+        /// whatever it does not take (bad values, another kind, a byte more) the general way
+        /// reads or refuses.
+        #[test]
+        fn the_server_form_reads_as_the_general_way(
+            kind in proptest::sample::select(vec!["access", "refresh", "sliding"]),
+            exp in proptest::sample::select(vec!["1700000300", "0", "-5", "-0", "01", "1.5", "\"1\"", "12345678901234567890"]),
+            iat in proptest::sample::select(vec!["1700000000", "7", "1e3", "null"]),
+            jti in proptest::sample::select(vec!["\"0123456789abcdef0123456789abcdef\"", "\"\"", "\"a\\u0000b\"", "\"é\"", "\"a\\\"b\"", "5"]),
+            user_id in proptest::sample::select(vec!["\"1\"", "42", "\"\"", "\"x\\u0000\"", "0", "-3", "1.0", "true"]),
+            tail in proptest::sample::select(vec!["}", "} ", "}x", ",\"org\":1}", ",\"exp\":1}", ""]),
+            expected in proptest::sample::select(vec![TokenType::Access, TokenType::Refresh]),
+        ) {
+            let json = format!(r#"{{"token_type":"{kind}","exp":{exp},"iat":{iat},"jti":{jti},"user_id":{user_id}{tail}"#);
+            let general = match RawClaims::scan(json.as_bytes()) {
+                Some(raw) => raw.validate(expected),
+                None => Claims::parse_with_serde(json.as_bytes(), expected),
+            };
+            if let Some(fast) = Claims::parse_server_form(json.as_bytes(), expected) {
+                proptest::prop_assert_eq!(Ok(fast), general.clone(), "{}", json);
+            }
+            proptest::prop_assert_eq!(Claims::parse(json.as_bytes(), expected), general, "{}", json);
+        }
+    }
+
+    #[test]
+    fn the_server_form_is_taken() {
+        assert!(Claims::parse_server_form(OK.as_bytes(), TokenType::Access).is_some());
+        assert!(Claims::parse_server_form(OK.as_bytes(), TokenType::Refresh).is_none());
+    }
+
     #[test]
     fn the_scanner_takes_nested_extra_claims() {
         let json = r#"{"token_type":"access","exp":1,"jti":"j","user_id":"1","org":{"id":1,"tags":["a","b"],"on":true},"f":1.5,"s":"\u00e9"}"#;
@@ -704,6 +859,20 @@ mod tests {
         );
         assert_eq!(c.get("s").unwrap(), "é");
         assert_eq!(c.extra()[0].1["tags"][1], "b");
+    }
+
+    #[test]
+    fn nul_is_found_anywhere() {
+        for len in 0..40 {
+            assert!(!has_nul(&vec![b'a'; len]));
+            for at in 0..len {
+                let mut s = vec![0xffu8; len];
+                s[at] = 0;
+                assert!(has_nul(&s), "{len} {at}");
+                s[at] = 0x80;
+                assert!(!has_nul(&s), "{len} {at}");
+            }
+        }
     }
 
     #[test]

@@ -234,6 +234,20 @@ fn number(b: &[u8], text: &str, pos: usize) -> Option<(usize, Option<i64>)> {
     Some((end, None))
 }
 
+/// The string whose content starts at `pos`: the position of its closing quote and whether
+/// it has escapes (for the claims reader's fast path).
+#[inline(always)]
+pub(crate) fn string_end_at(b: &[u8], pos: usize) -> Option<(usize, bool)> {
+    string_end(b, pos)
+}
+
+/// A number at `pos` as [`number`] reads it, for a text known to be UTF-8 JSON (for the claims
+/// reader's fast path): only integers of at most 18 digits have a value.
+#[inline(always)]
+pub(crate) fn number_at(b: &[u8], pos: usize) -> Option<(usize, Option<i64>)> {
+    number(b, "", pos)
+}
+
 /// `word` at `pos`, for the literals `true`, `false` and `null`.
 #[inline]
 fn literal(b: &[u8], pos: usize, word: &[u8]) -> Option<usize> {
