@@ -225,7 +225,6 @@ impl Claims {
     /// payload, is `None` and goes the general way, which alone makes errors.
     #[inline]
     fn parse_server_form(json: &[u8], expected: TokenType) -> Option<Claims> {
-        let text = std::str::from_utf8(json).ok()?;
         let b = json;
         let prefix: &[u8] = match expected {
             TokenType::Access => br#"{"token_type":"access","exp":"#,
@@ -239,17 +238,27 @@ impl Claims {
         pos = literal_at(b, end, br#","iat":"#)?;
         let (iat, end) = plain_int(b, pos)?;
         pos = literal_at(b, end, br#","jti":""#)?;
-        let (jti, end) = plain_str(b, text, pos)?;
-        pos = literal_at(b, end + 1, br#","user_id":"#)?;
+        let jti = pos..plain_str_end(b, pos)?;
+        pos = literal_at(b, jti.end + 1, br#","user_id":"#)?;
         let (user_id, end) = if b.get(pos) == Some(&b'"') {
-            let (s, end) = plain_str(b, text, pos + 1)?;
-            (Cow::Borrowed(s), end + 1)
+            let end = plain_str_end(b, pos + 1)?;
+            (Ok(pos + 1..end), end + 1)
         } else {
             let (n, end) = plain_int(b, pos)?;
-            (Cow::Owned(n.to_string()), end)
+            (Err(n), end)
         };
-        if b.get(end..)? != b"}"
-            || jti.is_empty()
+        // A token with more members (extra claims) is not this form: decided before the UTF-8
+        // check, which the general way then does once.
+        if b.get(end..)? != b"}" {
+            return None;
+        }
+        let text = crate::claims_scanner::utf8(json)?;
+        let jti = text.get(jti)?;
+        let user_id = match user_id {
+            Ok(range) => Cow::Borrowed(text.get(range)?),
+            Err(n) => Cow::Owned(n.to_string()),
+        };
+        if jti.is_empty()
             || user_id.is_empty()
             || has_nul(jti.as_bytes())
             || has_nul(user_id.as_bytes())
@@ -379,7 +388,7 @@ impl<'de> RawClaims<'de> {
         let mut raw = RawClaims::new();
         // Most tokens have no extra claims: track their names only once one appears.
         let mut seen_extra: Option<KeySet> = None;
-        crate::claims_scanner::object(json, &SERVER_ORDER, |key, index, value| {
+        let text = crate::claims_scanner::object(json, &SERVER_ORDER, |key, index, value| {
             let member = match index {
                 Some(i) => raw.registered(i),
                 None => raw.member(key),
@@ -415,7 +424,7 @@ impl<'de> RawClaims<'de> {
         })?;
         if seen_extra.is_some() {
             // The scanner has checked the whole text as UTF-8.
-            raw.extra = Extra::InText(std::str::from_utf8(json).ok()?);
+            raw.extra = Extra::InText(text);
         }
         Some(raw)
     }
@@ -515,12 +524,12 @@ fn plain_int(b: &[u8], pos: usize) -> Option<(i64, usize)> {
     }
 }
 
-/// A string's content from `pos` to its closing quote, without escapes: the content and the
-/// position of the quote.
+/// The position of the closing quote of a string whose content starts at `pos` and has no
+/// escapes.
 #[inline(always)]
-fn plain_str<'a>(b: &[u8], text: &'a str, pos: usize) -> Option<(&'a str, usize)> {
+fn plain_str_end(b: &[u8], pos: usize) -> Option<usize> {
     match crate::claims_scanner::string_end_at(b, pos)? {
-        (end, false) => Some((text.get(pos..end)?, end)),
+        (end, false) => Some(end),
         _ => None,
     }
 }

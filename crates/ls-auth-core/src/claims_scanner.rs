@@ -378,8 +378,9 @@ fn short_eq(b: &[u8], at: usize, name: &[u8]) -> bool {
     }
 }
 
-/// Calls `member` for each member of a JSON object, in order. Returns `None` as soon as the
-/// text is not one JSON object the scanner takes, or `member` returns `None`.
+/// Calls `member` for each member of a JSON object, in order, and returns the object's text.
+/// Returns `None` as soon as the text is not one JSON object the scanner takes, or `member`
+/// returns `None`.
 ///
 /// `usual` lists member names in the order a writer usually puts them: while the members
 /// come in that order, compact, each name is recognised by one comparison with the next one
@@ -389,8 +390,8 @@ pub(crate) fn object<'a>(
     json: &'a [u8],
     usual: &[&'a str],
     mut member: impl FnMut(&'a str, Option<usize>, Scalar<'a>) -> Option<()>,
-) -> Option<()> {
-    let text = std::str::from_utf8(json).ok()?;
+) -> Option<&'a str> {
+    let text = utf8(json)?;
     let b = json;
     let mut pos = skip_whitespace(b, 0);
     if b.get(pos) != Some(&b'{') {
@@ -458,7 +459,15 @@ pub(crate) fn object<'a>(
             }
         }
     }
-    (skip_whitespace(b, pos) == b.len()).then_some(())
+    (skip_whitespace(b, pos) == b.len()).then_some(text)
+}
+
+/// `bytes` as UTF-8 text. simdutf8 checks 32 or 64 bytes per step with whatever vector unit
+/// the CPU has (its own runtime dispatch); std's check goes a word at a time, and was 6% of a
+/// verification with a hundred custom claims.
+#[inline]
+pub(crate) fn utf8(bytes: &[u8]) -> Option<&str> {
+    simdutf8::basic::from_utf8(bytes).ok()
 }
 
 #[cfg(test)]
