@@ -226,7 +226,7 @@ fn number(b: &[u8], text: &str, pos: usize) -> Option<(usize, Option<i64>)> {
     // Rounding is correct in serde_json and in Rust's parser, so they agree on where an f64
     // overflows; an integer below 10^308 never does.
     if !(integer && int_len <= 308) {
-        let value: f64 = text.get(pos..end)?.parse().ok()?;
+        let value: f64 = sub(text, pos, end)?.parse().ok()?;
         if !value.is_finite() {
             return None;
         }
@@ -246,6 +246,15 @@ pub(crate) fn string_end_at(b: &[u8], pos: usize) -> Option<(usize, bool)> {
 #[inline(always)]
 pub(crate) fn number_at(b: &[u8], pos: usize) -> Option<(usize, Option<i64>)> {
     number(b, "", pos)
+}
+
+/// `text[from..to]` when both ends are on character boundaries. The scanner only cuts next to
+/// ASCII delimiters, so this never fails; spelled out so that it is inlined (a call to
+/// `str::get` per string showed in profiles).
+#[inline(always)]
+fn sub(text: &str, from: usize, to: usize) -> Option<&str> {
+    (from <= to && text.is_char_boundary(from) && text.is_char_boundary(to))
+        .then(|| &text[from..to])
 }
 
 /// `word` at `pos`, for the literals `true`, `false` and `null`.
@@ -339,9 +348,9 @@ fn value<'a>(b: &[u8], text: &'a str, pos: usize) -> Option<(Scalar<'a>, usize)>
             let (end, escaped) = string_end(b, pos + 1)?;
             // The payload is valid UTF-8 and `"` is ASCII: these slices are on boundaries.
             let value = if escaped {
-                Scalar::Other(text.get(pos..end + 1)?)
+                Scalar::Other(sub(text, pos, end + 1)?)
             } else {
-                Scalar::Str(text.get(pos + 1..end)?)
+                Scalar::Str(sub(text, pos + 1, end)?)
             };
             Some((value, end + 1))
         }
@@ -349,14 +358,14 @@ fn value<'a>(b: &[u8], text: &'a str, pos: usize) -> Option<(Scalar<'a>, usize)>
             let (end, n) = number(b, text, pos)?;
             let value = match n {
                 Some(n) => Scalar::Int(n),
-                None => Scalar::Other(text.get(pos..end)?),
+                None => Scalar::Other(sub(text, pos, end)?),
             };
             Some((value, end))
         }
         _ => {
             // The payload object itself is the first level.
             let end = compound(b, text, pos, 1)?;
-            Some((Scalar::Other(text.get(pos..end)?), end))
+            Some((Scalar::Other(sub(text, pos, end)?), end))
         }
     }
 }
@@ -423,7 +432,7 @@ pub(crate) fn object<'a>(
                 if escaped {
                     return None;
                 }
-                let key = text.get(pos + 1..end)?;
+                let key = sub(text, pos + 1, end)?;
                 pos = end + 1;
                 // Compact JSON has the colon right there and the value right after it.
                 if b.get(pos) != Some(&b':') {

@@ -125,6 +125,18 @@ impl<'de> Spill<'de> {
 /// costs a call and a stalled load (byte stores read back as one word) per key.
 #[inline]
 fn slot_of(key: &[u8], size: usize) -> usize {
+    index(hash(key), size)
+}
+
+/// The slot of a hash in a table of `size` (a power of two) slots: its top bits.
+#[inline(always)]
+fn index(hash: u64, size: usize) -> usize {
+    (hash >> (64 - size.trailing_zeros())) as usize
+}
+
+/// The hash whose top bits [`slot_of`] takes.
+#[inline]
+fn hash(key: &[u8]) -> u64 {
     const K: u64 = 0xf135_7aea_2e62_a9c5;
     let mix = |h: u64, w: u64| (h.rotate_left(26) ^ w).wrapping_mul(K);
     let len = key.len();
@@ -150,7 +162,7 @@ fn slot_of(key: &[u8], size: usize) -> usize {
             u64::from(key[0]) | u64::from(key[len / 2]) << 8 | u64::from(key[len - 1]) << 16,
         );
     }
-    (h >> (64 - size.trailing_zeros())) as usize
+    h
 }
 
 /// Slots of the table a [`KeySet`] keeps on the stack: room for 32 keys at half load.
@@ -166,11 +178,15 @@ const STACK_SLOTS: usize = 64;
 /// (`insert` returns false, as for a duplicate) and the caller falls back to serde_json and
 /// [`SeenKeys`], which decide.
 pub(crate) struct KeySet<'a> {
-    stack: [Option<&'a str>; STACK_SLOTS],
-    heap: Vec<Option<&'a str>>,
+    stack: [Slot<'a>; STACK_SLOTS],
+    heap: Vec<Slot<'a>>,
     len: usize,
     probes: usize,
 }
+
+/// A key and its full hash: colliding slots compare hashes before bytes, so a probe past
+/// another key costs no memcmp call.
+type Slot<'a> = Option<(u64, &'a str)>;
 
 impl<'a> KeySet<'a> {
     pub(crate) fn new() -> Self {
@@ -188,15 +204,16 @@ impl<'a> KeySet<'a> {
         if 2 * (self.len + 1) > self.slots().len() {
             self.grow();
         }
-        let slots: &mut [Option<&'a str>] = if self.heap.is_empty() {
+        let slots: &mut [Slot<'a>] = if self.heap.is_empty() {
             &mut self.stack
         } else {
             &mut self.heap
         };
         let mask = slots.len() - 1;
-        let mut at = slot_of(key.as_bytes(), slots.len());
-        while let Some(other) = slots[at] {
-            if other == key {
+        let hash = hash(key.as_bytes());
+        let mut at = index(hash, slots.len());
+        while let Some((other_hash, other)) = slots[at] {
+            if other_hash == hash && other == key {
                 return false;
             }
             self.probes += 1;
@@ -205,12 +222,12 @@ impl<'a> KeySet<'a> {
             }
             at = (at + 1) & mask;
         }
-        slots[at] = Some(key);
+        slots[at] = Some((hash, key));
         self.len += 1;
         true
     }
 
-    fn slots(&self) -> &[Option<&'a str>] {
+    fn slots(&self) -> &[Slot<'a>] {
         if self.heap.is_empty() {
             &self.stack
         } else {
@@ -223,12 +240,12 @@ impl<'a> KeySet<'a> {
         let size = 4 * self.slots().len();
         let mut heap = vec![None; size];
         let mask = size - 1;
-        for key in self.slots().iter().flatten() {
-            let mut at = slot_of(key.as_bytes(), size);
+        for &(hash, key) in self.slots().iter().flatten() {
+            let mut at = index(hash, size);
             while heap[at].is_some() {
                 at = (at + 1) & mask;
             }
-            heap[at] = Some(*key);
+            heap[at] = Some((hash, key));
         }
         self.heap = heap;
     }
