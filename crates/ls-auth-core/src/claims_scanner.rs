@@ -267,17 +267,25 @@ fn literal(b: &[u8], pos: usize, word: &[u8]) -> Option<usize> {
 /// `"key" :` inside a nested object at `pos`, returning where its value starts. Nested keys
 /// may repeat: serde_json keeps the last, and the duplicate-key rule is about the payload's own
 /// members (SPEC §3.3).
-#[inline]
+#[inline(always)]
 fn nested_key(b: &[u8], pos: usize) -> Option<usize> {
     if b.get(pos) != Some(&b'"') {
         return None;
     }
     let (end, _) = string_end(b, pos + 1)?;
-    let pos = skip_whitespace(b, end + 1);
+    // Compact JSON: the colon right after the name, the value right after the colon.
+    let mut pos = end + 1;
     if b.get(pos) != Some(&b':') {
-        return None;
+        pos = skip_whitespace(b, pos);
+        if b.get(pos) != Some(&b':') {
+            return None;
+        }
     }
-    Some(skip_whitespace(b, pos + 1))
+    pos += 1;
+    if b.get(pos).copied().is_some_and(is_whitespace) {
+        pos = skip_whitespace(b, pos);
+    }
+    Some(pos)
 }
 
 /// Any JSON value at `pos` other than a string or a number: `true`, `false`, `null`, or an
@@ -318,11 +326,16 @@ fn compound(b: &[u8], text: &str, mut pos: usize, depth: usize) -> Option<usize>
             if levels == 0 {
                 return Some(pos);
             }
-            pos = skip_whitespace(b, pos);
+            if b.get(pos).copied().is_some_and(is_whitespace) {
+                pos = skip_whitespace(b, pos);
+            }
             let object = open & 1 == 1;
             match *b.get(pos)? {
                 b',' => {
-                    pos = skip_whitespace(b, pos + 1);
+                    pos += 1;
+                    if b.get(pos).copied().is_some_and(is_whitespace) {
+                        pos = skip_whitespace(b, pos);
+                    }
                     if object {
                         pos = nested_key(b, pos)?;
                     }
