@@ -363,19 +363,18 @@ impl<'de> RawClaims<'de> {
         })
     }
 
-    fn member(&mut self, key: &str) -> Member<'_, 'de> {
+    fn member(&mut self, key: &[u8]) -> Member<'_, 'de> {
         // Dispatch on the first bytes so each key is compared with one name at most, not
         // tried against every name in turn (a hot spot when verifying).
-        let b = key.as_bytes();
-        Member::Registered(match (b.first(), b.get(1)) {
-            (Some(b't'), _) if key == "token_type" => &mut self.token_type,
-            (Some(b'e'), _) if key == "exp" => &mut self.exp,
-            (Some(b'i'), Some(b'a')) if key == "iat" => &mut self.iat,
-            (Some(b'i'), Some(b's')) if key == "iss" => &mut self.iss,
-            (Some(b'n'), _) if key == "nbf" => &mut self.nbf,
-            (Some(b'j'), _) if key == "jti" => &mut self.jti,
-            (Some(b'u'), _) if key == "user_id" => &mut self.user_id,
-            (Some(b'a'), _) if key == "aud" => return Member::Audience,
+        Member::Registered(match (key.first(), key.get(1)) {
+            (Some(b't'), _) if key == b"token_type" => &mut self.token_type,
+            (Some(b'e'), _) if key == b"exp" => &mut self.exp,
+            (Some(b'i'), Some(b'a')) if key == b"iat" => &mut self.iat,
+            (Some(b'i'), Some(b's')) if key == b"iss" => &mut self.iss,
+            (Some(b'n'), _) if key == b"nbf" => &mut self.nbf,
+            (Some(b'j'), _) if key == b"jti" => &mut self.jti,
+            (Some(b'u'), _) if key == b"user_id" => &mut self.user_id,
+            (Some(b'a'), _) if key == b"aud" => return Member::Audience,
             _ => return Member::Extra,
         })
     }
@@ -399,7 +398,11 @@ impl<'de> RawClaims<'de> {
                         return None;
                     }
                     *slot = Some(match value {
-                        Scalar::Str(s) => ValueKind::Str(Cow::Borrowed(s)),
+                        // Registered strings are few and short: UTF-8 again costs little,
+                        // and it was checked with the whole payload.
+                        Scalar::Str(s) => {
+                            ValueKind::Str(Cow::Borrowed(std::str::from_utf8(s).ok()?))
+                        }
                         Scalar::Int(n) => ValueKind::Int(n),
                         Scalar::Other(_) => return None,
                     });
@@ -409,9 +412,9 @@ impl<'de> RawClaims<'de> {
                         return None;
                     }
                     raw.aud = Some(match value {
-                        Scalar::Str(s) => Value::from(s),
+                        Scalar::Str(s) => Value::from(std::str::from_utf8(s).ok()?),
                         Scalar::Int(n) => Value::from(n),
-                        Scalar::Other(text) => serde_json::from_str(text).ok()?,
+                        Scalar::Other(text) => serde_json::from_slice(text).ok()?,
                     });
                 }
                 Member::Extra => {
@@ -450,7 +453,7 @@ impl<'de> Visitor<'de> for RawVisitor {
         let mut seen_extra = SeenKeys::new();
         let mut extra = Vec::new();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            match raw.member(&key) {
+            match raw.member(key.as_bytes()) {
                 Member::Registered(slot) => {
                     if slot.is_some() {
                         return Err(de::Error::custom("duplicate key"));

@@ -14,15 +14,17 @@
 //! rules, string contents and digit runs are searched eight bytes at a time, and positions are
 //! passed by value so that they stay in registers.
 
-/// A member value as the scanner hands it over.
+/// A member value as the scanner hands it over. Texts are the payload's bytes, which the
+/// scanner has checked as UTF-8: handing them over as `&str` cost a call to `str::get` per
+/// string, and most (every custom claim's) are never read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Scalar<'a> {
-    /// A string without escapes.
-    Str(&'a str),
+    /// A string's content, without escapes.
+    Str(&'a [u8]),
     /// An integer in canonical form with at most 18 digits (so it fits `i64`).
     Int(i64),
     /// Any other valid JSON value, as its text.
-    Other(&'a str),
+    Other(&'a [u8]),
 }
 
 /// serde_json's recursion limit: it refuses a 128th level of nested arrays and objects,
@@ -355,15 +357,15 @@ fn compound(b: &[u8], text: &str, mut pos: usize, depth: usize) -> Option<usize>
 /// A member value at `pos`, and the position after it. Always inlined: returned through
 /// memory, the result was written in parts and read back whole, a stalled load per member.
 #[inline(always)]
-fn value<'a>(b: &[u8], text: &'a str, pos: usize) -> Option<(Scalar<'a>, usize)> {
+fn value<'a>(b: &'a [u8], text: &str, pos: usize) -> Option<(Scalar<'a>, usize)> {
     match *b.get(pos)? {
         b'"' => {
             let (end, escaped) = string_end(b, pos + 1)?;
             // The payload is valid UTF-8 and `"` is ASCII: these slices are on boundaries.
             let value = if escaped {
-                Scalar::Other(sub(text, pos, end + 1)?)
+                Scalar::Other(b.get(pos..end + 1)?)
             } else {
-                Scalar::Str(sub(text, pos + 1, end)?)
+                Scalar::Str(b.get(pos + 1..end)?)
             };
             Some((value, end + 1))
         }
@@ -371,14 +373,14 @@ fn value<'a>(b: &[u8], text: &'a str, pos: usize) -> Option<(Scalar<'a>, usize)>
             let (end, n) = number(b, text, pos)?;
             let value = match n {
                 Some(n) => Scalar::Int(n),
-                None => Scalar::Other(sub(text, pos, end)?),
+                None => Scalar::Other(b.get(pos..end)?),
             };
             Some((value, end))
         }
         _ => {
             // The payload object itself is the first level.
             let end = compound(b, text, pos, 1)?;
-            Some((Scalar::Other(sub(text, pos, end)?), end))
+            Some((Scalar::Other(b.get(pos..end)?), end))
         }
     }
 }
@@ -410,8 +412,8 @@ fn short_eq(b: &[u8], at: usize, name: &[u8]) -> bool {
 #[inline]
 pub(crate) fn object<'a>(
     json: &'a [u8],
-    usual: &[&'a str],
-    mut member: impl FnMut(&'a str, Option<usize>, Scalar<'a>) -> Option<()>,
+    usual: &[&str],
+    mut member: impl FnMut(&'a [u8], Option<usize>, Scalar<'a>) -> Option<()>,
 ) -> Option<&'a str> {
     let text = utf8(json)?;
     let b = json;
@@ -434,9 +436,10 @@ pub(crate) fn object<'a>(
                 short_eq(b, pos + 1, name.as_bytes()) && b.get(end..end + 2) == Some(b"\":")
             });
             let (key, index) = if let Some(&name) = usual_key {
+                let key = b.get(pos + 1..pos + 1 + name.len())?;
                 pos += name.len() + 3;
                 next_usual += 1;
-                (name, Some(next_usual - 1))
+                (key, Some(next_usual - 1))
             } else {
                 next_usual = usize::MAX;
                 // A member name: a string without escapes (an escaped one is left to
@@ -445,7 +448,7 @@ pub(crate) fn object<'a>(
                 if escaped {
                     return None;
                 }
-                let key = sub(text, pos + 1, end)?;
+                let key = b.get(pos + 1..end)?;
                 pos = end + 1;
                 // Compact JSON has the colon right there and the value right after it.
                 if b.get(pos) != Some(&b':') {
@@ -497,11 +500,28 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn members(json: &str) -> Option<Vec<(String, Scalar<'_>)>> {
+    /// A member value as text, for the tests.
+    #[derive(Debug, PartialEq)]
+    enum V {
+        Str(String),
+        Int(i64),
+        Other(String),
+    }
+
+    fn text(b: &[u8]) -> String {
+        String::from_utf8(b.to_vec()).unwrap()
+    }
+
+    fn members(json: &str) -> Option<Vec<(String, V)>> {
         let mut out = Vec::new();
         object(json.as_bytes(), &["a", "b"], |k, i, v| {
-            assert_eq!(i.map(|i| ["a", "b"][i]), i.map(|_| k));
-            out.push((k.to_owned(), v));
+            assert_eq!(i.map(|i| ["a", "b"][i].as_bytes()), i.map(|_| k));
+            let v = match v {
+                Scalar::Str(s) => V::Str(text(s)),
+                Scalar::Int(n) => V::Int(n),
+                Scalar::Other(s) => V::Other(text(s)),
+            };
+            out.push((text(k), v));
             Some(())
         })?;
         Some(out)
@@ -512,11 +532,11 @@ mod tests {
         let json = r#" { "a" : "x" ,"b":-12,"c":0, "d":"é", "e":[1,{"f":null}], "g":"\n"} "#;
         let m = members(json).unwrap();
         assert_eq!(m.len(), 6);
-        assert_eq!(m[0].1, Scalar::Str("x"));
-        assert_eq!(m[1].1, Scalar::Int(-12));
-        assert_eq!(m[3].1, Scalar::Str("é"));
-        assert_eq!(m[4].1, Scalar::Other(r#"[1,{"f":null}]"#));
-        assert_eq!(m[5].1, Scalar::Other(r#""\n""#));
+        assert_eq!(m[0].1, V::Str("x".into()));
+        assert_eq!(m[1].1, V::Int(-12));
+        assert_eq!(m[3].1, V::Str("é".into()));
+        assert_eq!(m[4].1, V::Other(r#"[1,{"f":null}]"#.into()));
+        assert_eq!(m[5].1, V::Other(r#""\n""#.into()));
         assert_eq!(members("{}").unwrap().len(), 0);
         for (json, value) in [
             ("1.5", "1.5"),
@@ -530,7 +550,7 @@ mod tests {
         ] {
             let text = format!("{{\"v\":{json}}}");
             let m = members(&text).unwrap();
-            assert_eq!(m[0].1, Scalar::Other(value), "{json}");
+            assert_eq!(m[0].1, V::Other(value.into()), "{json}");
         }
     }
 
@@ -563,12 +583,12 @@ mod tests {
             let expected: i64 = digits.parse().unwrap();
             let json = format!(r#"{{"n":{digits},"m":-{digits}}}"#);
             let m = members(&json).unwrap();
-            assert_eq!(m[0].1, Scalar::Int(expected), "{digits}");
-            assert_eq!(m[1].1, Scalar::Int(-expected), "{digits}");
+            assert_eq!(m[0].1, V::Int(expected), "{digits}");
+            assert_eq!(m[1].1, V::Int(-expected), "{digits}");
         }
         let m = members(r#"{"n":0,"m":1700000300}"#).unwrap();
-        assert_eq!(m[0].1, Scalar::Int(0));
-        assert_eq!(m[1].1, Scalar::Int(1_700_000_300));
+        assert_eq!(m[0].1, V::Int(0));
+        assert_eq!(m[1].1, V::Int(1_700_000_300));
     }
 
     #[test]
@@ -677,7 +697,9 @@ mod tests {
         assert!(members(&format!("{{\"a\":1{}}}", "0".repeat(308))).is_some());
         assert!(members(&format!("{{\"a\":1{}}}", "0".repeat(309))).is_none());
         assert!(object(b"{\"a\":\"\xff\"}", &[], |_, _, _| Some(())).is_none());
-        assert!(object(br#"{"a":1,"b":2}"#, &[], |k, _, _| (k == "a").then_some(())).is_none());
+        assert!(object(br#"{"a":1,"b":2}"#, &[], |k, _, _| (k == b"a")
+            .then_some(()))
+        .is_none());
     }
 
     #[test]
@@ -759,10 +781,10 @@ mod tests {
             let ours = members(&json);
             prop_assert_eq!(ours.is_some(), serde.is_some(), "{}", json);
             if let (Some(ours), Some(serde)) = (ours, serde) {
-                let read = match ours[0].1 {
-                    Scalar::Str(s) => serde_json::Value::from(s),
-                    Scalar::Int(n) => serde_json::Value::from(n),
-                    Scalar::Other(text) => serde_json::from_str(text).unwrap(),
+                let read = match &ours[0].1 {
+                    V::Str(s) => serde_json::Value::from(s.as_str()),
+                    V::Int(n) => serde_json::Value::from(*n),
+                    V::Other(text) => serde_json::from_str(text).unwrap(),
                 };
                 prop_assert_eq!(&read, &serde["a"], "{}", json);
             }

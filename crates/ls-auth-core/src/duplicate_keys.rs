@@ -186,7 +186,7 @@ pub(crate) struct KeySet<'a> {
 
 /// A key and its full hash: colliding slots compare hashes before bytes, so a probe past
 /// another key costs no memcmp call.
-type Slot<'a> = Option<(u64, &'a str)>;
+type Slot<'a> = Option<(u64, &'a [u8])>;
 
 impl<'a> KeySet<'a> {
     pub(crate) fn new() -> Self {
@@ -200,7 +200,7 @@ impl<'a> KeySet<'a> {
 
     /// Records `key`. False when it is already there, or when the probe budget is spent.
     #[inline]
-    pub(crate) fn insert(&mut self, key: &'a str) -> bool {
+    pub(crate) fn insert(&mut self, key: &'a [u8]) -> bool {
         if 2 * (self.len + 1) > self.slots().len() {
             self.grow();
         }
@@ -210,7 +210,7 @@ impl<'a> KeySet<'a> {
             &mut self.heap
         };
         let mask = slots.len() - 1;
-        let hash = hash(key.as_bytes());
+        let hash = hash(key);
         let mut at = index(hash, slots.len());
         while let Some((other_hash, other)) = slots[at] {
             if other_hash == hash && other == key {
@@ -291,11 +291,11 @@ mod tests {
         let keys: Vec<String> = (0..300).map(|i| format!("claim_{i:03}")).collect();
         let mut set = KeySet::new();
         for (i, k) in keys.iter().enumerate() {
-            assert!(set.insert(k), "{k}");
-            assert!(!set.insert(&keys[i / 2]), "{k}");
+            assert!(set.insert(k.as_bytes()), "{k}");
+            assert!(!set.insert(keys[i / 2].as_bytes()), "{k}");
         }
-        assert!(set.insert(""));
-        assert!(!set.insert(""));
+        assert!(set.insert(b""));
+        assert!(!set.insert(b""));
     }
 
     #[test]
@@ -307,7 +307,10 @@ mod tests {
             .take(30)
             .collect();
         let mut set = KeySet::new();
-        let accepted = colliding.iter().take_while(|k| set.insert(k)).count();
+        let accepted = colliding
+            .iter()
+            .take_while(|k| set.insert(k.as_bytes()))
+            .count();
         assert!(accepted < colliding.len(), "the probe budget ends it");
     }
 
