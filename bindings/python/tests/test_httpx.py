@@ -67,7 +67,7 @@ def server() -> FakeLabelStudio:
 def test_pat_is_refreshed_once_and_sent_as_bearer(server: FakeLabelStudio) -> None:
     pat = ISSUER.mint_pat("1")
     transport = server.mock()
-    auth = LabelStudioAuth(pat, base_url="http://ls.test", transport=transport)
+    auth = LabelStudioAuth(pat, base_url="http://ls.test")
     with httpx.Client(transport=transport, auth=auth, base_url="http://ls.test") as client:
         for _ in range(3):
             r = client.get("/api/projects/")
@@ -80,7 +80,7 @@ def test_refresh_again_near_expiry(server: FakeLabelStudio) -> None:
     # Access tokens that live 32 s with a 30 s margin: fresh for 2 s, then refreshed again.
     server.issuer = ls_auth.Issuer(SECRET, access_ttl=32)
     transport = server.mock()
-    auth = LabelStudioAuth(ISSUER.mint_pat("1"), base_url="http://ls.test", transport=transport)
+    auth = LabelStudioAuth(ISSUER.mint_pat("1"), base_url="http://ls.test")
     with httpx.Client(transport=transport, auth=auth) as client:
         assert client.get("http://ls.test/api/x").status_code == 200
         assert client.get("http://ls.test/api/x").status_code == 200
@@ -104,7 +104,7 @@ def test_legacy_key_and_access_token_are_sent_as_is(server: FakeLabelStudio) -> 
 def test_revoked_pat_surfaces_the_refresh_error(server: FakeLabelStudio) -> None:
     other = ls_auth.Issuer("some-other-secret-0123456789-0123456789")
     transport = server.mock()
-    auth = LabelStudioAuth(other.mint_pat("1"), base_url="http://ls.test", transport=transport)
+    auth = LabelStudioAuth(other.mint_pat("1"), base_url="http://ls.test")
     with httpx.Client(transport=transport, auth=auth) as client:
         with pytest.raises(httpx.HTTPStatusError):
             client.get("http://ls.test/api/x")
@@ -127,7 +127,7 @@ def test_async_client(server: FakeLabelStudio) -> None:
             return httpx.Response(status, json=payload)
 
         transport = httpx.MockTransport(handler)
-        auth = LabelStudioAuth(pat, base_url="http://ls.test", async_transport=transport)
+        auth = LabelStudioAuth(pat, base_url="http://ls.test")
         async with httpx.AsyncClient(transport=transport, auth=auth) as client:
             rs = await asyncio.gather(*(client.get("http://ls.test/api/x") for _ in range(5)))
         assert all(r.status_code == 200 for r in rs)
