@@ -132,6 +132,7 @@ class Proxy:
                     if proxy.hold_refreshes is not None and not proxy.hold_refreshes.wait(20):
                         seen.status = 504
                         return self._reply(504, b"held refresh was never released", [])
+                headers = {k: v for k, v in headers.items() if k.lower() != "host"}
                 headers["Host"] = f"{host}:{port}"
                 conn = http.client.HTTPConnection(host, port, timeout=60)
                 try:
