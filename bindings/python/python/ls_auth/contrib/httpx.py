@@ -32,11 +32,9 @@ import httpx
 
 from .. import AccessTokenCache, AuthError, TokenExpired
 
-__all__ = ["LabelStudioAuth", "RefreshFailed", "REFRESH_PATH", "ApiKeyHeader"]
+__all__ = ["LabelStudioAuth", "RefreshFailed", "REFRESH_PATH"]
 
 REFRESH_PATH = "/api/token/refresh/"
-
-ApiKeyHeader = Literal["Authorization", "X-Api-Key"]
 
 # Headers of the original request that the refresh request does not copy: its own body framing,
 # and the connection-level ones httpx recomputes for the refresh URL.
@@ -108,7 +106,7 @@ class LabelStudioAuth(httpx.Auth):
         *,
         base_url: Union[str, httpx.URL, None] = None,
         margin: int = 30,
-        api_key_header: ApiKeyHeader = "Authorization",
+        api_key_header: Literal["Authorization", "X-Api-Key"] = "Authorization",
         clock: Optional[Callable[[], float]] = None,
     ) -> None:
         if api_key_header not in ("Authorization", "X-Api-Key"):
@@ -130,7 +128,7 @@ class LabelStudioAuth(httpx.Auth):
         return self._cache.kind
 
     @property
-    def api_key_header(self) -> ApiKeyHeader:
+    def api_key_header(self) -> Literal["Authorization", "X-Api-Key"]:
         return self._header
 
     def refresh_url(self, request: Optional[httpx.Request] = None) -> str:

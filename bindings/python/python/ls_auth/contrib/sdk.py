@@ -33,7 +33,7 @@ when the client is built), then to the SDK's default environment.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, Callable, Dict, Literal, Optional, Union
 
 import httpx
 import label_studio_sdk
@@ -41,7 +41,7 @@ from label_studio_sdk.core.api_error import ApiError
 from label_studio_sdk.environment import LabelStudioEnvironment
 
 from .. import WrongTokenType
-from .httpx import ApiKeyHeader, LabelStudioAuth, _server_detail
+from .httpx import LabelStudioAuth, _server_detail
 
 __all__ = ["LabelStudio", "AsyncLabelStudio", "RefreshFailed", "SdkAuth"]
 
@@ -83,7 +83,7 @@ def _settings(
     base_url: Optional[str],
     environment: Optional[LabelStudioEnvironment],
     api_key: Optional[str],
-    api_key_header: ApiKeyHeader,
+    api_key_header: Literal["Authorization", "X-Api-Key"],
     headers: Optional[Dict[str, str]],
     margin: int,
     clock: Optional[Callable[[], float]],
@@ -140,7 +140,7 @@ class LabelStudio(label_studio_sdk.LabelStudio):
         base_url: Optional[str] = None,
         api_key: Optional[str] = None,
         margin: int = 30,
-        api_key_header: ApiKeyHeader = "Authorization",
+        api_key_header: Literal["Authorization", "X-Api-Key"] = "Authorization",
         clock: Optional[Callable[[], float]] = None,
         environment: Optional[LabelStudioEnvironment] = None,
         headers: Optional[Dict[str, str]] = None,
@@ -179,7 +179,7 @@ class AsyncLabelStudio(label_studio_sdk.AsyncLabelStudio):
         base_url: Optional[str] = None,
         api_key: Optional[str] = None,
         margin: int = 30,
-        api_key_header: ApiKeyHeader = "Authorization",
+        api_key_header: Literal["Authorization", "X-Api-Key"] = "Authorization",
         clock: Optional[Callable[[], float]] = None,
         environment: Optional[LabelStudioEnvironment] = None,
         headers: Optional[Dict[str, str]] = None,
