@@ -102,7 +102,9 @@ def causes(server: Server, admin: Admin, pat: str, legacy: str, proxies: Dict[st
         "expired_pat": (lambda: ([], short_lived_pat(server, admin)), "pat_expired", 23, "key"),
         "revoked_pat": (revoked, "pat_revoked", 30, "exchange"),
         "other_servers_pat": (lambda: ([], other_servers_pat(admin)), "pat_rejected", 31, "exchange"),
-        "pats_disabled": (pats_off, "pats_disabled", 32, "request"),
+        # A stock server still refreshes, then ignores the access token; an ls-auth server
+        # refuses the refresh.
+        "pats_disabled": (pats_off, "pats_disabled", 32, "request" if server.kind == "stock" else "exchange"),
         "legacy_disabled": (legacy_off, "legacy_disabled", 33, "request"),
         "unknown_legacy_key": (lambda: ([], secrets.token_hex(20)), "legacy_key_unknown", 34, "request"),
         "pat_sent_as_bearer": (lambda: (["--sent-as", "bearer"], pat), "pat_sent_as_bearer", 40, "sent-as"),
