@@ -110,7 +110,7 @@ unsafe extern "C" fn revoke_if_active_cb(
         )
     };
     let jti = std::str::from_utf8(jti).expect("the library passes UTF-8 jtis");
-    core::Revocation::revoke_if_active(store, jti, exp, now)
+    core::RevocationStore::revoke_if_active(store, jti, exp, now)
 }
 
 /// Checks a claims object against the core's claims for the same token, then frees it.

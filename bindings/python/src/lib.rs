@@ -9,6 +9,7 @@
 
 mod convert;
 mod errors;
+mod revocation;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +26,7 @@ use convert::{
     header_bytes, json_to_py, py_to_claims_map, resolve_now, secret_bytes, text_arg, u32_arg,
 };
 use errors::{core_err, invalid_argument};
+use revocation::{InMemoryRevocation, PyRevocation};
 
 /// Runs core code, turning a panic (a bug) into `RuntimeError` so that no `PanicException`
 /// ever reaches a user.
@@ -133,105 +135,6 @@ fn policy(
         issuer: optional_text(issuer, "issuer")?,
         audience: optional_text(audience, "audience")?,
     })
-}
-
-// ---------------------------------------------------------------------------------------------
-// Revocation: a Python container of jtis, or a callable jti -> bool.
-
-/// The host's revocation store as the core's [`core::Revocation`]. Python is re-entered (the
-/// GIL re-acquired) for each question; an exception from the host's object fails closed (the
-/// token counts as revoked) and is re-raised once the core returns.
-struct PyRevocation<'a> {
-    obj: Option<&'a Py<PyAny>>,
-    callable: bool,
-    error: Mutex<Option<PyErr>>,
-}
-
-/// The host's object (if any) and whether it is a callable rather than a container.
-fn revocation_source(obj: Option<&Bound<'_, PyAny>>) -> (Option<Py<PyAny>>, bool) {
-    match obj.filter(|o| !o.is_none()) {
-        None => (None, false),
-        Some(o) => (Some(o.clone().unbind()), o.is_callable()),
-    }
-}
-
-impl PyRevocation<'_> {
-    fn fail(&self, err: PyErr) {
-        let mut slot = self.error.lock().unwrap_or_else(|e| e.into_inner());
-        slot.get_or_insert(err);
-    }
-
-    fn take_error(&self) -> Option<PyErr> {
-        self.error.lock().unwrap_or_else(|e| e.into_inner()).take()
-    }
-}
-
-impl core::Revocation for PyRevocation<'_> {
-    fn is_revoked(&self, jti: &str) -> bool {
-        let Some(obj) = self.obj else { return false };
-        Python::attach(|py| {
-            let obj = obj.bind(py);
-            let answer = if self.callable {
-                obj.call1((jti,)).and_then(|v| v.is_truthy())
-            } else {
-                obj.contains(jti)
-            };
-            answer.unwrap_or_else(|e| {
-                self.fail(e);
-                true
-            })
-        })
-    }
-
-    /// Rotation's conditional insert: refused when already revoked; a mutable set (anything with
-    /// `add`) gets the jti added, other stores are left to the host, who records the jti that
-    /// `Issuer.rotate` returns.
-    fn revoke_if_active(&self, jti: &str, _exp: i64, _now: i64) -> bool {
-        if self.is_revoked(jti) {
-            return false;
-        }
-        let Some(obj) = self.obj else { return true };
-        if self.callable {
-            return true;
-        }
-        Python::attach(|py| {
-            let obj = obj.bind(py);
-            match obj.hasattr("add") {
-                Ok(false) => true,
-                Ok(true) => match obj.call_method1("add", (jti,)) {
-                    Ok(_) => true,
-                    Err(e) => {
-                        self.fail(e);
-                        false
-                    }
-                },
-                Err(e) => {
-                    self.fail(e);
-                    false
-                }
-            }
-        })
-    }
-}
-
-/// Runs `f` with the revocation adapter, the GIL released, and the host's own exception (if its
-/// store raised) taking precedence over the core's fail-closed answer.
-fn with_revocation<T: Send>(
-    py: Python<'_>,
-    revoked: Option<&Bound<'_, PyAny>>,
-    f: impl FnOnce(&PyRevocation<'_>) -> core::Result<T> + Send,
-) -> PyResult<T> {
-    let (obj, callable) = revocation_source(revoked);
-    let adapter = PyRevocation {
-        obj: obj.as_ref(),
-        callable,
-        error: Mutex::new(None),
-    };
-    let outcome = detached(py, || f(&adapter))?;
-    if let Some(err) = adapter.take_error() {
-        return Err(err);
-    }
-    outcome.map_err(|e| core_err(py, &e))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -381,6 +284,36 @@ impl Principal {
     }
 }
 
+/// The outcome of a rotation: the new PAT, and the old one's `jti` and `exp`, now revoked.
+#[pyclass(frozen, module = "ls_auth", name = "Rotation", eq)]
+#[derive(PartialEq)]
+struct Rotation(core::Rotation);
+
+#[pymethods]
+impl Rotation {
+    /// The replacement PAT.
+    #[getter]
+    fn pat(&self) -> &str {
+        &self.0.pat
+    }
+    /// The `jti` of the PAT that was rotated, now recorded in the revocation store.
+    #[getter]
+    fn revoked_jti(&self) -> &str {
+        &self.0.revoked_jti
+    }
+    /// The rotated PAT's `exp`, after which its revocation entry may be forgotten.
+    #[getter]
+    fn revoked_exp(&self) -> i64 {
+        self.0.revoked_exp
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Rotation(pat=<redacted>, revoked_jti={:?}, revoked_exp={})",
+            self.0.revoked_jti, self.0.revoked_exp
+        )
+    }
+}
+
 /// An organisation's API-token settings.
 #[pyclass(frozen, module = "ls_auth", name = "OrgSettings", eq)]
 #[derive(PartialEq, Clone)]
@@ -496,10 +429,11 @@ impl Verifier {
         let now = resolve_now(py, now)?;
         let token = text_arg(token, "token")?;
         let settings = settings_or(settings, &core::OrgSettings::default());
-        with_revocation(py, revoked, |store| {
-            self.0.verify_refresh(token.as_str(), &settings, store, now)
-        })
-        .map(Claims)
+        PyRevocation::new(revoked)?
+            .run(py, |store| {
+                self.0.verify_refresh(token.as_str(), &settings, store, now)
+            })
+            .map(Claims)
     }
 
     fn __repr__(&self) -> String {
@@ -597,28 +531,31 @@ impl Issuer {
         let now = resolve_now(py, now)?;
         let pat = text_arg(pat, "pat")?;
         let settings = settings_or(settings, &self.settings);
-        with_revocation(py, revoked, |store| {
+        PyRevocation::new(revoked)?.run(py, |store| {
             self.inner.refresh(pat.as_str(), &settings, store, now)
         })
     }
 
-    /// Replaces a PAT by a new one and revokes the old: returns `(new_pat, revoked_jti)`.
-    #[pyo3(signature = (pat, *, now=None, revoked=None, settings=None))]
+    /// Replaces a PAT by a new one and revokes the old one in `revoked`, which must be able to
+    /// record it atomically (see `revocation.rs`).
+    #[pyo3(signature = (pat, *, revoked, now=None, settings=None))]
     fn rotate(
         &self,
         py: Python<'_>,
         pat: &Bound<'_, PyAny>,
+        revoked: &Bound<'_, PyAny>,
         now: Option<&Bound<'_, PyAny>>,
-        revoked: Option<&Bound<'_, PyAny>>,
         settings: Option<PyRef<'_, OrgSettings>>,
-    ) -> PyResult<(String, String)> {
+    ) -> PyResult<Rotation> {
         let now = resolve_now(py, now)?;
         let pat = text_arg(pat, "pat")?;
         let settings = settings_or(settings, &self.settings);
-        with_revocation(py, revoked, |store| {
-            self.inner.rotate(pat.as_str(), &settings, store, now)
-        })
-        .map(|r| (r.pat, r.revoked_jti))
+        PyRevocation::new(Some(revoked))?
+            .writable(py)?
+            .run(py, |store| {
+                self.inner.rotate(pat.as_str(), &settings, store, now)
+            })
+            .map(Rotation)
     }
 
     fn __repr__(&self) -> String {
@@ -923,6 +860,8 @@ fn ls_auth_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Verifier>()?;
     m.add_class::<Issuer>()?;
     m.add_class::<AccessTokenCache>()?;
+    m.add_class::<InMemoryRevocation>()?;
+    m.add_class::<Rotation>()?;
     m.add_function(wrap_pyfunction!(parse_authorization, m)?)?;
     m.add_function(wrap_pyfunction!(authenticate, m)?)?;
     m.add_function(wrap_pyfunction!(classify_api_key, m)?)?;

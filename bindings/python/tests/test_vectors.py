@@ -135,12 +135,14 @@ def _run(case: Dict[str, Any]) -> Any:
             _input_text(case), now=now, revoked=set(case["revoked"]), settings=_settings(case)
         )
     if op == "rotate":
-        revoked = set(case["revoked"])
-        pat, jti = _issuer(case).rotate(
-            _input_text(case), now=now, revoked=revoked, settings=_settings(case)
+        store = ls_auth.InMemoryRevocation()
+        for jti in case["revoked"]:
+            store.revoke(jti, 2**62)
+        rotation = _issuer(case).rotate(
+            _input_text(case), now=now, revoked=store, settings=_settings(case)
         )
-        assert jti in revoked, "rotation records the old jti in a mutable set"
-        return {"pat": pat, "revoked_jti": jti}
+        assert store.is_revoked(rotation.revoked_jti), "rotation records the old jti"
+        return {"pat": rotation.pat, "revoked_jti": rotation.revoked_jti}
     raise AssertionError(f"unknown op {op!r}")
 
 

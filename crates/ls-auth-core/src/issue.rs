@@ -9,7 +9,7 @@ use crate::keys::Keyring;
 use crate::policy::{OrgSettings, TokenPolicy};
 use crate::pyjson;
 use crate::random::{uuid4_hex, SecureRandom, SystemRandom};
-use crate::revocation::Revocation;
+use crate::revocation::{Revocation, RevocationStore};
 use crate::verify::Verifier;
 
 /// Mints tokens byte for byte as Label Studio does, and refreshes and rotates PATs after
@@ -156,7 +156,7 @@ impl Issuer {
         &self,
         pat: &str,
         settings: &OrgSettings,
-        revocation: &dyn Revocation,
+        revocation: &dyn RevocationStore,
         now: i64,
     ) -> Result<Rotation> {
         let ttl = settings.pat_ttl_seconds()?;

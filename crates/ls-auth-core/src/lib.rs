@@ -67,7 +67,7 @@ pub use legacy::{
 };
 pub use policy::{OrgSettings, TokenPolicy, DEFAULT_ACCESS_TTL, DEFAULT_PAT_TTL_DAYS};
 pub use random::{InsecureDeterministicRandom, InsecureFixedRandom, SecureRandom, SystemRandom};
-pub use revocation::{InMemoryRevocation, Revocation};
+pub use revocation::{InMemoryRevocation, Revocation, RevocationStore};
 pub use verify::Verifier;
 
 /// The README's Rust example, compiled and run by `cargo test --doc` so it cannot rot.

@@ -1,7 +1,7 @@
 """Type stubs for the native half of ls_auth (built from bindings/python/src)."""
 
 from datetime import datetime
-from typing import Any, Callable, ClassVar, Container, Dict, Iterable, List, Literal, Mapping, Optional, Tuple, Union, final
+from typing import Any, Callable, ClassVar, Container, Dict, Iterable, List, Literal, Mapping, Optional, Protocol, Tuple, Union, final
 
 from ._errors import AuthError
 
@@ -10,9 +10,11 @@ __all__ = [
     "AccessTokenCache",
     "Claims",
     "Credential",
+    "InMemoryRevocation",
     "Issuer",
     "OrgSettings",
     "Principal",
+    "Rotation",
     "Verifier",
     "__version__",
     "authenticate",
@@ -31,7 +33,14 @@ __all__ = [
 _Now = Union[int, datetime, None]
 _Secret = Union[str, bytes, bytearray]
 _Header = Union[str, bytes, bytearray, None]
-_Revoked = Union[Container[str], Callable[[str], object], None]
+class _Revocation(Protocol):
+    def is_revoked(self, jti: str, /) -> bool: ...
+
+class _RevocationStore(_Revocation, Protocol):
+    def revoke_if_active(self, jti: str, exp: int, now: int, /) -> bool: ...
+
+# Reads accept a store, a callable or a container; rotation needs an atomic store.
+_Revoked = Union[_Revocation, Container[str], Callable[[str], object], None]
 
 @final
 class Claims:
@@ -169,10 +178,34 @@ class Issuer:
         self,
         pat: str,
         *,
+        revoked: _RevocationStore,
         now: _Now = None,
-        revoked: _Revoked = None,
         settings: Optional[OrgSettings] = None,
-    ) -> Tuple[str, str]: ...
+    ) -> Rotation: ...
+
+@final
+class Rotation:
+    """The outcome of a rotation: the new PAT, and the old one's jti and exp, now revoked."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def pat(self) -> str: ...
+    @property
+    def revoked_jti(self) -> str: ...
+    @property
+    def revoked_exp(self) -> int: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class InMemoryRevocation:
+    """A thread-safe, atomic in-memory revocation store (the core's)."""
+
+    def __new__(cls) -> InMemoryRevocation: ...
+    def is_revoked(self, jti: str) -> bool: ...
+    def revoke_if_active(self, jti: str, exp: int, now: int) -> bool: ...
+    def revoke(self, jti: str, exp: int) -> None: ...
+    def forget_expired(self, now: int) -> None: ...
+    def __len__(self) -> int: ...
 
 @final
 class AccessTokenCache:
