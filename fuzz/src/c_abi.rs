@@ -316,7 +316,7 @@ pub fn c_abi(data: &[u8]) {
                     }
                     core::Principal::LegacyKey(k) => {
                         assert_eq!(kind, ls_auth_principal_kind::LS_AUTH_PRINCIPAL_LEGACY);
-                        assert_eq!(key.as_deref(), Ok(k));
+                        assert_eq!(key.as_deref(), Ok(&*k));
                         assert_eq!(rc, R::LS_AUTH_INVALID_ARGUMENT);
                     }
                 }

@@ -848,7 +848,7 @@ unsafe fn authenticate_at(
     let now = now.unwrap_or_else(system_now);
     let inner = match core::authenticate(header, &verifier.inner, &settings, now)? {
         core::Principal::Jwt(claims) => Principal::Jwt(ls_auth_claims { inner: claims }),
-        core::Principal::LegacyKey(key) => Principal::Legacy(key.to_owned()),
+        core::Principal::LegacyKey(key) => Principal::Legacy(key.into_owned()),
     };
     dst.set(into_raw(ls_auth_principal { inner }));
     Ok(())

@@ -7,6 +7,7 @@
 //! errors into the exception classes of `ls_auth._errors` through the one table registered at
 //! import time.
 
+mod admission;
 mod convert;
 mod errors;
 mod revocation;
@@ -22,6 +23,7 @@ use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::MutexExt;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 
+use admission::{PendingPrincipal, PendingRefresh};
 use convert::{
     header_bytes, json_to_py, py_to_claims_map, resolve_now, secret_bytes, text_arg, u32_arg,
 };
@@ -242,6 +244,21 @@ struct Principal {
     legacy_key: Option<String>,
 }
 
+impl Principal {
+    fn from_core(py: Python<'_>, principal: core::Principal<'_>) -> PyResult<Self> {
+        Ok(match principal {
+            core::Principal::Jwt(c) => Principal {
+                claims: Some(Py::new(py, Claims(c))?),
+                legacy_key: None,
+            },
+            core::Principal::LegacyKey(k) => Principal {
+                claims: None,
+                legacy_key: Some(k.into_owned()),
+            },
+        })
+    }
+}
+
 #[pymethods]
 impl Principal {
     /// `"jwt"` or `"legacy"`.
@@ -436,6 +453,18 @@ impl Verifier {
             .map(Claims)
     }
 
+    /// Step one of a refresh when the settings depend on the user: verifies the PAT and names
+    /// its user; `PendingRefresh.admit` applies the settings and revocation.
+    #[pyo3(signature = (token, *, now=None))]
+    fn begin_refresh(
+        &self,
+        py: Python<'_>,
+        token: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PendingRefresh> {
+        begin_refresh(py, &self.0, token, now)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Verifier(keys={}, leeway={}, issuer={:?}, audience={:?})",
@@ -445,6 +474,17 @@ impl Verifier {
             self.0.policy().audience
         )
     }
+}
+
+fn begin_refresh(
+    py: Python<'_>,
+    verifier: &core::Verifier,
+    token: &Bound<'_, PyAny>,
+    now: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PendingRefresh> {
+    let now = resolve_now(py, now)?;
+    let token = text_arg(token, "token")?;
+    run(py, || verifier.begin_refresh(token.as_str(), now)).map(PendingRefresh::new)
 }
 
 /// Mints PATs, refreshes them into access tokens and rotates them.
@@ -558,6 +598,53 @@ impl Issuer {
             .map(Rotation)
     }
 
+    /// Step one of a refresh or rotation when the settings depend on the user.
+    #[pyo3(signature = (pat, *, now=None))]
+    fn begin_refresh(
+        &self,
+        py: Python<'_>,
+        pat: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PendingRefresh> {
+        begin_refresh(py, self.inner.verifier(), pat, now)
+    }
+
+    /// Step two of a refresh: admits the pending PAT under `settings` and `revoked`, then
+    /// mints its access token.
+    #[pyo3(signature = (pending, *, settings, revoked=None))]
+    fn finish_refresh(
+        &self,
+        py: Python<'_>,
+        pending: PyRef<'_, PendingRefresh>,
+        settings: PyRef<'_, OrgSettings>,
+        revoked: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<String> {
+        let store = PyRevocation::new(revoked)?;
+        let (pending, settings) = (pending.take(py)?, settings.0.clone());
+        store.run(py, |store| {
+            self.inner.finish_refresh(pending, &settings, store)
+        })
+    }
+
+    /// Step two of a rotation: admits the pending PAT, mints its replacement with the
+    /// organisation's TTL and revokes it in `revoked`, which must record atomically.
+    #[pyo3(signature = (pending, *, settings, revoked))]
+    fn finish_rotate(
+        &self,
+        py: Python<'_>,
+        pending: PyRef<'_, PendingRefresh>,
+        settings: PyRef<'_, OrgSettings>,
+        revoked: &Bound<'_, PyAny>,
+    ) -> PyResult<Rotation> {
+        let store = PyRevocation::new(Some(revoked))?.writable(py)?;
+        let (pending, settings) = (pending.take(py)?, settings.0.clone());
+        store
+            .run(py, |store| {
+                self.inner.finish_rotate(pending, &settings, store)
+            })
+            .map(Rotation)
+    }
+
     fn __repr__(&self) -> String {
         let p = self.inner.verifier().policy();
         format!(
@@ -613,15 +700,28 @@ fn authenticate(
     let bytes = header_bytes(header)?;
     let (v, s) = (&verifier.0, &settings.0);
     let principal = run_sized(py, bytes.len(), || {
-        core::authenticate(&bytes, v, s, now).map(|p| match p {
-            core::Principal::Jwt(c) => (Some(c), None),
-            core::Principal::LegacyKey(k) => (None, Some(k.to_owned())),
-        })
+        core::authenticate(&bytes, v, s, now).map(core::Principal::into_owned)
     })?;
-    Ok(Principal {
-        claims: principal.0.map(|c| Py::new(py, Claims(c))).transpose()?,
-        legacy_key: principal.1,
+    Principal::from_core(py, principal)
+}
+
+/// Step one of a request's authentication when the settings depend on the user: everything
+/// that needs no settings, then a `PendingPrincipal` naming what to look up.
+#[pyfunction]
+#[pyo3(signature = (header, *, verifier, now=None))]
+fn begin_authenticate(
+    py: Python<'_>,
+    header: Option<&Bound<'_, PyAny>>,
+    verifier: PyRef<'_, Verifier>,
+    now: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PendingPrincipal> {
+    let now = resolve_now(py, now)?;
+    let bytes = header_bytes(header)?;
+    let v = &verifier.0;
+    run_sized(py, bytes.len(), || {
+        core::begin_authenticate(&bytes, v, now).map(core::PendingPrincipal::into_owned)
     })
+    .map(PendingPrincipal::new)
 }
 
 /// `"legacy"`, `"pat"` or `"access"`, without verifying anything.
@@ -862,8 +962,14 @@ fn ls_auth_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<AccessTokenCache>()?;
     m.add_class::<InMemoryRevocation>()?;
     m.add_class::<Rotation>()?;
+    m.add_class::<PendingPrincipal>()?;
+    m.add_class::<PendingRefresh>()?;
+    m.add("DEFAULT_ACCESS_TTL", core::DEFAULT_ACCESS_TTL)?;
+    m.add("DEFAULT_PAT_TTL_DAYS", core::DEFAULT_PAT_TTL_DAYS)?;
+    m.add("DEFAULT_REFRESH_MARGIN", core::DEFAULT_REFRESH_MARGIN)?;
     m.add_function(wrap_pyfunction!(parse_authorization, m)?)?;
     m.add_function(wrap_pyfunction!(authenticate, m)?)?;
+    m.add_function(wrap_pyfunction!(begin_authenticate, m)?)?;
     m.add_function(wrap_pyfunction!(classify_api_key, m)?)?;
     m.add_function(wrap_pyfunction!(generate_legacy_token, m)?)?;
     m.add_function(wrap_pyfunction!(truncate, m)?)?;

@@ -380,3 +380,50 @@ def test_objects_do_not_pickle_secrets() -> None:
         pickle.dumps(ls_auth.Verifier(SECRET))
     assert SECRET not in repr(ls_auth.Verifier(SECRET))
     assert SECRET not in repr(ls_auth.Issuer(SECRET))
+
+
+def test_two_step_authentication_names_the_user_then_admits(
+    issuer: ls_auth.Issuer, verifier: ls_auth.Verifier
+) -> None:
+    access = issuer.refresh(issuer.mint_pat(9, now=NOW), now=NOW)
+    pending = ls_auth.begin_authenticate(f"Bearer {access}", verifier=verifier, now=NOW)
+    assert (pending.kind, pending.user_id_for_lookup, pending.legacy_key_for_lookup) == ("jwt", "9", None)
+    assert "9" in repr(pending)
+    with pytest.raises(ls_auth.TokenKindDisabled):
+        pending.admit(ls_auth.OrgSettings(api_tokens_enabled=False))
+    with pytest.raises(ls_auth.InvalidArgument, match="already admitted"):
+        pending.admit(ls_auth.OrgSettings())  # one organisation's answer, once
+    legacy = ls_auth.generate_legacy_token()
+    pending = ls_auth.begin_authenticate(f"Token {legacy}", verifier=verifier, now=NOW)
+    assert (pending.kind, pending.legacy_key_for_lookup) == ("legacy", legacy)
+    assert legacy not in repr(pending)
+    principal = pending.admit(ls_auth.OrgSettings(legacy_api_tokens_enabled=True))
+    assert principal.legacy_key == legacy
+    with pytest.raises(ls_auth.NoCredentials):
+        ls_auth.begin_authenticate(None, verifier=verifier, now=NOW)
+    with pytest.raises(TypeError):
+        pending.admit("not settings")  # type: ignore[arg-type]
+
+
+def test_two_step_refresh_and_rotation(issuer: ls_auth.Issuer, verifier: ls_auth.Verifier) -> None:
+    pat = issuer.mint_pat(4, now=NOW)
+    org = ls_auth.OrgSettings(pat_ttl_days=10)
+    pending = issuer.begin_refresh(pat, now=NOW)
+    assert pending.user_id_for_lookup == "4"
+    access = issuer.finish_refresh(pending, settings=org)
+    assert verifier.verify_access(access, now=NOW).user_id == "4"
+    store = ls_auth.InMemoryRevocation()
+    pending = verifier.begin_refresh(pat, now=NOW)
+    # A store that cannot record refuses the rotation without using up the pending PAT.
+    with pytest.raises(ls_auth.InvalidArgument, match="atomic"):
+        issuer.finish_rotate(pending, settings=org, revoked=set())  # type: ignore[arg-type]
+    rotation = issuer.finish_rotate(pending, settings=org, revoked=store)
+    assert verifier.verify_refresh(rotation.pat, now=NOW).exp == NOW + 10 * 86400
+    with pytest.raises(ls_auth.InvalidArgument, match="already admitted"):
+        issuer.finish_refresh(pending, settings=org)
+    with pytest.raises(ls_auth.TokenRevoked):
+        verifier.begin_refresh(pat, now=NOW).admit(org, revoked=store)
+    with pytest.raises(ls_auth.WrongTokenType):
+        verifier.begin_refresh(access, now=NOW)
+    assert ls_auth.DEFAULT_PAT_TTL_DAYS == ls_auth.OrgSettings().pat_ttl_days == 73000
+    assert (ls_auth.DEFAULT_ACCESS_TTL, ls_auth.DEFAULT_REFRESH_MARGIN) == (300, 30)

@@ -6,18 +6,27 @@ from typing import Any, Callable, ClassVar, Container, Dict, Iterable, List, Lit
 from ._errors import AuthError
 
 __version__: str
+DEFAULT_ACCESS_TTL: int
+DEFAULT_PAT_TTL_DAYS: int
+DEFAULT_REFRESH_MARGIN: int
 __all__ = [
+    "DEFAULT_ACCESS_TTL",
+    "DEFAULT_PAT_TTL_DAYS",
+    "DEFAULT_REFRESH_MARGIN",
     "AccessTokenCache",
     "Claims",
     "Credential",
     "InMemoryRevocation",
     "Issuer",
     "OrgSettings",
+    "PendingPrincipal",
+    "PendingRefresh",
     "Principal",
     "Rotation",
     "Verifier",
     "__version__",
     "authenticate",
+    "begin_authenticate",
     "check_legacy_key",
     "classify_api_key",
     "error_codes",
@@ -138,6 +147,27 @@ class Verifier:
         revoked: _Revoked = None,
         settings: Optional[OrgSettings] = None,
     ) -> Claims: ...
+    def begin_refresh(self, token: str, *, now: _Now = None) -> PendingRefresh: ...
+
+@final
+class PendingPrincipal:
+    """A credential verified without settings; admit it under its organisation's settings."""
+
+    @property
+    def kind(self) -> Literal["jwt", "legacy"]: ...
+    @property
+    def user_id_for_lookup(self) -> Optional[str]: ...
+    @property
+    def legacy_key_for_lookup(self) -> Optional[str]: ...
+    def admit(self, settings: OrgSettings) -> Principal: ...
+
+@final
+class PendingRefresh:
+    """A PAT verified without settings; admit it (or finish it with an Issuer)."""
+
+    @property
+    def user_id_for_lookup(self) -> str: ...
+    def admit(self, settings: OrgSettings, *, revoked: _Revoked = None) -> Claims: ...
 
 @final
 class Issuer:
@@ -182,6 +212,13 @@ class Issuer:
         now: _Now = None,
         settings: Optional[OrgSettings] = None,
     ) -> Rotation: ...
+    def begin_refresh(self, pat: str, *, now: _Now = None) -> PendingRefresh: ...
+    def finish_refresh(
+        self, pending: PendingRefresh, *, settings: OrgSettings, revoked: _Revoked = None
+    ) -> str: ...
+    def finish_rotate(
+        self, pending: PendingRefresh, *, settings: OrgSettings, revoked: _RevocationStore
+    ) -> Rotation: ...
 
 @final
 class Rotation:
@@ -225,6 +262,7 @@ class AccessTokenCache:
 
 def parse_authorization(value: _Header) -> Optional[Credential]: ...
 def authenticate(header: _Header, *, verifier: Verifier, settings: OrgSettings, now: _Now = None) -> Principal: ...
+def begin_authenticate(header: _Header, *, verifier: Verifier, now: _Now = None) -> PendingPrincipal: ...
 def classify_api_key(key: str, *, now: _Now = None) -> Literal["legacy", "pat", "access"]: ...
 def generate_legacy_token() -> str: ...
 def truncate(token: str) -> str: ...
