@@ -85,13 +85,11 @@ def _verifier(case: Dict[str, Any]) -> ls_auth.Verifier:
 
 def _issuer(case: Dict[str, Any]) -> ls_auth.Issuer:
     mint = case["mint"] or {}
-    return ls_auth.Issuer(
-        _secret(case["keys"][0]),
-        access_ttl=case["policy"]["access_ttl"],
-        pat_ttl_days=case["settings"]["pat_ttl_days"],
-        _insecure_fixed_jti=mint.get("jti"),
-        **_key_args(case),
+    issuer = ls_auth.Issuer(
+        _secret(case["keys"][0]), access_ttl=case["policy"]["access_ttl"], **_key_args(case)
     )
+    jti = mint.get("jti")
+    return issuer if jti is None else issuer._insecure_with_fixed_jti(jti)  # type: ignore[attr-defined,no-any-return]
 
 
 def _store(case: Dict[str, Any]) -> ls_auth.InMemoryRevocation:

@@ -282,7 +282,7 @@ fn push_member(json: &mut String, name: &str, write: impl FnOnce(&mut String)) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::random::InsecureDeterministicRandom;
+    use crate::dangerous::InsecureDeterministicRandom;
     use crate::revocation::InMemoryRevocation;
 
     const NOW: i64 = 1_700_000_000;

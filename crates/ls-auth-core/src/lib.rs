@@ -37,6 +37,9 @@
 mod authenticate;
 mod claims;
 mod client;
+mod clock;
+#[cfg(any(test, feature = "dangerous"))]
+pub mod dangerous;
 mod error;
 mod header;
 mod issue;
@@ -54,6 +57,7 @@ mod verify;
 pub use authenticate::{authenticate, begin_authenticate, Lookup, PendingPrincipal, Principal};
 pub use claims::{Claims, TokenType};
 pub use client::{classify_api_key, AccessTokenCache, ApiKeyKind, DEFAULT_REFRESH_MARGIN};
+pub use clock::unix_time;
 pub use error::{Error, ErrorKind, Result};
 pub use header::{
     bearer_value, parse_authorization, token_value, www_authenticate, Credential, MAX_HEADER_LEN,
@@ -66,7 +70,7 @@ pub use legacy::{
     LEGACY_KEY_LEN,
 };
 pub use policy::{OrgSettings, TokenPolicy, DEFAULT_ACCESS_TTL, DEFAULT_PAT_TTL_DAYS};
-pub use random::{InsecureDeterministicRandom, InsecureFixedRandom, SecureRandom, SystemRandom};
+pub use random::{SecureRandom, SystemRandom};
 pub use revocation::{InMemoryRevocation, Revocation, RevocationStore};
 pub use verify::{PendingRefresh, Verifier};
 

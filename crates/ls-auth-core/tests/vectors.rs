@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use ls_auth_core::{
     authenticate, begin_authenticate, check_legacy_key, classify_api_key, parse_authorization,
-    Algorithm, Error, InMemoryRevocation, InsecureFixedRandom, Issuer, Keyring, Lookup,
-    OrgSettings, Principal, SigningKey, TokenPolicy, Verifier,
+    Algorithm, Error, InMemoryRevocation, Issuer, Keyring, Lookup, OrgSettings, Principal,
+    SigningKey, TokenPolicy, Verifier,
 };
 use serde_json::{json, Map, Value};
 
@@ -116,7 +116,7 @@ fn revocation(case: &Value) -> InMemoryRevocation {
 
 fn issuer(case: &Value, ring: Keyring) -> Result<Issuer, String> {
     let jti = field(case, "mint")["jti"].as_str().expect("mint.jti");
-    let rng = InsecureFixedRandom::for_jti(jti).map_err(code)?;
+    let rng = ls_auth_core::dangerous::InsecureFixedRandom::for_jti(jti).map_err(code)?;
     Ok(Issuer::with_random(ring, policy(case), rng))
 }
 

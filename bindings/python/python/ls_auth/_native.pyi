@@ -109,10 +109,10 @@ class OrgSettings:
     def __new__(
         cls,
         *,
-        api_tokens_enabled: bool = True,
-        legacy_api_tokens_enabled: bool = False,
+        api_tokens_enabled: Optional[bool] = None,
+        legacy_api_tokens_enabled: Optional[bool] = None,
         pat_ttl_days: Optional[int] = None,
-        enforce_ttl_on_existing: bool = True,
+        enforce_ttl_on_existing: Optional[bool] = None,
     ) -> OrgSettings: ...
     @property
     def api_tokens_enabled(self) -> bool: ...
@@ -179,12 +179,10 @@ class Issuer:
         *,
         fallbacks: Optional[Iterable[_Secret]] = None,
         access_ttl: Optional[int] = None,
-        pat_ttl_days: Optional[int] = None,
         leeway: Optional[int] = None,
         issuer: Optional[str] = None,
         audience: Optional[str] = None,
         allow_short_key: bool = False,
-        _insecure_fixed_jti: Optional[str] = None,
     ) -> Issuer: ...
     @property
     def verifier(self) -> Verifier: ...
