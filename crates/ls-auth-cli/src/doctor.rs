@@ -7,8 +7,8 @@
 use std::process::ExitCode;
 
 use ls_auth_core::{
-    check_legacy_key, classify_api_key, decode_unverified, legacy_key_digest, token_value,
-    ApiKeyKind, ErrorKind, InMemoryRevocation, OrgSettings, TokenPolicy, Verifier,
+    check_legacy_key, classify_api_key, inspect_key, legacy_key_digest, token_value, ApiKeyKind,
+    ErrorKind, InMemoryRevocation, KeyShape, OrgSettings, TokenPolicy, Verifier,
 };
 use serde_json::{json, Value};
 
@@ -365,14 +365,18 @@ impl Doctor<'_> {
                 "the key contains spaces or quotes",
             ));
         }
-        if decode_unverified(key).is_ok_and(|t| t.truncated) {
+        let (shape, token) = match inspect_key(key) {
+            Ok((shape, token)) => (Some(shape), token),
+            Err(_) => (None, None),
+        };
+        if shape == Some(KeyShape::Truncated) {
             return Err(self.fail(
                 Diagnosis::KeyTruncated,
                 name,
                 "the key is a token without its signature (header.payload), as the server lists tokens",
             ));
         }
-        let claims = decode_unverified(key).ok().map(|t| t.claims);
+        let claims = token.map(|t| t.claims);
         let exp = claims
             .as_ref()
             .and_then(|c| c.get("exp"))
