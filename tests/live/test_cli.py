@@ -62,7 +62,7 @@ def test_doctor_ok(kind: str, cli, pat: str, legacy: str, server: Server, tmp_ke
 
 def short_lived_pat(server: Server, admin: Admin) -> str:
     issued = int(time.time()) - 3 * 86400
-    return ls_auth.Issuer(server.secret, pat_ttl_days=1).mint_pat(admin.user_id(), now=issued)
+    return ls_auth.Issuer(server.secret).mint_pat(admin.user_id(), now=issued, settings=ls_auth.OrgSettings(pat_ttl_days=1))
 
 
 def other_servers_pat(admin: Admin) -> str:

@@ -297,7 +297,7 @@ def test_key_problems_are_raised_before_any_request(pat: str, server: Server, pr
     with pytest.raises(ls_auth.WrongTokenType):
         LabelStudio(base_url=proxy.url, api_key=access)
     issued = int(time.time()) - 3 * 86400
-    expired = ls_auth.Issuer(server.secret, pat_ttl_days=1).mint_pat(admin_id(server), now=issued)
+    expired = ls_auth.Issuer(server.secret).mint_pat(admin_id(server), now=issued, settings=ls_auth.OrgSettings(pat_ttl_days=1))
     with pytest.raises(ls_auth.TokenExpired, match="API key has expired"):
         AsyncLabelStudio(base_url=proxy.url, api_key=expired)
     assert proxy.requests() == []

@@ -79,7 +79,7 @@ def test_refused_refresh_is_the_sdks_error_type() -> None:
 def test_key_errors_before_any_request() -> None:
     with pytest.raises(ls_auth.WrongTokenType, match="access token"):
         LabelStudio(base_url="http://h", api_key=ISSUER.refresh(ISSUER.mint_pat("1")))
-    expired = ls_auth.Issuer(SECRET, pat_ttl_days=1).mint_pat("1", now=1_700_000_000)
+    expired = ls_auth.Issuer(SECRET).mint_pat("1", now=1_700_000_000, settings=ls_auth.OrgSettings(pat_ttl_days=1))
     with pytest.raises(ls_auth.TokenExpired):
         AsyncLabelStudio(base_url="http://h", api_key=expired)
 
