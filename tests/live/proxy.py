@@ -6,6 +6,7 @@ an absolute URL) it relays to that loopback URL. Either way it records every req
 so a test can count refreshes as the network saw them, and it can:
 
 * hold refresh requests until a test releases them (``hold_refreshes``),
+* answer a path's next request with a 401 itself (``refuse_once``),
 * play an identity-aware proxy: demand its own ``Authorization`` value and strip it before
   relaying (``gate``),
 * speak TLS with a certificate of the test's own CA (``tls``).
@@ -46,6 +47,8 @@ class Proxy:
     tls: Optional[Tuple[str, str]] = None  # (certificate chain file, key file)
     seen: List[Seen] = field(default_factory=list)
     hold_refreshes: Optional[threading.Event] = None
+    # Paths whose next request is answered 401 by the proxy itself, once each.
+    refuse_once: List[str] = field(default_factory=list)
     refresh_arrived: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -127,6 +130,13 @@ class Proxy:
                         seen.status = 403
                         return self._reply(403, b'{"detail":"gateway: who are you?"}', [("Content-Type", "application/json")])
                     headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
+                with proxy._lock:
+                    refused = path.split("?")[0] in proxy.refuse_once
+                    if refused:
+                        proxy.refuse_once.remove(path.split("?")[0])
+                if refused:
+                    seen.status = 401
+                    return self._reply(401, b'{"detail":"refused once by the test proxy"}', [("Content-Type", "application/json")])
                 if path.split("?")[0] == REFRESH and self.command == "POST":
                     proxy.refresh_arrived.set()
                     if proxy.hold_refreshes is not None and not proxy.hold_refreshes.wait(20):

@@ -36,6 +36,21 @@ def test_whoami_with_a_pat_and_a_legacy_key(cli, pat: str, legacy: str, server: 
     assert legacy not in r.out + r.err and pat not in r.out + r.err
 
 
+def test_a_401_gets_one_new_exchange_and_one_retry(cli, pat: str, proxy: Proxy, server: Server) -> None:  # type: ignore[no-untyped-def]
+    proxy.refuse_once.append("/api/current-user/whoami")
+    r = cli("whoami", key=pat, url=proxy.url)
+    assert r.code == 0, r.err
+    assert proxy.refreshes() == 2
+    assert proxy.statuses("/api/current-user/whoami") == [401, 200]
+    # Refused twice: the second 401 is the answer.
+    proxy.refuse_once.append("/api/current-user/whoami")
+    proxy.refuse_once.append("/api/current-user/whoami")
+    r = cli("whoami", key=pat, url=proxy.url)
+    assert r.code == 1 and "HTTP 401" in r.err
+    assert proxy.statuses("/api/current-user/whoami")[2:] == [401, 401]
+    assert proxy.refreshes() == 4
+
+
 def test_whoami_refused_points_at_doctor(cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("whoami", key=secrets.token_hex(20))
     assert r.code == 1

@@ -302,6 +302,8 @@ pub fn is_unknown_legacy_key(reply: &Reply) -> bool {
 pub struct Authorized {
     pub cache: AccessTokenCache,
     pub header: Zeroizing<String>,
+    /// This machine's time when the key was made ready.
+    pub now: i64,
 }
 
 /// Why a key could not be made ready.
@@ -334,7 +336,7 @@ pub fn authorize(server: &Server, key: &str, now: i64) -> Result<Authorized, Not
     // skewed local clock does not refuse a token the server accepts (`doctor` reports skew).
     let at = refreshed_at.unwrap_or(now);
     let header = Zeroizing::new(cache.authorization_value(at).map_err(NotAuthorized::Key)?);
-    Ok(Authorized { cache, header })
+    Ok(Authorized { cache, header, now })
 }
 
 impl NotAuthorized {
@@ -353,17 +355,48 @@ impl NotAuthorized {
     }
 }
 
-/// Sends an authenticated request; a refusal becomes a CLI error naming the server's answer.
+/// Sends an authenticated request. A 401 on a request sent with an access token gets one new
+/// exchange and one retry (contract §5), never more; other answers are returned as they are.
 pub fn call(
     server: &Server,
-    authorized: &Authorized,
+    authorized: &mut Authorized,
     method: &str,
     path: &str,
     body: Option<&Value>,
 ) -> Result<Reply, CliError> {
-    server
-        .send(method, path, Some(&authorized.header), body)
-        .map_err(|e| CliError::Failed(e.to_string()))
+    let send = |header: &str| {
+        server
+            .send(method, path, Some(header), body)
+            .map_err(|e| CliError::Failed(e.to_string()))
+    };
+    let reply = send(&authorized.header)?;
+    let Some(pat) = authorized.cache.refresh_token().map(str::to_owned) else {
+        return Ok(reply);
+    };
+    if reply.status != 401 {
+        return Ok(reply);
+    }
+    let refreshed = server
+        .refresh(&pat)
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    let access = refreshed
+        .json()
+        .and_then(|j| j.get("access").and_then(Value::as_str).map(str::to_owned));
+    let Some(access) = access.filter(|_| refreshed.status == 200) else {
+        return Ok(reply);
+    };
+    authorized
+        .cache
+        .store_access(&access)
+        .map_err(|e| CliError::Core(e, None))?;
+    // Judged by the server's clock, as in `authorize`.
+    let at = refreshed.date.unwrap_or(authorized.now);
+    let header = authorized
+        .cache
+        .authorization_value(at)
+        .map_err(|e| CliError::Core(e, None))?;
+    authorized.header = Zeroizing::new(header);
+    send(&authorized.header)
 }
 
 #[cfg(test)]

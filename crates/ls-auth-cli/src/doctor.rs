@@ -530,7 +530,7 @@ impl Doctor<'_> {
         };
         let at = self.server_now.unwrap_or(self.now);
         let verifier = Verifier::new(keyring, TokenPolicy::default());
-        // Every refusal after the signature check means the signature verified (SPEC §3.4).
+        // Every refusal after the signature check means the signature verified (contract §3.4).
         !matches!(
             verifier.verify_refresh(self.key, &OrgSettings::default(), &InMemoryRevocation::new(), at),
             Err(e) if matches!(

@@ -59,9 +59,9 @@ fn refused(server: &Server, path: &str, reply: &Reply) -> CliError {
 
 /// `ls-auth whoami`.
 pub fn whoami(args: &ServerArgs, now: i64) -> Result<ExitCode, CliError> {
-    let (server, authorized, kind) = authorized(args, now)?;
+    let (server, mut authorized, kind) = authorized(args, now)?;
     let path = "/api/current-user/whoami";
-    let reply = client::call(&server, &authorized, "GET", path, None)?;
+    let reply = client::call(&server, &mut authorized, "GET", path, None)?;
     if reply.status != 200 {
         return Err(refused(&server, path, &reply));
     }
@@ -114,9 +114,9 @@ pub fn run(command: &TokenCommand, now: i64) -> Result<ExitCode, CliError> {
 }
 
 fn create(args: &ServerArgs, now: i64) -> Result<ExitCode, CliError> {
-    let (server, authorized, _) = authorized(args, now)?;
+    let (server, mut authorized, _) = authorized(args, now)?;
     let path = "/api/token/";
-    let reply = client::call(&server, &authorized, "POST", path, None)?;
+    let reply = client::call(&server, &mut authorized, "POST", path, None)?;
     match reply.status {
         201 => {}
         409 => {
@@ -153,7 +153,7 @@ fn jti_of(token: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn listed(server: &Server, authorized: &Authorized) -> Result<Vec<String>, CliError> {
+fn listed(server: &Server, authorized: &mut Authorized) -> Result<Vec<String>, CliError> {
     let path = "/api/token/";
     let reply = client::call(server, authorized, "GET", path, None)?;
     if reply.status != 200 {
@@ -169,10 +169,10 @@ fn listed(server: &Server, authorized: &Authorized) -> Result<Vec<String>, CliEr
 }
 
 fn list(args: &ServerArgs, now: i64) -> Result<ExitCode, CliError> {
-    let (server, authorized, _) = authorized(args, now)?;
+    let (server, mut authorized, _) = authorized(args, now)?;
     let key = args.api_key()?;
     let this = truncate(&key).ok();
-    let tokens = listed(&server, &authorized)?;
+    let tokens = listed(&server, &mut authorized)?;
     let rows: Vec<Value> = tokens
         .iter()
         .map(|t| {
@@ -239,8 +239,8 @@ fn revoke(
             input.trim().to_owned()
         } else if arg.len() == 32 && arg.bytes().all(|b| b.is_ascii_hexdigit()) {
             // A jti: find the token it belongs to in the user's list.
-            let (server, authorized, _) = authorized(args, now)?;
-            listed(&server, &authorized)?
+            let (server, mut authorized, _) = authorized(args, now)?;
+            listed(&server, &mut authorized)?
                 .into_iter()
                 .find(|t| jti_of(t).as_deref() == Some(arg))
                 .ok_or_else(|| {
@@ -296,11 +296,11 @@ fn rotate(args: &ServerArgs, now: i64) -> Result<ExitCode, CliError> {
                 .into(),
         ));
     }
-    let (server, authorized, _) = authorized(args, now)?;
+    let (server, mut authorized, _) = authorized(args, now)?;
     let path = "/api/token/rotate/";
     let reply = client::call(
         &server,
-        &authorized,
+        &mut authorized,
         "POST",
         path,
         Some(&json!({ "refresh": *key })),
