@@ -14,6 +14,7 @@ macro_rules! out {
 
 mod commands;
 mod demo;
+mod generate;
 mod inspect;
 mod secret;
 mod time;
@@ -119,6 +120,9 @@ enum Command {
     /// Walk through the life of API tokens on an embedded demo-only key; exit 0 when every
     /// step behaves as expected.
     Demo,
+    /// Write shell completions or man pages, made from these very definitions.
+    #[command(subcommand)]
+    Generate(generate::Generate),
 }
 
 #[derive(Debug, Subcommand)]
@@ -250,6 +254,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         } else {
             ExitCode::from(1)
         }),
+        Command::Generate(what) => generate::run(what),
     }
 }
 
