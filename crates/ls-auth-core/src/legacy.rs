@@ -52,7 +52,7 @@ pub fn legacy_key_digest(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::random::InsecureDeterministicRandom;
+    use crate::dangerous::InsecureDeterministicRandom;
 
     #[test]
     fn generated_keys_are_well_formed_and_distinct() {

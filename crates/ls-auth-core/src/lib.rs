@@ -37,6 +37,9 @@
 mod authenticate;
 mod claims;
 mod client;
+mod clock;
+#[cfg(any(test, feature = "dangerous"))]
+pub mod dangerous;
 mod error;
 mod header;
 mod issue;
@@ -51,9 +54,10 @@ mod revocation;
 mod scan;
 mod verify;
 
-pub use authenticate::{authenticate, Principal};
+pub use authenticate::{authenticate, begin_authenticate, Lookup, PendingPrincipal, Principal};
 pub use claims::{Claims, TokenType};
 pub use client::{classify_api_key, AccessTokenCache, ApiKeyKind, DEFAULT_REFRESH_MARGIN};
+pub use clock::unix_time;
 pub use error::{Error, ErrorKind, Result};
 pub use header::{
     bearer_value, parse_authorization, token_value, www_authenticate, Credential, MAX_HEADER_LEN,
@@ -66,9 +70,9 @@ pub use legacy::{
     LEGACY_KEY_LEN,
 };
 pub use policy::{OrgSettings, TokenPolicy, DEFAULT_ACCESS_TTL, DEFAULT_PAT_TTL_DAYS};
-pub use random::{InsecureDeterministicRandom, InsecureFixedRandom, SecureRandom, SystemRandom};
-pub use revocation::{InMemoryRevocation, Revocation};
-pub use verify::Verifier;
+pub use random::{SecureRandom, SystemRandom};
+pub use revocation::{InMemoryRevocation, Revocation, RevocationStore};
+pub use verify::{PendingRefresh, Verifier};
 
 /// The README's Rust example, compiled and run by `cargo test --doc` so it cannot rot.
 #[cfg(doctest)]

@@ -1,0 +1,42 @@
+//! The client side (SPEC §5): what kind of API key a user holds.
+
+use std::ffi::c_char;
+
+use ls_auth_core as core;
+
+use crate::ffi::{guard, out, str_in};
+use crate::result::ls_auth_result;
+
+/// What kind of API key a client holds (`ls_auth_classify_api_key`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ls_auth_api_key_kind {
+    /// A legacy key, sent as `Token <key>`.
+    LS_AUTH_API_KEY_LEGACY = 1,
+    /// A personal access token, exchanged for access tokens.
+    LS_AUTH_API_KEY_PAT = 2,
+    /// An access token.
+    LS_AUTH_API_KEY_ACCESS = 3,
+}
+
+/// Tells a PAT, an access token and a legacy key apart without verifying anything (the client
+/// side, SPEC §5). A JWT without `exp` or an expired PAT (at `now`, or `LS_AUTH_NOW`) is an error the user must
+/// see.
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_classify_api_key(
+    key: *const c_char,
+    key_len: usize,
+    now: i64,
+    kind_out: *mut ls_auth_api_key_kind,
+) -> ls_auth_result {
+    guard(|| {
+        // SAFETY: pointer contracts of the header.
+        let (key, dst) = unsafe { (str_in(key, key_len)?, out(kind_out)?) };
+        dst.set(match core::classify_api_key(key, crate::now_in(now))? {
+            core::ApiKeyKind::Legacy => ls_auth_api_key_kind::LS_AUTH_API_KEY_LEGACY,
+            core::ApiKeyKind::Pat => ls_auth_api_key_kind::LS_AUTH_API_KEY_PAT,
+            core::ApiKeyKind::Access => ls_auth_api_key_kind::LS_AUTH_API_KEY_ACCESS,
+        });
+        Ok(())
+    })
+}
