@@ -1,7 +1,7 @@
 """Smoke test of an installed ls-auth wheel, run by scripts/test-dist in a fresh venv whose PATH
 has no cargo or rustc: the wheel imports, reports the workspace version, agrees with the shared
-vectors (every verify/mint/refresh case of tests/vectors/*.json, peers' tokens included), and
-its `drf` and `httpx` extras work end to end.
+vectors (every verify, authenticate and classify case of tests/vectors/*.json, peers' tokens
+included), carries no test-only hook, and its `drf` and `httpx` extras work end to end.
 
 Usage: python wheel_smoke.py VECTORS_DIR EXPECTED_VERSION
 Ends with "wheel: N passed, M failed"; exits 1 on any failure.
@@ -77,23 +77,32 @@ def _keys(case: Dict[str, Any]) -> Dict[str, Any]:
 def _run(case: Dict[str, Any]) -> Any:
     op, now = case["op"], case["now"]
     settings = ls_auth.OrgSettings(**case["settings"])
-    revoked = set(case["revoked"])
-    if op in ("verify_access", "verify_refresh"):
-        v = ls_auth.Verifier(_secret(case["keys"][0]), **_keys(case))
-        if op == "verify_access":
-            return v.verify_access(_text(case), now=now).to_dict()
-        return v.verify_refresh(_text(case), now=now, revoked=revoked, settings=settings).to_dict()
-    mint = case["mint"] or {}
-    issuer = ls_auth.Issuer(
-        _secret(case["keys"][0]),
-        access_ttl=case["policy"]["access_ttl"],
-        pat_ttl_days=case["settings"]["pat_ttl_days"],
-        _insecure_fixed_jti=mint.get("jti"),
-        **_keys(case),
-    )
-    if op == "mint_pat":
-        return issuer.mint_pat(mint["user_id"], now=now, claims=mint["claims"], settings=settings)
-    return issuer.refresh(_text(case), now=now, revoked=revoked, settings=settings)
+    verifier = ls_auth.Verifier(_secret(case["keys"][0]), **_keys(case))
+    if op == "verify_access":
+        return verifier.verify_access(_text(case), now=now).to_dict()
+    if op == "verify_refresh":
+        return verifier.verify_refresh(
+            _text(case), now=now, revoked=set(case["revoked"]), settings=settings
+        ).to_dict()
+    if op == "classify_api_key":
+        return ls_auth.classify_api_key(_text(case), now=now)
+    assert op == "authenticate", op
+    raw = _text(case).encode("utf-8", "surrogateescape")
+    p = ls_auth.authenticate(raw, verifier=verifier, settings=settings, now=now)
+    if p.kind == "jwt":
+        assert p.claims is not None
+        return {"principal": "jwt", "claims": p.claims.to_dict()}
+    return {"principal": "legacy", "key": p.legacy_key}
+
+
+# Minting and refreshing are checked end to end below (DRF, httpx): their vectors fix the jti,
+# which only test builds can do (the `dangerous` feature); a release wheel must not.
+OPS = ("verify_access", "verify_refresh", "authenticate", "classify_api_key")
+
+
+def no_test_hooks() -> None:
+    issuer = ls_auth.Issuer(SECRET)
+    assert not hasattr(issuer, "_insecure_with_fixed_jti"), "release wheel has a test-only hook"
 
 
 def vector(case: Dict[str, Any]) -> None:
@@ -184,11 +193,12 @@ def httpx_extra() -> None:
 def main() -> int:
     check("installed from site-packages", installed_from_site_packages)
     check("versions", versions)
+    check("no test-only hooks", no_test_hooks)
     cases = [
         c
         for path in sorted(VECTORS.glob("*.json"))
         for c in json.loads(path.read_text("utf-8"))["cases"]
-        if c["op"] in ("verify_access", "verify_refresh", "mint_pat", "refresh")
+        if c["op"] in OPS
     ]
 
     def enough_vectors() -> None:
@@ -200,7 +210,7 @@ def main() -> int:
     check("drf extra", drf_extra)
     check("httpx extra", httpx_extra)
     passed = sum(results)
-    print(f"  {len(cases)} shared vectors (verify_access, verify_refresh, mint_pat, refresh), DRF view, httpx auth")
+    print(f"  {len(cases)} shared vectors ({', '.join(OPS)}), DRF view, httpx auth")
     print(f"wheel: {passed} passed, {len(results) - passed} failed")
     return 0 if passed == len(results) else 1
 

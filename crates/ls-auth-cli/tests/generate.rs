@@ -21,7 +21,10 @@ fn subcommands() -> Vec<String> {
         .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
         .filter(|name| name != "help")
         .collect();
-    assert!(listed.len() >= 8, "too few subcommands in --help: {listed:?}");
+    assert!(
+        listed.len() >= 8,
+        "too few subcommands in --help: {listed:?}"
+    );
     listed
 }
 
@@ -33,7 +36,10 @@ fn completions_for_every_shell_know_every_subcommand() {
         assert!(out.status.success(), "{shell}: {out:?}");
         let script = String::from_utf8(out.stdout).unwrap();
         for sub in &subcommands {
-            assert!(script.contains(sub.as_str()), "{shell} completion lacks {sub}");
+            assert!(
+                script.contains(sub.as_str()),
+                "{shell} completion lacks {sub}"
+            );
         }
     }
 }
@@ -58,7 +64,10 @@ fn man_pages_one_per_subcommand() {
         let page = std::fs::read_to_string(dir.join(format!("ls-auth-{sub}.1")))
             .unwrap_or_else(|e| panic!("no page for {sub}: {e}"));
         assert!(page.contains(&format!("ls\\-auth\\-{}", sub.replace('-', "\\-"))));
-        assert!(top.contains(&sub.replace('-', "\\-")), "ls-auth.1 does not list {sub}");
+        assert!(
+            top.contains(&sub.replace('-', "\\-")),
+            "ls-auth.1 does not list {sub}"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -72,8 +81,15 @@ fn man_page_to_stdout_and_unwritable_directory() {
     // A directory that cannot be made (its parent is a file): exit 1 with a message.
     let file = std::env::temp_dir().join(format!("ls-auth-man-file-{}", std::process::id()));
     std::fs::write(&file, b"not a directory").unwrap();
-    let out = ls_auth(&["generate", "man", "--out-dir", file.join("sub").to_str().unwrap()]);
+    let out = ls_auth(&[
+        "generate",
+        "man",
+        "--out-dir",
+        file.join("sub").to_str().unwrap(),
+    ]);
     std::fs::remove_file(&file).unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
-    assert!(String::from_utf8(out.stderr).unwrap().contains("cannot write the man pages"));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("cannot write the man pages"));
 }
