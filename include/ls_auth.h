@@ -172,6 +172,31 @@ typedef uint32_t ls_auth_api_key_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// What a key or token looks like, read without a key (`ls_auth_inspect_key`).
+enum ls_auth_key_shape
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // 40 lowercase hex characters: a legacy key.
+  LS_AUTH_KEY_SHAPE_LEGACY = 1,
+  // A JWT whose `token_type` is `refresh`: a personal access token.
+  LS_AUTH_KEY_SHAPE_PAT = 2,
+  // A JWT whose `token_type` is `access`.
+  LS_AUTH_KEY_SHAPE_ACCESS = 3,
+  // `header.payload` without a signature: the server's listing form.
+  LS_AUTH_KEY_SHAPE_TRUNCATED = 4,
+  // A JWT with another or no `token_type`.
+  LS_AUTH_KEY_SHAPE_OTHER_JWT = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ls_auth_key_shape ls_auth_key_shape;
+#else
+typedef uint32_t ls_auth_key_shape;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // The scheme of a parsed `Authorization` header.
 enum ls_auth_scheme
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -391,12 +416,19 @@ ls_auth_result ls_auth_claims_to_json(const struct ls_auth_claims *claims,
 void ls_auth_claims_free(struct ls_auth_claims *claims);
 
 // Tells a PAT, an access token and a legacy key apart without verifying anything (the client
-// side, SPEC §5). A JWT without `exp` or an expired PAT (at `now`, or `LS_AUTH_NOW`) is an error the user must
-// see.
+// side, SPEC §5). A JWT without `exp` or an expired PAT (at `now`, or `LS_AUTH_NOW`) is an
+// error the user must see.
 ls_auth_result ls_auth_classify_api_key(const char *key,
                                         size_t key_len,
                                         int64_t now,
                                         ls_auth_api_key_kind *kind_out);
+
+// What a key or token looks like, for display and diagnosis only: nothing is verified.
+// Anything that is neither a (possibly truncated) JWT nor a legacy key is
+// `LS_AUTH_MALFORMED_TOKEN`.
+ls_auth_result ls_auth_inspect_key(const char *key,
+                                   size_t key_len,
+                                   ls_auth_key_shape *shape_out);
 
 // Parses an `Authorization` value (bytes; pass NULL/0 or "" when the header is absent).
 // On success `*token_out` points INTO `header` (not NUL-terminated, valid as long as

@@ -58,11 +58,7 @@ pub(crate) unsafe fn settings_in(ptr: *const ls_auth_org_settings) -> core::OrgS
 }
 
 fn signing_key(secret: &[u8], allow_short_key: bool) -> Result<core::SigningKey, core::Error> {
-    if allow_short_key {
-        core::SigningKey::new_allowing_short_key(core::Algorithm::HS256, secret)
-    } else {
-        core::SigningKey::new(core::Algorithm::HS256, secret)
-    }
+    core::SigningKey::hs256(secret, core::ShortKeys::allowed_if(allow_short_key))
 }
 
 /// A keyring with one HS256 secret (e.g. Django's `SECRET_KEY` as UTF-8 bytes), which signs

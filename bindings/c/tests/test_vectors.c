@@ -107,6 +107,15 @@ static ls_auth_result result_named(const char *name, size_t len) {
   abort();
 }
 
+static bool result_known(const char *name, size_t len) {
+  for (uint32_t code = 0; code < 1000; code++) {
+    char buf[64];
+    size_t n;
+    if (ls_auth_result_code(code, buf, sizeof buf, &n) == LS_AUTH_OK && n == len && !memcmp(buf, name, len)) return true;
+  }
+  return false;
+}
+
 static int64_t jint(const jval *v) { return (int64_t)strtoll(v->s, NULL, 10); }
 
 static ls_auth_org_settings case_settings(const jval *c) {
@@ -280,6 +289,7 @@ static ls_auth_result run_two_step(const jval *c, const char *op, const char *in
       if (rc == LS_AUTH_OK && expect_ok)
         *ok_matches = string_is(pat, j_get(expect_ok, "pat")) &&
                       string_is(jti_out, j_get(expect_ok, "revoked_jti")) &&
+                      exp == jint(j_get(expect_ok, "revoked_exp")) &&
                       store_has(revoked, ls_auth_string_data(jti_out), ls_auth_string_len(jti_out));
       ls_auth_string_free(pat);
       ls_auth_string_free(jti_out);
@@ -331,6 +341,22 @@ static ls_auth_result run_case(const jval *c, bool *ok_matches, bool *lookup_mat
   } else if (!strcmp(op, "check_legacy_key")) {
     rc = ls_auth_check_legacy_key(in, in_len);
     *ok_matches = expect_ok && expect_ok->t == J_NULL;
+  } else if (!strcmp(op, "inspect_key")) {
+    ls_auth_key_shape shape;
+    rc = ls_auth_inspect_key(in, in_len, &shape);
+    if (rc == LS_AUTH_OK && expect_ok) {
+      const char *names[] = {"?", "legacy", "pat", "access", "truncated", "jwt"};
+      *ok_matches = expect_ok->t == J_STR && (unsigned)shape < 6 && !strcmp(expect_ok->s, names[shape]);
+    }
+  } else if (!strcmp(op, "www_authenticate")) {
+    /* The input is a code's name; a name the library does not know becomes an unused number. */
+    uint32_t code = result_known(in, in_len) ? (uint32_t)result_named(in, in_len) : 999;
+    char challenge[512];
+    size_t n = 0;
+    rc = ls_auth_www_authenticate(code, challenge, sizeof challenge, &n);
+    if (rc == LS_AUTH_OK && expect_ok)
+      *ok_matches = expect_ok->t == J_NULL ? n == 0
+                                           : expect_ok->t == J_STR && n == expect_ok->len && !memcmp(challenge, expect_ok->s, n);
   } else {
     ls_auth_keyring *kr = NULL;
     rc = build_keyring(c, &kr);
@@ -403,6 +429,8 @@ static ls_auth_result run_case(const jval *c, bool *ok_matches, bool *lookup_mat
           if (rc == LS_AUTH_OK && expect_ok)
             *ok_matches = string_is(pat, j_get(expect_ok, "pat")) &&
                           string_is(jti_out, j_get(expect_ok, "revoked_jti")) &&
+                      exp == jint(j_get(expect_ok, "revoked_exp")) &&
+                          exp == jint(j_get(expect_ok, "revoked_exp")) &&
                           store_has(&revoked, ls_auth_string_data(jti_out), ls_auth_string_len(jti_out));
           ls_auth_string_free(pat);
           ls_auth_string_free(jti_out);

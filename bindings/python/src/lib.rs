@@ -80,12 +80,8 @@ fn keyring(
 ) -> PyResult<core::Keyring> {
     let build = |obj: &Bound<'_, PyAny>| -> PyResult<core::SigningKey> {
         let bytes = secret_bytes(obj)?;
-        let key = if allow_short_key {
-            core::SigningKey::new_allowing_short_key(core::Algorithm::HS256, &bytes)
-        } else {
-            core::SigningKey::new(core::Algorithm::HS256, &bytes)
-        };
-        key.map_err(|e| core_err(py, &e))
+        core::SigningKey::hs256(&bytes, core::ShortKeys::allowed_if(allow_short_key))
+            .map_err(|e| core_err(py, &e))
     };
     let mut ring = core::Keyring::new(build(secret)?);
     if let Some(fallbacks) = fallbacks.filter(|f| !f.is_none()) {
@@ -654,31 +650,28 @@ impl Issuer {
 // ---------------------------------------------------------------------------------------------
 // Functions
 
-/// Parses an `Authorization` value: a Credential, `None` for no credentials or another scheme.
+/// Parses an `Authorization` value into a Credential; every other outcome is the core's
+/// error (`NoCredentials`, `UnsupportedScheme`, `MalformedHeader`, `HeaderTooLarge`).
 #[pyfunction]
 #[pyo3(signature = (value))]
-fn parse_authorization(
-    py: Python<'_>,
-    value: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Option<Credential>> {
+fn parse_authorization(py: Python<'_>, value: Option<&Bound<'_, PyAny>>) -> PyResult<Credential> {
     let bytes = header_bytes(value)?;
-    match guarded(|| {
+    guarded(|| {
         core::parse_authorization(&bytes).map(|c| Credential {
             scheme: c.scheme(),
             token: c.token().to_owned(),
         })
-    })? {
-        Ok(c) => Ok(Some(c)),
-        Err(e)
-            if matches!(
-                e.kind(),
-                core::ErrorKind::NoCredentials | core::ErrorKind::UnsupportedScheme
-            ) =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(core_err(py, &e)),
-    }
+    })?
+    .map_err(|e| core_err(py, &e))
+}
+
+/// What a key or token looks like, read without a key: `"legacy"`, `"pat"`, `"access"`,
+/// `"truncated"` or `"jwt"`. For display and diagnosis only: nothing is verified.
+#[pyfunction]
+fn inspect_key(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<&'static str> {
+    let key = text_arg(key, "key")?;
+    guarded(|| core::inspect_key(key.as_str()).map(|(shape, _)| shape.as_str()))?
+        .map_err(|e| core_err(py, &e))
 }
 
 /// Authenticates one request's `Authorization` value.
@@ -967,6 +960,7 @@ fn ls_auth_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(authenticate, m)?)?;
     m.add_function(wrap_pyfunction!(begin_authenticate, m)?)?;
     m.add_function(wrap_pyfunction!(classify_api_key, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect_key, m)?)?;
     m.add_function(wrap_pyfunction!(generate_legacy_token, m)?)?;
     m.add_function(wrap_pyfunction!(truncate, m)?)?;
     m.add_function(wrap_pyfunction!(check_legacy_key, m)?)?;

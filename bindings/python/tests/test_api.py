@@ -318,9 +318,12 @@ def test_parse_authorization() -> None:
     assert c is not None and (c.scheme, c.token) == ("bearer", "a.b.c")
     assert c == ls_auth.parse_authorization(b"BEARER  a.b.c ")
     assert "a.b.c" not in repr(c)
-    assert ls_auth.parse_authorization(None) is None
-    assert ls_auth.parse_authorization("") is None
-    assert ls_auth.parse_authorization("Basic abc") is None
+    with pytest.raises(ls_auth.NoCredentials):
+        ls_auth.parse_authorization(None)
+    with pytest.raises(ls_auth.NoCredentials):
+        ls_auth.parse_authorization("")
+    with pytest.raises(ls_auth.UnsupportedScheme):
+        ls_auth.parse_authorization("Basic abc")
     with pytest.raises(ls_auth.MalformedHeader):
         ls_auth.parse_authorization("Bearer a b")
     with pytest.raises(ls_auth.HeaderTooLarge) as info:

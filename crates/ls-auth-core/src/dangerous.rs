@@ -78,15 +78,9 @@ impl InsecureFixedRandom {
                 "jti must be 32 lowercase hex characters of a UUID4",
             )
         };
-        if jti.len() != 32 || !jti.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-            return Err(bad());
-        }
-        let bytes: Vec<u8> = (0..16)
-            .map(|i| u8::from_str_radix(&jti[2 * i..2 * i + 2], 16).map_err(|_| bad()))
-            .collect::<Result<_>>()?;
-        if bytes[6] >> 4 != 4 || bytes[8] >> 6 != 2 {
-            return Err(bad());
-        }
+        let bytes = crate::hex::decode(jti)
+            .filter(|b| b.len() == 16 && b[6] >> 4 == 4 && b[8] >> 6 == 2)
+            .ok_or_else(bad)?;
         Self::new(bytes)
     }
 }

@@ -42,13 +42,14 @@ mod clock;
 pub mod dangerous;
 mod error;
 mod header;
+mod hex;
 mod issue;
 mod jws;
 mod keys;
 mod legacy;
 mod loose;
 mod policy;
-mod pyjson;
+mod pyjwt_json;
 mod random;
 mod revocation;
 mod scan;
@@ -56,7 +57,9 @@ mod verify;
 
 pub use authenticate::{authenticate, begin_authenticate, Lookup, PendingPrincipal, Principal};
 pub use claims::{Claims, TokenType};
-pub use client::{classify_api_key, AccessTokenCache, ApiKeyKind, DEFAULT_REFRESH_MARGIN};
+pub use client::{
+    classify_api_key, inspect_key, AccessTokenCache, ApiKeyKind, KeyShape, DEFAULT_REFRESH_MARGIN,
+};
 pub use clock::unix_time;
 pub use error::{Error, ErrorKind, Result};
 pub use header::{
@@ -64,7 +67,7 @@ pub use header::{
 };
 pub use issue::{Issuer, Rotation};
 pub use jws::{decode_unverified, truncate, UnverifiedToken, MAX_TOKEN_LEN};
-pub use keys::{Algorithm, Keyring, SigningKey, MIN_SECRET_LEN};
+pub use keys::{Algorithm, Keyring, ShortKeys, SigningKey, MIN_SECRET_LEN};
 pub use legacy::{
     check_legacy_key, generate_legacy_key, is_legacy_key, legacy_key_digest, legacy_keys_equal,
     LEGACY_KEY_LEN,

@@ -37,24 +37,13 @@ impl SecureRandom for SystemRandom {
     }
 }
 
-/// Lowercase hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(HEX[usize::from(b >> 4)] as char);
-        out.push(HEX[usize::from(b & 0xf)] as char);
-    }
-    out
-}
-
 /// A UUID4 as 32 lowercase hex characters, the way Python's `uuid4().hex` writes it.
 pub(crate) fn uuid4_hex(rng: &dyn SecureRandom) -> Result<String> {
     let mut b = [0u8; 16];
     rng.fill(&mut b)?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    Ok(hex(&b))
+    Ok(crate::hex::encode(&b))
 }
 
 #[cfg(test)]
