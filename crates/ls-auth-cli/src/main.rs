@@ -16,6 +16,7 @@ mod client;
 mod commands;
 mod demo;
 mod doctor;
+mod generate;
 mod inspect;
 mod progress;
 mod secret;
@@ -131,6 +132,9 @@ enum Command {
     /// Create, list, revoke or rotate personal access tokens on a server.
     #[command(subcommand)]
     Token(tokens::TokenCommand),
+    /// Write shell completions or man pages, made from these very definitions.
+    #[command(subcommand)]
+    Generate(generate::Generate),
 }
 
 #[derive(Debug, Subcommand)]
@@ -271,6 +275,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Whoami(args) => tokens::whoami(&args, now),
         Command::Doctor(args) => doctor::run(&args, key, now),
         Command::Token(command) => tokens::run(&command, now),
+        Command::Generate(what) => generate::run(what),
     }
 }
 
