@@ -110,7 +110,7 @@ unsafe extern "C" fn revoke_if_active_cb(
         )
     };
     let jti = std::str::from_utf8(jti).expect("the library passes UTF-8 jtis");
-    core::Revocation::revoke_if_active(store, jti, exp, now)
+    core::RevocationStore::revoke_if_active(store, jti, exp, now)
 }
 
 /// Checks a claims object against the core's claims for the same token, then frees it.
@@ -316,7 +316,7 @@ pub fn c_abi(data: &[u8]) {
                     }
                     core::Principal::LegacyKey(k) => {
                         assert_eq!(kind, ls_auth_principal_kind::LS_AUTH_PRINCIPAL_LEGACY);
-                        assert_eq!(key.as_deref(), Ok(k));
+                        assert_eq!(key.as_deref(), Ok(&*k));
                         assert_eq!(rc, R::LS_AUTH_INVALID_ARGUMENT);
                     }
                 }
@@ -395,7 +395,7 @@ pub fn c_abi(data: &[u8]) {
                         Some(kind) => {
                             assert_eq!((rs, status), (R::LS_AUTH_OK, kind.http_status()));
                             let want =
-                                core::www_authenticate(&core::Error::new(kind)).unwrap_or_default();
+                                core::www_authenticate(kind).unwrap_or_default();
                             assert_eq!(challenge, Ok(want));
                         }
                         None => {

@@ -188,6 +188,35 @@ def err(code):
     return {"error": code}
 
 
+# The WWW-Authenticate challenge of each code (SPEC §2): written out here, from the contract, so
+# that every binding is held to the same bytes.
+def _challenge(error, description):
+    return f'Bearer realm="api", error="{error}", error_description="{description}"'
+
+
+CHALLENGES = {
+    "no_credentials": 'Bearer realm="api"',
+    "unsupported_scheme": 'Bearer realm="api"',
+    "malformed_header": _challenge("invalid_request", "authorization header is malformed"),
+    "header_too_large": _challenge("invalid_request", "authorization header is larger than 8 KiB"),
+    "malformed_token": _challenge("invalid_token", "token is malformed"),
+    "token_too_large": _challenge("invalid_token", "token is larger than 4 KiB"),
+    "unsupported_algorithm": _challenge("invalid_token", "token algorithm is not allowed"),
+    "invalid_signature": _challenge("invalid_token", "token signature is invalid"),
+    "token_expired": _challenge("invalid_token", "token has expired"),
+    "token_not_yet_valid": _challenge("invalid_token", "token is not valid yet"),
+    "issued_in_future": _challenge("invalid_token", "token was issued in the future"),
+    "missing_claim": _challenge("invalid_token", "token is missing a required claim"),
+    "invalid_claim": _challenge("invalid_token", "token has an invalid claim"),
+    "wrong_token_type": _challenge("invalid_token", "token has the wrong type"),
+    "token_revoked": _challenge("invalid_token", "token has been revoked"),
+    "token_kind_disabled": _challenge("invalid_token", "this kind of API token is disabled"),
+    "pat_ttl_exceeded": _challenge("invalid_token",
+                                   "token is older than the organisation's token lifetime"),
+    "key_too_short": None,
+    "invalid_argument": None,
+}
+
 CODES = {
     "no_credentials", "unsupported_scheme", "malformed_header", "header_too_large",
     "malformed_token", "token_too_large", "unsupported_algorithm", "invalid_signature",
@@ -198,6 +227,12 @@ CODES = {
 OPS = {
     "parse_authorization", "verify_access", "verify_refresh", "authenticate",
     "classify_api_key", "check_legacy_key", "mint_pat", "refresh", "rotate",
+    "inspect_key", "www_authenticate",
+}
+# The two-step forms for hosts whose settings depend on the user: step one verifies and names
+# what to look up (the case's `expect.lookup`), step two applies `settings` (and `revoked`).
+TWO_STEP_OPS = {
+    "authenticate_two_step", "verify_refresh_two_step", "refresh_two_step", "rotate_two_step",
 }
 
 
@@ -210,9 +245,10 @@ class Suite:
     def add(self, name, group, rule, op, expect, *, attack=None, input=None, input_hex=None,
             input_repeat=None, now=NOW, keys=None, allow_short_key=False, policy=None,
             settings=None, revoked=(), mint=None):
-        assert op in OPS, op
+        assert op in OPS | TWO_STEP_OPS, op
         assert sum(x is not None for x in (input, input_hex, input_repeat)) == 1, name
         assert ("ok" in expect) != ("error" in expect), name
+        assert ("lookup" in expect) == (op in TWO_STEP_OPS), name
         assert "error" not in expect or expect["error"] in CODES, name
         assert (attack is not None) == self.adversarial, name
         if keys is None:
@@ -653,15 +689,39 @@ def core():
     jti = uuid4_hex("rotate-1")
     s.add("rotate_pat", g, r, "rotate",
           ok({"pat": reissued(pat_x, "refresh", PAT_TTL_DAYS * DAY, jti, NOW),
-              "revoked_jti": pat_claims()["jti"]}),
+              "revoked_jti": pat_claims()["jti"], "revoked_exp": pat_claims()["exp"]}),
           input=pat_x, mint={"jti": jti})
     s.add("rotate_pat_org_ttl", g, r, "rotate",
           ok({"pat": reissued(pat, "refresh", 90 * DAY, jti, NOW),
-              "revoked_jti": pat_claims()["jti"]}),
+              "revoked_jti": pat_claims()["jti"], "revoked_exp": pat_claims()["exp"]}),
           input=pat, settings={"pat_ttl_days": 90, "enforce_ttl_on_existing": False},
           mint={"jti": jti})
     s.add("rotate_revoked", g, r, "rotate", err("token_revoked"), input=pat,
           revoked=[pat_claims()["jti"]], mint={"jti": jti})
+
+    # --- §2 the challenge: one per kind, the same bytes in every binding -----------------------
+    g, r = "challenge", "§2"
+    for code in sorted(CODES):
+        s.add(f"challenge_{code}", g, r, "www_authenticate", ok(CHALLENGES[code]), input=code)
+    s.add("challenge_unknown_code", g, r, "www_authenticate", err("invalid_argument"),
+          input="not_a_code")
+
+    # --- §5 what a key looks like, read without a key (display and diagnosis) -----------------
+    g, r = "inspect", "§5"
+    s.add("inspect_pat", g, r, "inspect_key", ok("pat"), input=pat)
+    s.add("inspect_access", g, r, "inspect_key", ok("access"), input=access)
+    s.add("inspect_expired_pat_is_still_a_pat", g, r, "inspect_key", ok("pat"),
+          input=jwt(pat_claims(exp=NOW - 1)))
+    s.add("inspect_truncated", g, r, "inspect_key", ok("truncated"),
+          input=".".join(segments(pat)[:2]))
+    s.add("inspect_other_token_type", g, r, "inspect_key", ok("jwt"),
+          input=jwt(access_claims(token_type="sliding")))
+    s.add("inspect_no_token_type", g, r, "inspect_key", ok("jwt"),
+          input=jwt(access_claims(token_type=DELETE)))
+    s.add("inspect_legacy", g, r, "inspect_key", ok("legacy"), input=LEGACY_KEY)
+    s.add("inspect_garbage", g, r, "inspect_key", err("malformed_token"), input="not a key")
+    s.add("inspect_uppercase_hex_is_not_legacy", g, r, "inspect_key", err("malformed_token"),
+          input=LEGACY_KEY.upper())
     return s
 
 
@@ -1228,6 +1288,118 @@ def non_canonical_payload():
 # ----------------------------------------------------------------------------------------------
 
 
+# ----------------------------------------------------------------------------------------------
+# admission.json: settings supplied after the credential names its user
+
+
+def looked_up(lookup, outcome):
+    """A two-step expectation: what step one names (None when it refused), then the outcome."""
+    return {"lookup": lookup, **outcome}
+
+
+def admission():
+    s = Suite(
+        "Settings resolved after the credential names a user (SPEC §1, §2): step one verifies "
+        "everything that needs no organisation and names the user id or legacy key to look up "
+        "(`expect.lookup`, null when step one refused); step two applies the organisation's "
+        "`settings` (and `revoked`). Paired one-call cases show the order difference: with the "
+        "settings known in advance a disabled kind is refused before any verification. "
+        "Generated by generate.py; do not edit.",
+        adversarial=False,
+    )
+    g = "admission"
+    access = jwt(access_claims())
+    pat = jwt(pat_claims())
+    uid = {"user_id": "1"}
+    off = {"api_tokens_enabled": False}
+    legacy_on = {"legacy_api_tokens_enabled": True}
+    principal = {"principal": "jwt", "claims": expected_claims(access_claims())}
+
+    a = "authenticate_two_step"
+    s.add("two_step_access_admitted", g, "§1", a, looked_up(uid, ok(principal)),
+          input="Bearer " + access)
+    s.add("two_step_access_kind_disabled", g, "§1", a,
+          looked_up(uid, err("token_kind_disabled")), input="Bearer " + access, settings=off)
+    s.add("two_step_access_integer_user_id", g, "§3.5", a,
+          looked_up({"user_id": "42"},
+                    ok({"principal": "jwt", "claims": expected_claims(access_claims(user_id=42))})),
+          input="Bearer " + jwt(access_claims(user_id=42)))
+    expired = jwt(access_claims(exp=NOW))
+    s.add("two_step_expired_refused_before_lookup", g, "§3.5", a,
+          looked_up(None, err("token_expired")), input="Bearer " + expired, settings=off)
+    s.add("one_call_disabled_refused_before_verifying", g, "§1", "authenticate",
+          err("token_kind_disabled"), input="Bearer " + expired, settings=off)
+    s.add("two_step_bad_signature_refused_before_lookup", g, "§3.4", a,
+          looked_up(None, err("invalid_signature")),
+          input="Bearer " + jwt(access_claims(), secret=OTHER_SECRET))
+    s.add("two_step_pat_as_bearer", g, "§1", a, looked_up(None, err("wrong_token_type")),
+          input="Bearer " + pat)
+    s.add("two_step_jwt_as_token", g, "§2", a, looked_up(None, err("wrong_token_type")),
+          input="Token " + access, settings=legacy_on)
+    s.add("two_step_legacy_admitted", g, "§1", a,
+          looked_up({"legacy_key": LEGACY_KEY}, ok({"principal": "legacy", "key": LEGACY_KEY})),
+          input="Token " + LEGACY_KEY, settings=legacy_on)
+    s.add("two_step_legacy_kind_disabled", g, "§1", a,
+          looked_up({"legacy_key": LEGACY_KEY}, err("token_kind_disabled")),
+          input="Token " + LEGACY_KEY)
+    s.add("two_step_legacy_malformed", g, "§1", a, looked_up(None, err("malformed_token")),
+          input="Token " + LEGACY_KEY.upper(), settings=legacy_on)
+    s.add("two_step_no_credentials", g, "§2", a, looked_up(None, err("no_credentials")),
+          input="")
+    s.add("two_step_other_scheme", g, "§2", a, looked_up(None, err("unsupported_scheme")),
+          input="Basic dXNlcjpwYXNzd29yZA==")
+    s.add("two_step_malformed_header", g, "§2", a, looked_up(None, err("malformed_header")),
+          input="Bearer a b")
+
+    v = "verify_refresh_two_step"
+    s.add("two_step_pat_admitted", g, "§1", v, looked_up(uid, ok(expected_claims(pat_claims()))),
+          input=pat)
+    s.add("two_step_pat_kind_disabled", g, "§1", v, looked_up(uid, err("token_kind_disabled")),
+          input=pat, settings=off)
+    old = jwt(pat_claims(iat=NOW - 31 * DAY))
+    s.add("two_step_pat_older_than_org_ttl", g, "§1", v,
+          looked_up(uid, err("pat_ttl_exceeded")), input=old, settings={"pat_ttl_days": 30})
+    s.add("two_step_pat_older_than_org_ttl_policy_off", g, "§1", v,
+          looked_up(uid, ok(expected_claims(pat_claims(iat=NOW - 31 * DAY)))), input=old,
+          settings={"pat_ttl_days": 30, "enforce_ttl_on_existing": False})
+    s.add("two_step_pat_revoked", g, "§1", v, looked_up(uid, err("token_revoked")), input=pat,
+          revoked=[pat_claims()["jti"]])
+    s.add("two_step_access_for_refresh", g, "§1", v, looked_up(None, err("wrong_token_type")),
+          input=access)
+    expired_pat = jwt(pat_claims(exp=NOW - 1))
+    s.add("two_step_pat_expired_refused_before_lookup", g, "§3.5", v,
+          looked_up(None, err("token_expired")), input=expired_pat, settings=off)
+    s.add("one_call_pat_disabled_refused_before_verifying", g, "§1", "verify_refresh",
+          err("token_kind_disabled"), input=expired_pat, settings=off)
+
+    jti = uuid4_hex("two-step-refresh")
+    s.add("two_step_refresh", g, "§1", "refresh_two_step",
+          looked_up(uid, ok(reissued(pat, "access", ACCESS_TTL, jti, NOW))), input=pat,
+          mint={"jti": jti})
+    s.add("two_step_refresh_kind_disabled", g, "§1", "refresh_two_step",
+          looked_up(uid, err("token_kind_disabled")), input=pat, settings=off,
+          mint={"jti": jti})
+    s.add("two_step_refresh_revoked", g, "§1", "refresh_two_step",
+          looked_up(uid, err("token_revoked")), input=pat, revoked=[pat_claims()["jti"]],
+          mint={"jti": jti})
+    s.add("two_step_refresh_older_than_org_ttl", g, "§1", "refresh_two_step",
+          looked_up(uid, err("pat_ttl_exceeded")), input=old, settings={"pat_ttl_days": 30},
+          mint={"jti": jti})
+    jti = uuid4_hex("two-step-rotate")
+    s.add("two_step_rotate_org_ttl", g, "§1", "rotate_two_step",
+          looked_up(uid, ok({"pat": reissued(pat, "refresh", 30 * DAY, jti, NOW),
+                             "revoked_jti": pat_claims()["jti"],
+                             "revoked_exp": pat_claims()["exp"]})),
+          input=pat, settings={"pat_ttl_days": 30}, mint={"jti": jti})
+    s.add("two_step_rotate_revoked", g, "§1", "rotate_two_step",
+          looked_up(uid, err("token_revoked")), input=pat, revoked=[pat_claims()["jti"]],
+          mint={"jti": jti})
+    s.add("two_step_rotate_kind_disabled", g, "§1", "rotate_two_step",
+          looked_up(uid, err("token_kind_disabled")), input=pat, settings=off,
+          mint={"jti": jti})
+    return s
+
+
 def render(suite):
     return json.dumps(suite.document(), indent=1, ensure_ascii=False) + "\n"
 
@@ -1237,7 +1409,7 @@ def main():
     ap.add_argument("--check", action="store_true",
                     help="exit non-zero if the committed files differ from the generated ones")
     args = ap.parse_args()
-    suites = {"core.json": core(), "adversarial.json": adversarial()}
+    suites = {"core.json": core(), "adversarial.json": adversarial(), "admission.json": admission()}
     names = [c["name"] for s in suites.values() for c in s.cases]
     dupes = {n for n in names if names.count(n) > 1}
     assert not dupes, dupes

@@ -7,8 +7,10 @@
 //! errors into the exception classes of `ls_auth._errors` through the one table registered at
 //! import time.
 
+mod admission;
 mod convert;
 mod errors;
+mod revocation;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,10 +23,12 @@ use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::MutexExt;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 
+use admission::{PendingPrincipal, PendingRefresh};
 use convert::{
     header_bytes, json_to_py, py_to_claims_map, resolve_now, secret_bytes, text_arg, u32_arg,
 };
 use errors::{core_err, invalid_argument};
+use revocation::{InMemoryRevocation, PyRevocation};
 
 /// Runs core code, turning a panic (a bug) into `RuntimeError` so that no `PanicException`
 /// ever reaches a user.
@@ -76,12 +80,8 @@ fn keyring(
 ) -> PyResult<core::Keyring> {
     let build = |obj: &Bound<'_, PyAny>| -> PyResult<core::SigningKey> {
         let bytes = secret_bytes(obj)?;
-        let key = if allow_short_key {
-            core::SigningKey::new_allowing_short_key(core::Algorithm::HS256, &bytes)
-        } else {
-            core::SigningKey::new(core::Algorithm::HS256, &bytes)
-        };
-        key.map_err(|e| core_err(py, &e))
+        core::SigningKey::hs256(&bytes, core::ShortKeys::allowed_if(allow_short_key))
+            .map_err(|e| core_err(py, &e))
     };
     let mut ring = core::Keyring::new(build(secret)?);
     if let Some(fallbacks) = fallbacks.filter(|f| !f.is_none()) {
@@ -133,105 +133,6 @@ fn policy(
         issuer: optional_text(issuer, "issuer")?,
         audience: optional_text(audience, "audience")?,
     })
-}
-
-// ---------------------------------------------------------------------------------------------
-// Revocation: a Python container of jtis, or a callable jti -> bool.
-
-/// The host's revocation store as the core's [`core::Revocation`]. Python is re-entered (the
-/// GIL re-acquired) for each question; an exception from the host's object fails closed (the
-/// token counts as revoked) and is re-raised once the core returns.
-struct PyRevocation<'a> {
-    obj: Option<&'a Py<PyAny>>,
-    callable: bool,
-    error: Mutex<Option<PyErr>>,
-}
-
-/// The host's object (if any) and whether it is a callable rather than a container.
-fn revocation_source(obj: Option<&Bound<'_, PyAny>>) -> (Option<Py<PyAny>>, bool) {
-    match obj.filter(|o| !o.is_none()) {
-        None => (None, false),
-        Some(o) => (Some(o.clone().unbind()), o.is_callable()),
-    }
-}
-
-impl PyRevocation<'_> {
-    fn fail(&self, err: PyErr) {
-        let mut slot = self.error.lock().unwrap_or_else(|e| e.into_inner());
-        slot.get_or_insert(err);
-    }
-
-    fn take_error(&self) -> Option<PyErr> {
-        self.error.lock().unwrap_or_else(|e| e.into_inner()).take()
-    }
-}
-
-impl core::Revocation for PyRevocation<'_> {
-    fn is_revoked(&self, jti: &str) -> bool {
-        let Some(obj) = self.obj else { return false };
-        Python::attach(|py| {
-            let obj = obj.bind(py);
-            let answer = if self.callable {
-                obj.call1((jti,)).and_then(|v| v.is_truthy())
-            } else {
-                obj.contains(jti)
-            };
-            answer.unwrap_or_else(|e| {
-                self.fail(e);
-                true
-            })
-        })
-    }
-
-    /// Rotation's conditional insert: refused when already revoked; a mutable set (anything with
-    /// `add`) gets the jti added, other stores are left to the host, who records the jti that
-    /// `Issuer.rotate` returns.
-    fn revoke_if_active(&self, jti: &str, _exp: i64, _now: i64) -> bool {
-        if self.is_revoked(jti) {
-            return false;
-        }
-        let Some(obj) = self.obj else { return true };
-        if self.callable {
-            return true;
-        }
-        Python::attach(|py| {
-            let obj = obj.bind(py);
-            match obj.hasattr("add") {
-                Ok(false) => true,
-                Ok(true) => match obj.call_method1("add", (jti,)) {
-                    Ok(_) => true,
-                    Err(e) => {
-                        self.fail(e);
-                        false
-                    }
-                },
-                Err(e) => {
-                    self.fail(e);
-                    false
-                }
-            }
-        })
-    }
-}
-
-/// Runs `f` with the revocation adapter, the GIL released, and the host's own exception (if its
-/// store raised) taking precedence over the core's fail-closed answer.
-fn with_revocation<T: Send>(
-    py: Python<'_>,
-    revoked: Option<&Bound<'_, PyAny>>,
-    f: impl FnOnce(&PyRevocation<'_>) -> core::Result<T> + Send,
-) -> PyResult<T> {
-    let (obj, callable) = revocation_source(revoked);
-    let adapter = PyRevocation {
-        obj: obj.as_ref(),
-        callable,
-        error: Mutex::new(None),
-    };
-    let outcome = detached(py, || f(&adapter))?;
-    if let Some(err) = adapter.take_error() {
-        return Err(err);
-    }
-    outcome.map_err(|e| core_err(py, &e))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -339,6 +240,21 @@ struct Principal {
     legacy_key: Option<String>,
 }
 
+impl Principal {
+    fn from_core(py: Python<'_>, principal: core::Principal<'_>) -> PyResult<Self> {
+        Ok(match principal {
+            core::Principal::Jwt(c) => Principal {
+                claims: Some(Py::new(py, Claims(c))?),
+                legacy_key: None,
+            },
+            core::Principal::LegacyKey(k) => Principal {
+                claims: None,
+                legacy_key: Some(k.into_owned()),
+            },
+        })
+    }
+}
+
 #[pymethods]
 impl Principal {
     /// `"jwt"` or `"legacy"`.
@@ -381,6 +297,36 @@ impl Principal {
     }
 }
 
+/// The outcome of a rotation: the new PAT, and the old one's `jti` and `exp`, now revoked.
+#[pyclass(frozen, module = "ls_auth", name = "Rotation", eq)]
+#[derive(PartialEq)]
+struct Rotation(core::Rotation);
+
+#[pymethods]
+impl Rotation {
+    /// The replacement PAT.
+    #[getter]
+    fn pat(&self) -> &str {
+        &self.0.pat
+    }
+    /// The `jti` of the PAT that was rotated, now recorded in the revocation store.
+    #[getter]
+    fn revoked_jti(&self) -> &str {
+        &self.0.revoked_jti
+    }
+    /// The rotated PAT's `exp`, after which its revocation entry may be forgotten.
+    #[getter]
+    fn revoked_exp(&self) -> i64 {
+        self.0.revoked_exp
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Rotation(pat=<redacted>, revoked_jti={:?}, revoked_exp={})",
+            self.0.revoked_jti, self.0.revoked_exp
+        )
+    }
+}
+
 /// An organisation's API-token settings.
 #[pyclass(frozen, module = "ls_auth", name = "OrgSettings", eq)]
 #[derive(PartialEq, Clone)]
@@ -389,22 +335,25 @@ struct OrgSettings(core::OrgSettings);
 #[pymethods]
 impl OrgSettings {
     #[new]
-    #[pyo3(signature = (*, api_tokens_enabled=true, legacy_api_tokens_enabled=false, pat_ttl_days=None, enforce_ttl_on_existing=true))]
+    /// Every argument left out (or None) takes the core's default.
+    #[pyo3(signature = (*, api_tokens_enabled=None, legacy_api_tokens_enabled=None, pat_ttl_days=None, enforce_ttl_on_existing=None))]
     fn new(
         py: Python<'_>,
-        api_tokens_enabled: bool,
-        legacy_api_tokens_enabled: bool,
+        api_tokens_enabled: Option<bool>,
+        legacy_api_tokens_enabled: Option<bool>,
         pat_ttl_days: Option<&Bound<'_, PyAny>>,
-        enforce_ttl_on_existing: bool,
+        enforce_ttl_on_existing: Option<bool>,
     ) -> PyResult<Self> {
+        let d = core::OrgSettings::default();
         Ok(OrgSettings(core::OrgSettings {
-            api_tokens_enabled,
-            legacy_api_tokens_enabled,
-            pat_ttl_days: match pat_ttl_days {
+            api_tokens_enabled: api_tokens_enabled.unwrap_or(d.api_tokens_enabled),
+            legacy_api_tokens_enabled: legacy_api_tokens_enabled
+                .unwrap_or(d.legacy_api_tokens_enabled),
+            pat_ttl_days: match pat_ttl_days.filter(|v| !v.is_none()) {
                 Some(v) => u32_arg(py, v, "pat_ttl_days")?,
-                None => core::DEFAULT_PAT_TTL_DAYS,
+                None => d.pat_ttl_days,
             },
-            enforce_ttl_on_existing,
+            enforce_ttl_on_existing: enforce_ttl_on_existing.unwrap_or(d.enforce_ttl_on_existing),
         }))
     }
     #[getter]
@@ -435,11 +384,9 @@ impl OrgSettings {
     }
 }
 
-fn settings_or(
-    settings: Option<PyRef<'_, OrgSettings>>,
-    default: &core::OrgSettings,
-) -> core::OrgSettings {
-    settings.map_or_else(|| default.clone(), |s| s.0.clone())
+/// The given settings, or the core's defaults.
+fn settings_or(settings: Option<PyRef<'_, OrgSettings>>) -> core::OrgSettings {
+    settings.map_or_else(core::OrgSettings::default, |s| s.0.clone())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -495,11 +442,24 @@ impl Verifier {
     ) -> PyResult<Claims> {
         let now = resolve_now(py, now)?;
         let token = text_arg(token, "token")?;
-        let settings = settings_or(settings, &core::OrgSettings::default());
-        with_revocation(py, revoked, |store| {
-            self.0.verify_refresh(token.as_str(), &settings, store, now)
-        })
-        .map(Claims)
+        let settings = settings_or(settings);
+        PyRevocation::new(revoked)?
+            .run(py, |store| {
+                self.0.verify_refresh(token.as_str(), &settings, store, now)
+            })
+            .map(Claims)
+    }
+
+    /// Step one of a refresh when the settings depend on the user: verifies the PAT and names
+    /// its user; `PendingRefresh.admit` applies the settings and revocation.
+    #[pyo3(signature = (token, *, now=None))]
+    fn begin_refresh(
+        &self,
+        py: Python<'_>,
+        token: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PendingRefresh> {
+        begin_refresh(py, &self.0, token, now)
     }
 
     fn __repr__(&self) -> String {
@@ -513,49 +473,55 @@ impl Verifier {
     }
 }
 
+fn begin_refresh(
+    py: Python<'_>,
+    verifier: &core::Verifier,
+    token: &Bound<'_, PyAny>,
+    now: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PendingRefresh> {
+    let now = resolve_now(py, now)?;
+    let token = text_arg(token, "token")?;
+    run(py, || verifier.begin_refresh(token.as_str(), now)).map(PendingRefresh::new)
+}
+
 /// Mints PATs, refreshes them into access tokens and rotates them.
 #[pyclass(frozen, module = "ls_auth", name = "Issuer")]
 struct Issuer {
     inner: core::Issuer,
-    settings: core::OrgSettings,
 }
 
 #[pymethods]
 impl Issuer {
     #[new]
-    #[pyo3(signature = (secret, *, fallbacks=None, access_ttl=None, pat_ttl_days=None, leeway=None, issuer=None, audience=None, allow_short_key=false, _insecure_fixed_jti=None))]
+    #[pyo3(signature = (secret, *, fallbacks=None, access_ttl=None, leeway=None, issuer=None, audience=None, allow_short_key=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         secret: &Bound<'_, PyAny>,
         fallbacks: Option<&Bound<'_, PyAny>>,
         access_ttl: Option<&Bound<'_, PyAny>>,
-        pat_ttl_days: Option<&Bound<'_, PyAny>>,
         leeway: Option<&Bound<'_, PyAny>>,
         issuer: Option<&Bound<'_, PyAny>>,
         audience: Option<&Bound<'_, PyAny>>,
         allow_short_key: bool,
-        _insecure_fixed_jti: Option<&str>,
     ) -> PyResult<Self> {
         let ring = keyring(py, secret, fallbacks, allow_short_key)?;
         let policy = policy(py, access_ttl, leeway, issuer, audience)?;
-        let settings = core::OrgSettings {
-            pat_ttl_days: match pat_ttl_days {
-                Some(v) => u32_arg(py, v, "pat_ttl_days")?,
-                None => core::DEFAULT_PAT_TTL_DAYS,
-            },
-            ..core::OrgSettings::default()
-        };
-        let inner = match _insecure_fixed_jti {
-            None => core::Issuer::new(ring, policy),
-            // Tests only: every jti this issuer mints is this one.
-            Some(jti) => core::Issuer::with_random(
-                ring,
-                policy,
-                core::InsecureFixedRandom::for_jti(jti).map_err(|e| core_err(py, &e))?,
-            ),
-        };
-        Ok(Issuer { inner, settings })
+        Ok(Issuer {
+            inner: core::Issuer::new(ring, policy),
+        })
+    }
+
+    /// INSECURE, TEST BUILDS ONLY (cargo feature `dangerous`): this issuer, minting every token
+    /// with the same `jti`, so minted bytes can be compared with a peer's.
+    #[cfg(feature = "dangerous")]
+    fn _insecure_with_fixed_jti(&self, py: Python<'_>, jti: &str) -> PyResult<Issuer> {
+        let rng =
+            core::dangerous::InsecureFixedRandom::for_jti(jti).map_err(|e| core_err(py, &e))?;
+        let v = self.inner.verifier();
+        Ok(Issuer {
+            inner: core::Issuer::with_random(v.keyring().clone(), v.policy().clone(), rng),
+        })
     }
 
     /// A verifier with this issuer's keys and policy.
@@ -564,7 +530,7 @@ impl Issuer {
         Verifier(self.inner.verifier().clone())
     }
 
-    /// Mints a PAT for `user_id`, valid for `pat_ttl_days` (or `settings.pat_ttl_days`).
+    /// Mints a PAT for `user_id`, valid for `settings.pat_ttl_days` (default: the core's).
     #[pyo3(signature = (user_id, *, now=None, claims=None, settings=None))]
     fn mint_pat(
         &self,
@@ -580,7 +546,7 @@ impl Issuer {
             None => serde_json::Map::new(),
             Some(c) => py_to_claims_map(py, c)?,
         };
-        let settings = settings_or(settings, &self.settings);
+        let settings = settings_or(settings);
         run(py, || self.inner.mint_pat(&user_id, &extra, &settings, now))
     }
 
@@ -596,38 +562,87 @@ impl Issuer {
     ) -> PyResult<String> {
         let now = resolve_now(py, now)?;
         let pat = text_arg(pat, "pat")?;
-        let settings = settings_or(settings, &self.settings);
-        with_revocation(py, revoked, |store| {
+        let settings = settings_or(settings);
+        PyRevocation::new(revoked)?.run(py, |store| {
             self.inner.refresh(pat.as_str(), &settings, store, now)
         })
     }
 
-    /// Replaces a PAT by a new one and revokes the old: returns `(new_pat, revoked_jti)`.
-    #[pyo3(signature = (pat, *, now=None, revoked=None, settings=None))]
+    /// Replaces a PAT by a new one and revokes the old one in `revoked`, which must be able to
+    /// record it atomically (see `revocation.rs`).
+    #[pyo3(signature = (pat, *, revoked, now=None, settings=None))]
     fn rotate(
         &self,
         py: Python<'_>,
         pat: &Bound<'_, PyAny>,
+        revoked: &Bound<'_, PyAny>,
         now: Option<&Bound<'_, PyAny>>,
-        revoked: Option<&Bound<'_, PyAny>>,
         settings: Option<PyRef<'_, OrgSettings>>,
-    ) -> PyResult<(String, String)> {
+    ) -> PyResult<Rotation> {
         let now = resolve_now(py, now)?;
         let pat = text_arg(pat, "pat")?;
-        let settings = settings_or(settings, &self.settings);
-        with_revocation(py, revoked, |store| {
-            self.inner.rotate(pat.as_str(), &settings, store, now)
+        let settings = settings_or(settings);
+        PyRevocation::new(Some(revoked))?
+            .writable(py)?
+            .run(py, |store| {
+                self.inner.rotate(pat.as_str(), &settings, store, now)
+            })
+            .map(Rotation)
+    }
+
+    /// Step one of a refresh or rotation when the settings depend on the user.
+    #[pyo3(signature = (pat, *, now=None))]
+    fn begin_refresh(
+        &self,
+        py: Python<'_>,
+        pat: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PendingRefresh> {
+        begin_refresh(py, self.inner.verifier(), pat, now)
+    }
+
+    /// Step two of a refresh: admits the pending PAT under `settings` and `revoked`, then
+    /// mints its access token.
+    #[pyo3(signature = (pending, *, settings, revoked=None))]
+    fn finish_refresh(
+        &self,
+        py: Python<'_>,
+        pending: PyRef<'_, PendingRefresh>,
+        settings: PyRef<'_, OrgSettings>,
+        revoked: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<String> {
+        let store = PyRevocation::new(revoked)?;
+        let (pending, settings) = (pending.take(py)?, settings.0.clone());
+        store.run(py, |store| {
+            self.inner.finish_refresh(pending, &settings, store)
         })
-        .map(|r| (r.pat, r.revoked_jti))
+    }
+
+    /// Step two of a rotation: admits the pending PAT, mints its replacement with the
+    /// organisation's TTL and revokes it in `revoked`, which must record atomically.
+    #[pyo3(signature = (pending, *, settings, revoked))]
+    fn finish_rotate(
+        &self,
+        py: Python<'_>,
+        pending: PyRef<'_, PendingRefresh>,
+        settings: PyRef<'_, OrgSettings>,
+        revoked: &Bound<'_, PyAny>,
+    ) -> PyResult<Rotation> {
+        let store = PyRevocation::new(Some(revoked))?.writable(py)?;
+        let (pending, settings) = (pending.take(py)?, settings.0.clone());
+        store
+            .run(py, |store| {
+                self.inner.finish_rotate(pending, &settings, store)
+            })
+            .map(Rotation)
     }
 
     fn __repr__(&self) -> String {
         let p = self.inner.verifier().policy();
         format!(
-            "Issuer(keys={}, access_ttl={}, pat_ttl_days={})",
+            "Issuer(keys={}, access_ttl={})",
             self.inner.verifier().keyring().keys().len(),
             p.access_ttl,
-            self.settings.pat_ttl_days
         )
     }
 }
@@ -635,31 +650,28 @@ impl Issuer {
 // ---------------------------------------------------------------------------------------------
 // Functions
 
-/// Parses an `Authorization` value: a Credential, `None` for no credentials or another scheme.
+/// Parses an `Authorization` value into a Credential; every other outcome is the core's
+/// error (`NoCredentials`, `UnsupportedScheme`, `MalformedHeader`, `HeaderTooLarge`).
 #[pyfunction]
 #[pyo3(signature = (value))]
-fn parse_authorization(
-    py: Python<'_>,
-    value: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Option<Credential>> {
+fn parse_authorization(py: Python<'_>, value: Option<&Bound<'_, PyAny>>) -> PyResult<Credential> {
     let bytes = header_bytes(value)?;
-    match guarded(|| {
+    guarded(|| {
         core::parse_authorization(&bytes).map(|c| Credential {
             scheme: c.scheme(),
             token: c.token().to_owned(),
         })
-    })? {
-        Ok(c) => Ok(Some(c)),
-        Err(e)
-            if matches!(
-                e.kind(),
-                core::ErrorKind::NoCredentials | core::ErrorKind::UnsupportedScheme
-            ) =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(core_err(py, &e)),
-    }
+    })?
+    .map_err(|e| core_err(py, &e))
+}
+
+/// What a key or token looks like, read without a key: `"legacy"`, `"pat"`, `"access"`,
+/// `"truncated"` or `"jwt"`. For display and diagnosis only: nothing is verified.
+#[pyfunction]
+fn inspect_key(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<&'static str> {
+    let key = text_arg(key, "key")?;
+    guarded(|| core::inspect_key(key.as_str()).map(|(shape, _)| shape.as_str()))?
+        .map_err(|e| core_err(py, &e))
 }
 
 /// Authenticates one request's `Authorization` value.
@@ -676,15 +688,28 @@ fn authenticate(
     let bytes = header_bytes(header)?;
     let (v, s) = (&verifier.0, &settings.0);
     let principal = run_sized(py, bytes.len(), || {
-        core::authenticate(&bytes, v, s, now).map(|p| match p {
-            core::Principal::Jwt(c) => (Some(c), None),
-            core::Principal::LegacyKey(k) => (None, Some(k.to_owned())),
-        })
+        core::authenticate(&bytes, v, s, now).map(core::Principal::into_owned)
     })?;
-    Ok(Principal {
-        claims: principal.0.map(|c| Py::new(py, Claims(c))).transpose()?,
-        legacy_key: principal.1,
+    Principal::from_core(py, principal)
+}
+
+/// Step one of a request's authentication when the settings depend on the user: everything
+/// that needs no settings, then a `PendingPrincipal` naming what to look up.
+#[pyfunction]
+#[pyo3(signature = (header, *, verifier, now=None))]
+fn begin_authenticate(
+    py: Python<'_>,
+    header: Option<&Bound<'_, PyAny>>,
+    verifier: PyRef<'_, Verifier>,
+    now: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PendingPrincipal> {
+    let now = resolve_now(py, now)?;
+    let bytes = header_bytes(header)?;
+    let v = &verifier.0;
+    run_sized(py, bytes.len(), || {
+        core::begin_authenticate(&bytes, v, now).map(core::PendingPrincipal::into_owned)
     })
+    .map(PendingPrincipal::new)
 }
 
 /// `"legacy"`, `"pat"` or `"access"`, without verifying anything.
@@ -739,15 +764,16 @@ fn legacy_keys_equal(presented: &Bound<'_, PyAny>, stored: &Bound<'_, PyAny>) ->
     guarded(|| core::legacy_keys_equal(a.as_str(), b.as_str()))
 }
 
-/// The `WWW-Authenticate` challenge for an error (or for absent credentials when `None`).
+/// The `WWW-Authenticate` challenge for an error's kind (or for absent credentials when
+/// `None`); the same bytes every binding sends.
 #[pyfunction]
 #[pyo3(signature = (error=None))]
 fn www_authenticate(py: Python<'_>, error: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
-    let err = match error.filter(|e| !e.is_none()) {
-        None => core::Error::new(core::ErrorKind::NoCredentials),
-        Some(e) => errors::from_py(py, e)?,
+    let kind = match error.filter(|e| !e.is_none()) {
+        None => core::ErrorKind::NoCredentials,
+        Some(e) => errors::kind_of(py, e)?,
     };
-    guarded(|| core::www_authenticate(&err))
+    guarded(|| core::www_authenticate(kind))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -923,9 +949,18 @@ fn ls_auth_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Verifier>()?;
     m.add_class::<Issuer>()?;
     m.add_class::<AccessTokenCache>()?;
+    m.add_class::<InMemoryRevocation>()?;
+    m.add_class::<Rotation>()?;
+    m.add_class::<PendingPrincipal>()?;
+    m.add_class::<PendingRefresh>()?;
+    m.add("DEFAULT_ACCESS_TTL", core::DEFAULT_ACCESS_TTL)?;
+    m.add("DEFAULT_PAT_TTL_DAYS", core::DEFAULT_PAT_TTL_DAYS)?;
+    m.add("DEFAULT_REFRESH_MARGIN", core::DEFAULT_REFRESH_MARGIN)?;
     m.add_function(wrap_pyfunction!(parse_authorization, m)?)?;
     m.add_function(wrap_pyfunction!(authenticate, m)?)?;
+    m.add_function(wrap_pyfunction!(begin_authenticate, m)?)?;
     m.add_function(wrap_pyfunction!(classify_api_key, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect_key, m)?)?;
     m.add_function(wrap_pyfunction!(generate_legacy_token, m)?)?;
     m.add_function(wrap_pyfunction!(truncate, m)?)?;
     m.add_function(wrap_pyfunction!(check_legacy_key, m)?)?;

@@ -149,13 +149,13 @@ pub fn header(
             out!(
                 "legacy key: well-formed and legacy tokens are enabled; the host must look it \
                  up to find the user (sha256 {})",
-                legacy_key_digest(legacy)
+                legacy_key_digest(&legacy)
             );
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
             out!("status: {}", e.http_status());
-            if let Some(challenge) = www_authenticate(&e) {
+            if let Some(challenge) = www_authenticate(e.kind()) {
                 out!("www-authenticate: {challenge}");
             }
             out!("error: {}: {}", e.code(), e.message());

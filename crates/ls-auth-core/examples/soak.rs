@@ -35,7 +35,7 @@ fn main() {
     let issuer = Issuer::with_random(
         Keyring::hs256("soak-secret-key-of-at-least-32-bytes!!").unwrap(),
         TokenPolicy::default(),
-        InsecureDeterministicRandom::new(7),
+        dangerous::InsecureDeterministicRandom::new(7),
     );
     let settings = OrgSettings::default();
     let revoked = InMemoryRevocation::new();

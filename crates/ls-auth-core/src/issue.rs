@@ -6,11 +6,11 @@ use crate::claims::{Claims, TokenType, RESERVED};
 use crate::error::{Error, ErrorKind, Result};
 use crate::jws;
 use crate::keys::Keyring;
-use crate::policy::{OrgSettings, TokenPolicy};
-use crate::pyjson;
+use crate::policy::{KeyKind, OrgSettings, TokenPolicy};
+use crate::pyjwt_json;
 use crate::random::{uuid4_hex, SecureRandom, SystemRandom};
-use crate::revocation::Revocation;
-use crate::verify::Verifier;
+use crate::revocation::{Revocation, RevocationStore};
+use crate::verify::{PendingRefresh, Verifier};
 
 /// Mints tokens byte for byte as Label Studio does, and refreshes and rotates PATs after
 /// verifying them.
@@ -104,9 +104,9 @@ impl Issuer {
             .checked_add(settings.pat_ttl_seconds()?)
             .ok_or_else(|| Error::with_detail(ErrorKind::InvalidArgument, "expiry overflows"))?;
         let mut json = self.registered(TokenType::Refresh, exp, now)?;
-        push_member(&mut json, "user_id", |out| pyjson::write_str(out, user_id));
+        push_member(&mut json, "user_id", |out| pyjwt_json::write(out, user_id));
         for (name, value) in extra {
-            push_member(&mut json, name, |out| pyjson::write_value(out, value));
+            push_member(&mut json, name, |out| pyjwt_json::write(out, value));
         }
         // simplejwt's TokenBackend.encode appends `aud`, then `iss`, after every other claim.
         let policy = self.verifier.policy();
@@ -115,14 +115,14 @@ impl Issuer {
             .as_deref()
             .filter(|_| !extra.contains_key("aud"))
         {
-            push_member(&mut json, "aud", |out| pyjson::write_str(out, aud));
+            push_member(&mut json, "aud", |out| pyjwt_json::write(out, aud));
         }
         if let Some(iss) = policy
             .issuer
             .as_deref()
             .filter(|_| !extra.contains_key("iss"))
         {
-            push_member(&mut json, "iss", |out| pyjson::write_str(out, iss));
+            push_member(&mut json, "iss", |out| pyjwt_json::write(out, iss));
         }
         json.push('}');
         // What we mint we must accept: check the claims with the same reader as verification.
@@ -138,6 +138,9 @@ impl Issuer {
     /// Exchanges a PAT for an access token, as `POST /api/token/refresh/` does: the PAT is
     /// verified (settings, TTL policy, revocation), and the access token copies every claim
     /// of the PAT except `token_type`, `exp`, `iat` and `jti`, in the PAT's order.
+    ///
+    /// A host that finds the organisation from the PAT's user uses the two steps instead:
+    /// [`Issuer::begin_refresh`], then [`Issuer::finish_refresh`].
     pub fn refresh(
         &self,
         pat: &str,
@@ -145,9 +148,9 @@ impl Issuer {
         revocation: &dyn Revocation,
         now: i64,
     ) -> Result<String> {
-        let ttl = i64::from(self.verifier.policy().access_ttl);
-        self.reissue(pat, TokenType::Access, ttl, settings, revocation, now)
-            .map(|(token, _)| token)
+        // The settings are known in advance: a disabled kind is refused before any crypto.
+        settings.admit(KeyKind::Jwt)?;
+        self.finish_refresh(self.begin_refresh(pat, now)?, settings, revocation)
     }
 
     /// Replaces a PAT by a new one with the same claims and a fresh lifetime, and revokes the
@@ -156,12 +159,58 @@ impl Issuer {
         &self,
         pat: &str,
         settings: &OrgSettings,
-        revocation: &dyn Revocation,
+        revocation: &dyn RevocationStore,
         now: i64,
     ) -> Result<Rotation> {
+        settings.admit(KeyKind::Jwt)?;
+        self.finish_rotate(self.begin_refresh(pat, now)?, settings, revocation)
+    }
+
+    /// Step one of a refresh or rotation for a multi-organisation host: verifies the PAT with
+    /// this issuer's keys and policy; see [`Verifier::begin_refresh`].
+    ///
+    /// ```
+    /// use ls_auth_core::*;
+    /// let issuer = Issuer::new(Keyring::hs256("a-secret-key-of-at-least-32-bytes!").unwrap(), TokenPolicy::default());
+    /// let now = 1_700_000_000;
+    /// let pat = issuer.mint_pat("7", &Default::default(), &OrgSettings::default(), now).unwrap();
+    ///
+    /// let pending = issuer.begin_refresh(&pat, now).unwrap();
+    /// let org = OrgSettings::default(); // user 7's organisation, looked up by the host
+    /// assert_eq!(pending.lookup_user_id(), "7");
+    /// let access = issuer.finish_refresh(pending, &org, &InMemoryRevocation::new()).unwrap();
+    /// assert_eq!(issuer.verifier().verify_access(&access, now).unwrap().user_id(), "7");
+    /// ```
+    pub fn begin_refresh(&self, pat: &str, now: i64) -> Result<PendingRefresh> {
+        self.verifier.begin_refresh(pat, now)
+    }
+
+    /// Step two of a refresh: admits the PAT under its organisation's settings and the
+    /// revocation store, then mints the access token as [`Issuer::refresh`] does.
+    pub fn finish_refresh(
+        &self,
+        pending: PendingRefresh,
+        settings: &OrgSettings,
+        revocation: &dyn Revocation,
+    ) -> Result<String> {
+        pending.check(settings, revocation)?;
+        let ttl = i64::from(self.verifier.policy().access_ttl);
+        let (_, payload, now) = pending.into_parts();
+        self.reissue(&payload, TokenType::Access, ttl, now)
+    }
+
+    /// Step two of a rotation: admits the PAT, mints its replacement with the organisation's
+    /// PAT TTL, and revokes the old one with the store's atomic conditional insert.
+    pub fn finish_rotate(
+        &self,
+        pending: PendingRefresh,
+        settings: &OrgSettings,
+        revocation: &dyn RevocationStore,
+    ) -> Result<Rotation> {
+        pending.check(settings, revocation)?;
         let ttl = settings.pat_ttl_seconds()?;
-        let (new_pat, old) =
-            self.reissue(pat, TokenType::Refresh, ttl, settings, revocation, now)?;
+        let (old, payload, now) = pending.into_parts();
+        let new_pat = self.reissue(&payload, TokenType::Refresh, ttl, now)?;
         if !revocation.revoke_if_active(old.jti(), old.exp(), now) {
             return Err(Error::new(ErrorKind::TokenRevoked));
         }
@@ -172,20 +221,10 @@ impl Issuer {
         })
     }
 
-    fn reissue(
-        &self,
-        pat: &str,
-        kind: TokenType,
-        ttl: i64,
-        settings: &OrgSettings,
-        revocation: &dyn Revocation,
-        now: i64,
-    ) -> Result<(String, Claims)> {
-        let (claims, parts) = self
-            .verifier
-            .verify_refresh_parts(pat, settings, revocation, now)?;
+    /// A new token of `kind` carrying the verified PAT payload's claims in their order.
+    fn reissue(&self, payload: &str, kind: TokenType, ttl: i64, now: i64) -> Result<String> {
         // Re-read the payload in order: copied claims keep the PAT's order and JSON types.
-        let payload: Map<String, Value> = jws::with_decoded(parts.payload, |bytes| {
+        let payload: Map<String, Value> = jws::with_decoded(payload, |bytes| {
             serde_json::from_slice(bytes).map_err(|_| Error::new(ErrorKind::MalformedToken))
         })?;
         let exp = now
@@ -196,10 +235,10 @@ impl Issuer {
             .iter()
             .filter(|(k, _)| !COPY_SKIPS.contains(&k.as_str()))
         {
-            push_member(&mut json, name, |out| pyjson::write_value(out, value));
+            push_member(&mut json, name, |out| pyjwt_json::write(out, value));
         }
         json.push('}');
-        Ok((self.sign(&json)?, claims))
+        self.sign(&json)
     }
 
     /// Signs with the first key, refusing a token our own verifier would refuse as too large.
@@ -219,13 +258,13 @@ impl Issuer {
         let jti = uuid4_hex(self.rng.as_ref())?;
         let mut json = String::with_capacity(160);
         json.push_str("{\"token_type\":");
-        pyjson::write_str(&mut json, kind.as_str());
+        pyjwt_json::write(&mut json, kind.as_str());
         json.push_str(",\"exp\":");
-        pyjson::write_int(&mut json, exp);
+        pyjwt_json::write(&mut json, &exp);
         json.push_str(",\"iat\":");
-        pyjson::write_int(&mut json, iat);
+        pyjwt_json::write(&mut json, &iat);
         json.push_str(",\"jti\":");
-        pyjson::write_str(&mut json, &jti);
+        pyjwt_json::write(&mut json, &jti);
         Ok(json)
     }
 }
@@ -235,7 +274,7 @@ const COPY_SKIPS: [&str; 4] = ["token_type", "exp", "iat", "jti"];
 
 fn push_member(json: &mut String, name: &str, write: impl FnOnce(&mut String)) {
     json.push(',');
-    pyjson::write_str(json, name);
+    pyjwt_json::write(json, name);
     json.push(':');
     write(json);
 }
@@ -243,7 +282,7 @@ fn push_member(json: &mut String, name: &str, write: impl FnOnce(&mut String)) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::random::InsecureDeterministicRandom;
+    use crate::dangerous::InsecureDeterministicRandom;
     use crate::revocation::InMemoryRevocation;
 
     const NOW: i64 = 1_700_000_000;

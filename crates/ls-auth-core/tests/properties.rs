@@ -1,9 +1,9 @@
-//! Property tests (issue 2 §4): mint→verify round trips, single-byte tampering, and the
+//! Property tests: mint→verify round trips, single-byte tampering (contract §3), and the
 //! parsers' totality on arbitrary input.
 
 use ls_auth_core::{
     classify_api_key, decode_unverified, parse_authorization, Credential, InMemoryRevocation,
-    InsecureDeterministicRandom, Issuer, Keyring, OrgSettings, TokenPolicy, MAX_TOKEN_LEN,
+    Issuer, Keyring, OrgSettings, TokenPolicy, MAX_TOKEN_LEN,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -26,7 +26,7 @@ fn issuer(seed: u64) -> Issuer {
     Issuer::with_random(
         Keyring::hs256(SECRET).unwrap(),
         TokenPolicy::default(),
-        InsecureDeterministicRandom::new(seed),
+        ls_auth_core::dangerous::InsecureDeterministicRandom::new(seed),
     )
 }
 

@@ -1,25 +1,37 @@
 """Type stubs for the native half of ls_auth (built from bindings/python/src)."""
 
 from datetime import datetime
-from typing import Any, Callable, ClassVar, Container, Dict, Iterable, List, Literal, Mapping, Optional, Tuple, Union, final
+from typing import Any, Callable, ClassVar, Container, Dict, Iterable, List, Literal, Mapping, Optional, Protocol, Tuple, Union, final
 
 from ._errors import AuthError
 
 __version__: str
+DEFAULT_ACCESS_TTL: int
+DEFAULT_PAT_TTL_DAYS: int
+DEFAULT_REFRESH_MARGIN: int
 __all__ = [
+    "DEFAULT_ACCESS_TTL",
+    "DEFAULT_PAT_TTL_DAYS",
+    "DEFAULT_REFRESH_MARGIN",
     "AccessTokenCache",
     "Claims",
     "Credential",
+    "InMemoryRevocation",
     "Issuer",
     "OrgSettings",
+    "PendingPrincipal",
+    "PendingRefresh",
     "Principal",
+    "Rotation",
     "Verifier",
     "__version__",
     "authenticate",
+    "begin_authenticate",
     "check_legacy_key",
     "classify_api_key",
     "error_codes",
     "generate_legacy_token",
+    "inspect_key",
     "legacy_key_digest",
     "legacy_keys_equal",
     "parse_authorization",
@@ -31,7 +43,14 @@ __all__ = [
 _Now = Union[int, datetime, None]
 _Secret = Union[str, bytes, bytearray]
 _Header = Union[str, bytes, bytearray, None]
-_Revoked = Union[Container[str], Callable[[str], object], None]
+class _Revocation(Protocol):
+    def is_revoked(self, jti: str, /) -> bool: ...
+
+class _RevocationStore(_Revocation, Protocol):
+    def revoke_if_active(self, jti: str, exp: int, now: int, /) -> bool: ...
+
+# Reads accept a store, a callable or a container; rotation needs an atomic store.
+_Revoked = Union[_Revocation, Container[str], Callable[[str], object], None]
 
 @final
 class Claims:
@@ -91,10 +110,10 @@ class OrgSettings:
     def __new__(
         cls,
         *,
-        api_tokens_enabled: bool = True,
-        legacy_api_tokens_enabled: bool = False,
+        api_tokens_enabled: Optional[bool] = None,
+        legacy_api_tokens_enabled: Optional[bool] = None,
         pat_ttl_days: Optional[int] = None,
-        enforce_ttl_on_existing: bool = True,
+        enforce_ttl_on_existing: Optional[bool] = None,
     ) -> OrgSettings: ...
     @property
     def api_tokens_enabled(self) -> bool: ...
@@ -129,6 +148,27 @@ class Verifier:
         revoked: _Revoked = None,
         settings: Optional[OrgSettings] = None,
     ) -> Claims: ...
+    def begin_refresh(self, token: str, *, now: _Now = None) -> PendingRefresh: ...
+
+@final
+class PendingPrincipal:
+    """A credential verified without settings; admit it under its organisation's settings."""
+
+    @property
+    def kind(self) -> Literal["jwt", "legacy"]: ...
+    @property
+    def user_id_for_lookup(self) -> Optional[str]: ...
+    @property
+    def legacy_key_for_lookup(self) -> Optional[str]: ...
+    def admit(self, settings: OrgSettings) -> Principal: ...
+
+@final
+class PendingRefresh:
+    """A PAT verified without settings; admit it (or finish it with an Issuer)."""
+
+    @property
+    def user_id_for_lookup(self) -> str: ...
+    def admit(self, settings: OrgSettings, *, revoked: _Revoked = None) -> Claims: ...
 
 @final
 class Issuer:
@@ -140,12 +180,10 @@ class Issuer:
         *,
         fallbacks: Optional[Iterable[_Secret]] = None,
         access_ttl: Optional[int] = None,
-        pat_ttl_days: Optional[int] = None,
         leeway: Optional[int] = None,
         issuer: Optional[str] = None,
         audience: Optional[str] = None,
         allow_short_key: bool = False,
-        _insecure_fixed_jti: Optional[str] = None,
     ) -> Issuer: ...
     @property
     def verifier(self) -> Verifier: ...
@@ -169,10 +207,41 @@ class Issuer:
         self,
         pat: str,
         *,
+        revoked: _RevocationStore,
         now: _Now = None,
-        revoked: _Revoked = None,
         settings: Optional[OrgSettings] = None,
-    ) -> Tuple[str, str]: ...
+    ) -> Rotation: ...
+    def begin_refresh(self, pat: str, *, now: _Now = None) -> PendingRefresh: ...
+    def finish_refresh(
+        self, pending: PendingRefresh, *, settings: OrgSettings, revoked: _Revoked = None
+    ) -> str: ...
+    def finish_rotate(
+        self, pending: PendingRefresh, *, settings: OrgSettings, revoked: _RevocationStore
+    ) -> Rotation: ...
+
+@final
+class Rotation:
+    """The outcome of a rotation: the new PAT, and the old one's jti and exp, now revoked."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def pat(self) -> str: ...
+    @property
+    def revoked_jti(self) -> str: ...
+    @property
+    def revoked_exp(self) -> int: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class InMemoryRevocation:
+    """A thread-safe, atomic in-memory revocation store (the core's)."""
+
+    def __new__(cls) -> InMemoryRevocation: ...
+    def is_revoked(self, jti: str) -> bool: ...
+    def revoke_if_active(self, jti: str, exp: int, now: int) -> bool: ...
+    def revoke(self, jti: str, exp: int) -> None: ...
+    def forget_expired(self, now: int) -> None: ...
+    def __len__(self) -> int: ...
 
 @final
 class AccessTokenCache:
@@ -190,9 +259,11 @@ class AccessTokenCache:
     def authorization_value(self, *, now: _Now = None) -> str: ...
     def authorization(self, refresh: Callable[[str], str], *, now: _Now = None) -> str: ...
 
-def parse_authorization(value: _Header) -> Optional[Credential]: ...
+def parse_authorization(value: _Header) -> Credential: ...
 def authenticate(header: _Header, *, verifier: Verifier, settings: OrgSettings, now: _Now = None) -> Principal: ...
+def begin_authenticate(header: _Header, *, verifier: Verifier, now: _Now = None) -> PendingPrincipal: ...
 def classify_api_key(key: str, *, now: _Now = None) -> Literal["legacy", "pat", "access"]: ...
+def inspect_key(key: str) -> Literal["legacy", "pat", "access", "truncated", "jwt"]: ...
 def generate_legacy_token() -> str: ...
 def truncate(token: str) -> str: ...
 def check_legacy_key(key: str) -> None: ...
