@@ -260,6 +260,23 @@ fn assert_valid(token: &str, expected: TokenType, claims: &Claims) {
     assert_eq!(claims.nbf(), nbf);
     assert_eq!(claims.jti(), jti);
     assert_eq!(claims.user_id(), user_id);
+    // Extra claims are read from the payload text on first use: the same members, in order.
+    let registered = [
+        "token_type",
+        "exp",
+        "iat",
+        "nbf",
+        "jti",
+        "user_id",
+        "iss",
+        "aud",
+    ];
+    let extra: Vec<(String, Value)> = c
+        .iter()
+        .filter(|(k, _)| !registered.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    assert_eq!(claims.extra(), extra.as_slice(), "extra claims differ");
     if expected == TokenType::Refresh {
         // Default settings: the TTL policy applies to existing PATs, and REVOKED_JTI is revoked.
         let iat = iat.expect("accepted a PAT without iat while the TTL policy is on");
@@ -342,15 +359,37 @@ pub fn parse_authorization(data: &[u8]) {
     }
 }
 
+/// SPEC §3.2: a token under the cap, in three segments, one of which is not canonical
+/// unpadded base64url. Its error is `malformed_token` whatever its header and signature say:
+/// structure is checked before the header is read and before the MAC (issue 11).
+fn structurally_broken(token: &str) -> bool {
+    let segments: Vec<&str> = token.split('.').collect();
+    token.len() <= MAX_TOKEN_LEN
+        && segments.len() == 3
+        && segments.iter().any(|s| canonical_b64(s).is_none())
+}
+
+fn assert_refusal(e: &Error, token: &str) {
+    assert_no_leak(e, token);
+    if structurally_broken(token) {
+        assert_eq!(
+            e.kind(),
+            ErrorKind::MalformedToken,
+            "a structurally broken token refused as {}",
+            e.code()
+        );
+    }
+}
+
 fn check_verify(token: &str) {
     let v = verifier();
     match v.verify_access(token, NOW) {
         Ok(claims) => assert_valid(token, TokenType::Access, &claims),
-        Err(e) => assert_no_leak(&e, token),
+        Err(e) => assert_refusal(&e, token),
     }
     match v.verify_refresh(token, &OrgSettings::default(), revocation(), NOW) {
         Ok(claims) => assert_valid(token, TokenType::Refresh, &claims),
-        Err(e) => assert_no_leak(&e, token),
+        Err(e) => assert_refusal(&e, token),
     }
     // Shape-only readers must not panic either.
     let _ = decode_unverified(token);
@@ -521,6 +560,18 @@ mod tests {
         let claims = verifier().verify_access(&token, NOW).unwrap();
         assert_valid(&token, TokenType::Access, &claims);
         verify_jws(payload.as_bytes());
+    }
+
+    #[test]
+    fn structure_comes_before_the_signature() {
+        let token = wrap_payload(br#"{"token_type":"access","exp":1,"jti":"j","user_id":"1"}"#);
+        let (head, sig) = token.rsplit_once('.').unwrap();
+        let (h, p) = head.split_once('.').unwrap();
+        for damaged in [format!("{h}.{p}=.{sig}"), format!("{h}.{p} .{sig}")] {
+            assert!(structurally_broken(&damaged));
+            check_verify(&damaged);
+        }
+        assert!(!structurally_broken(&token));
     }
 
     #[test]

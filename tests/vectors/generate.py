@@ -442,6 +442,7 @@ def core():
           err("malformed_token"), input=h + "." + p + "." + non_canonical(sig))
     s.add("empty_signature", g, r, "verify_access", err("invalid_signature"),
           input=h + "." + p + ".")
+    structural_damage(s, g, r, access)
 
     # --- §3.3 header ------------------------------------------------------------------------------
     g, r = "header_json", "§3.3"
@@ -755,6 +756,65 @@ def non_canonical(segment):
     last = ALPHABET.index(segment[-1])
     assert last & ((1 << unused) - 1) == 0
     return segment[:-1] + ALPHABET[last | 1]
+
+
+# Structural damage to one segment (SPEC §3.2), made AFTER signing and never re-signed: the
+# token's signature no longer matches, yet the outcome must be malformed_token, because the
+# structure of all three segments is checked before the MAC (issue 11).
+DAMAGE = {
+    "padding": lambda seg: seg + "=" * (-len(seg) % 4 or 1),
+    "space": lambda seg: seg[:len(seg) // 2] + " " + seg[len(seg) // 2:],
+    "tab": lambda seg: seg[:len(seg) // 2] + "\t" + seg[len(seg) // 2:],
+    "newline": lambda seg: seg + "\n",
+    "non_ascii": lambda seg: seg[:len(seg) // 2] + "\u00e9" + seg[len(seg) // 2:],
+    "nul": lambda seg: seg[:len(seg) // 2] + "\u0000" + seg[len(seg) // 2:],
+    "control": lambda seg: seg[:len(seg) // 2] + "\u0001" + seg[len(seg) // 2:],
+    "delete": lambda seg: seg[:len(seg) // 2] + "\u007f" + seg[len(seg) // 2:],
+    "standard_alphabet": lambda seg: seg.replace("-", "+").replace("_", "/"),
+    "length_4n_plus_1": lambda seg: seg + "A" * ((1 - len(seg)) % 4 or 4),
+}
+SEGMENTS = ("header", "payload", "signature")
+
+
+def structural_damage(s, g, r, access):
+    """Every kind of DAMAGE in every segment, on a token whose segments all have `-` or `_`
+    (so the standard alphabet changes each of them) and a payload whose last character has
+    spare bits (so a non-canonical variant exists)."""
+    header = '{"alg":"HS256","typ":"JWT","x":"~~~>>>???"}'
+    for n in range(256):
+        token = jwt(access_claims(x="~~~>>>???", seq=n), header=header)
+        if all("-" in seg or "_" in seg for seg in segments(token)) \
+                and len(segments(token)[1]) % 4 in (2, 3):
+            break
+    else:
+        raise AssertionError("no token with every segment in need of - or _")
+    s.add("structure_damage_base_token_verifies", g, r, "verify_access",
+          ok(expected_claims(segments_payload(token))), input=token)
+    for i, segment in enumerate(SEGMENTS):
+        for kind, damage in DAMAGE.items():
+            parts = segments(token)
+            parts[i] = damage(parts[i])
+            assert parts[i] != segments(token)[i], (segment, kind)
+            s.add(f"structure_{kind}_in_{segment}_not_resigned", g, r, "verify_access",
+                  err("malformed_token"), input=".".join(parts))
+        parts = segments(token)
+        if len(parts[i]) % 4 in (2, 3):
+            parts[i] = non_canonical(parts[i])
+            s.add(f"structure_non_canonical_{segment}_not_resigned", g, r, "verify_access",
+                  err("malformed_token"), input=".".join(parts))
+    # Structure comes before what the header says and before the signature: a broken payload
+    # is malformed under `alg: none`, with an empty signature, and through authenticate.
+    h, p, sig = segments(token)
+    s.add("structure_damage_beats_alg_none", g, r, "verify_access", err("malformed_token"),
+          input=b64('{"alg":"none"}') + "." + DAMAGE["space"](p) + ".")
+    s.add("structure_damage_beats_empty_signature", g, r, "verify_access",
+          err("malformed_token"), input=h + "." + DAMAGE["padding"](p) + ".")
+    forged = segments(jwt(access_claims(x="~~~>>>???"), secret=OTHER_SECRET))
+    s.add("structure_damage_beats_wrong_key", g, r, "verify_access", err("malformed_token"),
+          input=".".join([forged[0], DAMAGE["standard_alphabet"](forged[1]), forged[2]]))
+    ph, pp, ps = segments(jwt(pat_claims()))
+    s.add("structure_damage_on_refresh", g, r, "verify_refresh", err("malformed_token"),
+          input=".".join([ph, DAMAGE["control"](pp), ps]))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,14 +1,21 @@
 //! Verifies one Label Studio access token N times: a steady workload for profilers
 //! (`valgrind --tool=callgrind`), used by `scripts/bench` for instruction counts.
 //!
-//! Usage: `verify_loop [ITERATIONS] [ls_auth|jsonwebtoken|floor]`
+//! Usage: `verify_loop [ITERATIONS] [ls_auth|jsonwebtoken|floor] [EXTRA_CLAIMS] [flat|nested]`
+//!
+//! The token carries EXTRA_CLAIMS custom claims (default 0) of the shape the bench uses: flat
+//! (`"claim_000":"value-0"`) or nested (objects and arrays). `floor` is HMAC-SHA256 over the
+//! same token's signing input, so instructions per extra byte compare like for like.
 
 use ls_auth_core::*;
+use serde_json::{json, Map, Value};
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
     let which = args.next().unwrap_or_else(|| "ls_auth".into());
+    let extra: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(0);
+    let nested = args.next().is_some_and(|s| s == "nested");
     let secret = "bench-secret-key-of-at-least-32-bytes!!";
     let now = 1_700_000_000;
     let issuer = Issuer::with_random(
@@ -17,7 +24,16 @@ fn main() {
         dangerous::InsecureDeterministicRandom::new(1),
     );
     let s = OrgSettings::default();
-    let pat = issuer.mint_pat("1", &Default::default(), &s, now).unwrap();
+    let mut claims = Map::new();
+    for k in 0..extra {
+        let value = if nested {
+            json!({"id": k, "tags": ["a", "b"], "on": true})
+        } else {
+            Value::from(format!("value-{k}"))
+        };
+        claims.insert(format!("claim_{k:03}"), value);
+    }
+    let pat = issuer.mint_pat("1", &claims, &s, now).unwrap();
     let token = issuer
         .refresh(&pat, &s, &InMemoryRevocation::new(), now)
         .unwrap();
@@ -44,4 +60,5 @@ fn main() {
         };
     }
     assert_eq!(ok, n);
+    eprintln!("token_bytes={}", token.len());
 }

@@ -131,6 +131,7 @@ impl<'h> PendingPrincipal<'h> {
     }
 
     /// Applies the organisation's settings: a disabled kind is refused.
+    #[inline]
     pub fn admit(self, settings: &OrgSettings) -> Result<Principal<'h>> {
         settings.admit(kind_of(&self.principal))?;
         Ok(self.principal)
@@ -151,6 +152,7 @@ enum Presented<'h> {
 }
 
 impl<'h> Presented<'h> {
+    #[inline(always)]
     fn read(header: &'h [u8]) -> Result<Self> {
         match parse_authorization(header)? {
             Credential::Token(key) => {
@@ -186,6 +188,7 @@ impl<'h> Presented<'h> {
         }
     }
 
+    #[inline(always)]
     fn verify(self, verifier: &Verifier, now: i64) -> Result<PendingPrincipal<'h>> {
         let principal = match self {
             Presented::Access(token) => Principal::Jwt(verifier.verify_access(token, now)?),

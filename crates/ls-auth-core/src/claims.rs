@@ -2,13 +2,15 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
+use crate::claims_scanner::Scalar;
+use crate::duplicate_keys::{KeySet, SeenKeys};
 use crate::error::{Error, ErrorKind, Result};
-use crate::loose::{Key, Loose, SeenKeys};
-use crate::scan::Scalar;
+use crate::value_kind::{Key, ValueKind};
 
 /// Claim names that a token's issuer sets itself and a refresh never copies.
 pub(crate) const RESERVED: [&str; 5] = ["token_type", "exp", "iat", "jti", "user_id"];
@@ -49,19 +51,71 @@ impl fmt::Display for TokenType {
 /// The claims of a token whose signature and every rule of SPEC §3 have been checked.
 ///
 /// `user_id` is always a string: an integer claim is normalised to its decimal form.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Claims {
     token_type: TokenType,
     exp: i64,
     iat: Option<i64>,
     nbf: Option<i64>,
-    // jti and user_id share one allocation: verifying a Label Studio access token then
-    // allocates exactly once.
-    ids: String,
-    jti_len: usize,
+    /// `jti`, then `user_id`, then (when the token has extra claims) the payload's JSON text:
+    /// one allocation, so that verifying a Label Studio access token allocates exactly once.
+    text: String,
+    // Offsets into `text`; a token is at most 4 KiB.
+    jti_len: u32,
+    user_id_end: u32,
+    /// What most tokens do not have, boxed: the claims travel by value through every result
+    /// of verification, and each move of a larger struct was a memcpy (14% of the samples of
+    /// Claims::parse went to returning it).
+    rare: Option<Box<Rare>>,
+}
+
+/// `iss`, `aud` and extra claims, when a token has any of them.
+#[derive(Clone)]
+struct Rare {
     iss: Option<String>,
     aud: Option<Vec<String>>,
-    extra: Vec<(String, Value)>,
+    extra: ExtraClaims,
+}
+
+/// The extra claims of verified claims.
+#[derive(Clone)]
+enum ExtraClaims {
+    /// Read as values (none, or read by serde_json).
+    Values(Vec<(String, Value)>),
+    /// Still in the payload text, built as values on first use. Verification has already
+    /// checked that text completely (SPEC §3.3, §3.5); building a `serde_json::Value` per
+    /// claim costs allocations that a service reading only `user_id` never needs.
+    InText(OnceLock<Vec<(String, Value)>>),
+}
+
+impl PartialEq for Claims {
+    fn eq(&self, other: &Self) -> bool {
+        self.token_type == other.token_type
+            && self.exp == other.exp
+            && self.iat == other.iat
+            && self.nbf == other.nbf
+            && self.jti() == other.jti()
+            && self.user_id() == other.user_id()
+            && self.issuer() == other.issuer()
+            && self.audience() == other.audience()
+            && self.extra() == other.extra()
+    }
+}
+
+impl fmt::Debug for Claims {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Claims")
+            .field("token_type", &self.token_type)
+            .field("exp", &self.exp)
+            .field("iat", &self.iat)
+            .field("nbf", &self.nbf)
+            .field("jti", &self.jti())
+            .field("user_id", &self.user_id())
+            .field("iss", &self.issuer())
+            .field("aud", &self.audience())
+            .field("extra", &self.extra())
+            .finish()
+    }
 }
 
 impl Claims {
@@ -83,23 +137,29 @@ impl Claims {
     }
     /// The token's unique id (32 lowercase hex characters for tokens Label Studio mints).
     pub fn jti(&self) -> &str {
-        &self.ids[..self.jti_len]
+        &self.text[..self.jti_len as usize]
     }
     /// The user's id as a string.
     pub fn user_id(&self) -> &str {
-        &self.ids[self.jti_len..]
+        &self.text[self.jti_len as usize..self.user_id_end as usize]
     }
     /// `iss`, when present.
     pub fn issuer(&self) -> Option<&str> {
-        self.iss.as_deref()
+        self.rare.as_ref()?.iss.as_deref()
     }
     /// `aud` as a list (a single string becomes a list of one), when present.
     pub fn audience(&self) -> Option<&[String]> {
-        self.aud.as_deref()
+        self.rare.as_ref()?.aud.as_deref()
     }
     /// Every other claim, in the token's order.
     pub fn extra(&self) -> &[(String, Value)] {
-        &self.extra
+        match self.rare.as_deref().map(|rare| &rare.extra) {
+            None => &[],
+            Some(ExtraClaims::Values(values)) => values,
+            Some(ExtraClaims::InText(values)) => {
+                values.get_or_init(|| read_extra(&self.text[self.user_id_end as usize..]))
+            }
+        }
     }
 
     /// Any claim by name as JSON, registered or extra.
@@ -111,10 +171,10 @@ impl Claims {
             "nbf" => self.nbf.map(Value::from),
             "jti" => Some(self.jti().into()),
             "user_id" => Some(self.user_id().into()),
-            "iss" => self.iss.clone().map(Value::from),
-            "aud" => self.aud.clone().map(Value::from),
+            "iss" => self.issuer().map(Value::from),
+            "aud" => self.audience().map(|a| Value::from(a.to_vec())),
             _ => self
-                .extra
+                .extra()
                 .iter()
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.clone()),
@@ -138,7 +198,7 @@ impl Claims {
                 map.insert(name.to_owned(), v);
             }
         }
-        for (k, v) in &self.extra {
+        for (k, v) in self.extra() {
             map.insert(k.clone(), v.clone());
         }
         map
@@ -148,10 +208,76 @@ impl Claims {
     /// bytes, every registered claim of the right JSON type, the required ones present and
     /// `token_type` equal to `expected`. Times are checked by the caller, who has the clock.
     pub(crate) fn parse(json: &[u8], expected: TokenType) -> Result<Claims> {
+        if let Some(claims) = Self::parse_server_form(json, expected) {
+            return Ok(claims);
+        }
         match RawClaims::scan(json) {
             Some(raw) => raw.validate(expected),
             None => Self::parse_with_serde(json, expected),
         }
+    }
+
+    /// The payload exactly as Label Studio's server writes it for `expected` and nothing else
+    /// (SPEC §1): `{"token_type":…,"exp":N,"iat":N,"jti":"…","user_id":…}`, compact, in that
+    /// order, with plain strings, and valid. Recognising that text byte for byte is the same
+    /// check as reading it member by member, without the work: no name is searched for, no
+    /// member dispatched, no intermediate struct built. Anything else, including every invalid
+    /// payload, is `None` and goes the general way, which alone makes errors.
+    #[inline]
+    fn parse_server_form(json: &[u8], expected: TokenType) -> Option<Claims> {
+        let b = json;
+        let prefix: &[u8] = match expected {
+            TokenType::Access => br#"{"token_type":"access","exp":"#,
+            TokenType::Refresh => br#"{"token_type":"refresh","exp":"#,
+        };
+        let mut pos = prefix.len();
+        if b.get(..pos)? != prefix {
+            return None;
+        }
+        let (exp, end) = plain_int(b, pos)?;
+        pos = literal_at(b, end, br#","iat":"#)?;
+        let (iat, end) = plain_int(b, pos)?;
+        pos = literal_at(b, end, br#","jti":""#)?;
+        let jti = pos..plain_str_end(b, pos)?;
+        pos = literal_at(b, jti.end + 1, br#","user_id":"#)?;
+        let (user_id, end) = if b.get(pos) == Some(&b'"') {
+            let end = plain_str_end(b, pos + 1)?;
+            (Ok(pos + 1..end), end + 1)
+        } else {
+            let (n, end) = plain_int(b, pos)?;
+            (Err(n), end)
+        };
+        // A token with more members (extra claims) is not this form: decided before the UTF-8
+        // check, which the general way then does once.
+        if b.get(end..)? != b"}" {
+            return None;
+        }
+        let text = crate::claims_scanner::utf8(json)?;
+        let jti = text.get(jti)?;
+        let user_id = match user_id {
+            Ok(range) => Cow::Borrowed(text.get(range)?),
+            Err(n) => Cow::Owned(n.to_string()),
+        };
+        if jti.is_empty()
+            || user_id.is_empty()
+            || has_nul(jti.as_bytes())
+            || has_nul(user_id.as_bytes())
+        {
+            return None;
+        }
+        let mut ids = String::with_capacity(jti.len() + user_id.len());
+        ids.push_str(jti);
+        ids.push_str(&user_id);
+        Some(Claims {
+            token_type: expected,
+            exp,
+            iat: Some(iat),
+            nbf: None,
+            text: ids,
+            jti_len: offset(jti.len()),
+            user_id_end: offset(jti.len() + user_id.len()),
+            rare: None,
+        })
     }
 
     /// The general path, for payloads the scanner gives up on; it also makes every error.
@@ -166,23 +292,47 @@ impl Claims {
     }
 }
 
+/// The order in which Label Studio's server writes the registered claims (SPEC §1); the
+/// scanner recognises these names without searching when they come in this order.
+const SERVER_ORDER: [&str; 5] = ["token_type", "exp", "iat", "jti", "user_id"];
+
 /// A payload as read, before its types are checked. Values borrow from the decoded bytes.
 #[derive(Debug, PartialEq)]
 struct RawClaims<'de> {
-    token_type: Option<Loose<'de>>,
-    exp: Option<Loose<'de>>,
-    iat: Option<Loose<'de>>,
-    nbf: Option<Loose<'de>>,
-    jti: Option<Loose<'de>>,
-    user_id: Option<Loose<'de>>,
-    iss: Option<Loose<'de>>,
+    token_type: Option<ValueKind<'de>>,
+    exp: Option<ValueKind<'de>>,
+    iat: Option<ValueKind<'de>>,
+    nbf: Option<ValueKind<'de>>,
+    jti: Option<ValueKind<'de>>,
+    user_id: Option<ValueKind<'de>>,
+    iss: Option<ValueKind<'de>>,
     aud: Option<Value>,
-    extra: Vec<(String, Value)>,
+    extra: Extra<'de>,
+}
+
+/// The extra claims of a payload: read into values by serde, or left in the payload's text by
+/// the scanner, which has checked them.
+#[derive(Debug, PartialEq)]
+enum Extra<'de> {
+    Values(Vec<(String, Value)>),
+    InText(&'de str),
+}
+
+/// The extra claims in a payload that verification has accepted.
+fn read_extra(payload: &str) -> Vec<(String, Value)> {
+    match serde_json::from_str::<RawClaims>(payload) {
+        Ok(RawClaims {
+            extra: Extra::Values(extra),
+            ..
+        }) => extra,
+        // Unreachable: the scanner accepts only what serde_json reads (claims_scanner.rs).
+        _ => Vec::new(),
+    }
 }
 
 /// Where a member of the payload goes.
 enum Member<'r, 'de> {
-    Registered(&'r mut Option<Loose<'de>>),
+    Registered(&'r mut Option<ValueKind<'de>>),
     Audience,
     Extra,
 }
@@ -198,68 +348,87 @@ impl<'de> RawClaims<'de> {
             user_id: None,
             iss: None,
             aud: None,
-            extra: Vec::new(),
+            extra: Extra::Values(Vec::new()),
         }
     }
 
-    fn member(&mut self, key: &str) -> Member<'_, 'de> {
+    /// The `i`th name of [`SERVER_ORDER`].
+    fn registered(&mut self, i: usize) -> Member<'_, 'de> {
+        Member::Registered(match i {
+            0 => &mut self.token_type,
+            1 => &mut self.exp,
+            2 => &mut self.iat,
+            3 => &mut self.jti,
+            _ => &mut self.user_id,
+        })
+    }
+
+    fn member(&mut self, key: &[u8]) -> Member<'_, 'de> {
         // Dispatch on the first bytes so each key is compared with one name at most, not
         // tried against every name in turn (a hot spot when verifying).
-        let b = key.as_bytes();
-        Member::Registered(match (b.first(), b.get(1)) {
-            (Some(b't'), _) if key == "token_type" => &mut self.token_type,
-            (Some(b'e'), _) if key == "exp" => &mut self.exp,
-            (Some(b'i'), Some(b'a')) if key == "iat" => &mut self.iat,
-            (Some(b'i'), Some(b's')) if key == "iss" => &mut self.iss,
-            (Some(b'n'), _) if key == "nbf" => &mut self.nbf,
-            (Some(b'j'), _) if key == "jti" => &mut self.jti,
-            (Some(b'u'), _) if key == "user_id" => &mut self.user_id,
-            (Some(b'a'), _) if key == "aud" => return Member::Audience,
+        Member::Registered(match (key.first(), key.get(1)) {
+            (Some(b't'), _) if key == b"token_type" => &mut self.token_type,
+            (Some(b'e'), _) if key == b"exp" => &mut self.exp,
+            (Some(b'i'), Some(b'a')) if key == b"iat" => &mut self.iat,
+            (Some(b'i'), Some(b's')) if key == b"iss" => &mut self.iss,
+            (Some(b'n'), _) if key == b"nbf" => &mut self.nbf,
+            (Some(b'j'), _) if key == b"jti" => &mut self.jti,
+            (Some(b'u'), _) if key == b"user_id" => &mut self.user_id,
+            (Some(b'a'), _) if key == b"aud" => return Member::Audience,
             _ => return Member::Extra,
         })
     }
 
-    /// The fast path for flat payloads; `None` sends the payload to serde_json, including
-    /// any duplicate key, so that errors come from one place.
+    /// The fast path; `None` sends the payload to serde_json, including any duplicate key and
+    /// any registered claim that is not a plain string or integer, so that errors and unusual
+    /// values are read in one place.
     #[inline(always)]
     fn scan(json: &'de [u8]) -> Option<Self> {
         let mut raw = RawClaims::new();
         // Most tokens have no extra claims: track their names only once one appears.
-        let mut seen_extra: Option<SeenKeys> = None;
-        crate::scan::flat_object(json, |key, value| {
-            let loose = match value {
-                Scalar::Str(s) => Loose::Str(Cow::Borrowed(s)),
-                Scalar::Int(n) => Loose::Int(n),
+        let mut seen_extra: Option<KeySet> = None;
+        let text = crate::claims_scanner::object(json, &SERVER_ORDER, |key, index, value| {
+            let member = match index {
+                Some(i) => raw.registered(i),
+                None => raw.member(key),
             };
-            let json_value = || match value {
-                Scalar::Str(s) => Value::from(s),
-                Scalar::Int(n) => Value::from(n),
-            };
-            match raw.member(key) {
+            match member {
                 Member::Registered(slot) => {
                     if slot.is_some() {
                         return None;
                     }
-                    *slot = Some(loose);
+                    *slot = Some(match value {
+                        // Registered strings are few and short: UTF-8 again costs little,
+                        // and it was checked with the whole payload.
+                        Scalar::Str(s) => {
+                            ValueKind::Str(Cow::Borrowed(std::str::from_utf8(s).ok()?))
+                        }
+                        Scalar::Int(n) => ValueKind::Int(n),
+                        Scalar::Other(_) => return None,
+                    });
                 }
                 Member::Audience => {
                     if raw.aud.is_some() {
                         return None;
                     }
-                    raw.aud = Some(json_value());
+                    raw.aud = Some(match value {
+                        Scalar::Str(s) => Value::from(std::str::from_utf8(s).ok()?),
+                        Scalar::Int(n) => Value::from(n),
+                        Scalar::Other(text) => serde_json::from_slice(text).ok()?,
+                    });
                 }
                 Member::Extra => {
-                    if !seen_extra
-                        .get_or_insert_with(SeenKeys::new)
-                        .insert(Cow::Borrowed(key))
-                    {
+                    if !seen_extra.get_or_insert_with(KeySet::new).insert(key) {
                         return None;
                     }
-                    raw.extra.push((key.to_owned(), json_value()));
                 }
             }
             Some(())
         })?;
+        if seen_extra.is_some() {
+            // The scanner has checked the whole text as UTF-8.
+            raw.extra = Extra::InText(text);
+        }
         Some(raw)
     }
 }
@@ -282,8 +451,9 @@ impl<'de> Visitor<'de> for RawVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut raw = RawClaims::new();
         let mut seen_extra = SeenKeys::new();
+        let mut extra = Vec::new();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            match raw.member(&key) {
+            match raw.member(key.as_bytes()) {
                 Member::Registered(slot) => {
                     if slot.is_some() {
                         return Err(de::Error::custom("duplicate key"));
@@ -301,19 +471,21 @@ impl<'de> Visitor<'de> for RawVisitor {
                         return Err(de::Error::custom("duplicate key"));
                     }
                     let value: Value = map.next_value()?;
-                    raw.extra.push((key.into_owned(), value));
+                    extra.push((key.into_owned(), value));
                 }
             }
         }
+        raw.extra = Extra::Values(extra);
         Ok(raw)
     }
 }
 
-fn time_claim(name: &'static str, value: Option<Loose>) -> Result<Option<i64>> {
+#[inline(always)]
+fn time_claim(name: &'static str, value: Option<ValueKind>) -> Result<Option<i64>> {
     match value {
         None => Ok(None),
-        Some(Loose::Int(n)) => Ok(Some(n)),
-        Some(Loose::BigInt) => Err(Error::invalid_claim(name, "is out of range")),
+        Some(ValueKind::Int(n)) => Ok(Some(n)),
+        Some(ValueKind::BigInt) => Err(Error::invalid_claim(name, "is out of range")),
         Some(_) => Err(Error::invalid_claim(
             name,
             "must be an integer number of seconds",
@@ -321,17 +493,63 @@ fn time_claim(name: &'static str, value: Option<Loose>) -> Result<Option<i64>> {
     }
 }
 
+#[inline(always)]
 fn string_claim<'de>(
     name: &'static str,
-    value: Option<Loose<'de>>,
+    value: Option<ValueKind<'de>>,
 ) -> Result<Option<Cow<'de, str>>> {
     match value {
         None => Ok(None),
-        Some(Loose::Str(s)) => Ok(Some(s)),
+        Some(ValueKind::Str(s)) => Ok(Some(s)),
         Some(_) => Err(Error::invalid_claim(name, "must be a string")),
     }
 }
 
+/// An offset into a token's text, which is at most 4 KiB (`MAX_TOKEN_LEN`).
+fn offset(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// `lit` at `pos`: the position after it.
+#[inline(always)]
+fn literal_at(b: &[u8], pos: usize, lit: &[u8]) -> Option<usize> {
+    let end = pos + lit.len();
+    (b.get(pos..end)? == lit).then_some(end)
+}
+
+/// An integer in canonical form with at most 18 digits at `pos` (as the scanner reads one),
+/// and the position after it.
+#[inline(always)]
+fn plain_int(b: &[u8], pos: usize) -> Option<(i64, usize)> {
+    match crate::claims_scanner::number_at(b, pos)? {
+        (end, Some(n)) => Some((n, end)),
+        _ => None,
+    }
+}
+
+/// The position of the closing quote of a string whose content starts at `pos` and has no
+/// escapes.
+#[inline(always)]
+fn plain_str_end(b: &[u8], pos: usize) -> Option<usize> {
+    match crate::claims_scanner::string_end_at(b, pos)? {
+        (end, false) => Some(end),
+        _ => None,
+    }
+}
+
+/// Whether `s` has a NUL byte: eight bytes at a time, inline. Identifiers are short, and a
+/// call into memchr's dispatch costs more than scanning them.
+#[inline(always)]
+fn has_nul(s: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let zero_in = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS != 0;
+    let mut words = s.chunks_exact(8);
+    let found = words.any(|w| zero_in(u64::from_le_bytes(w.try_into().unwrap_or([0; 8]))));
+    found || words.remainder().contains(&0)
+}
+
+#[cold]
 fn audience(value: Option<Value>) -> Result<Option<Vec<String>>> {
     let bad = || Error::invalid_claim("aud", "must be a string or a list of strings");
     match value {
@@ -360,8 +578,8 @@ impl RawClaims<'_> {
         let jti = string_claim("jti", self.jti)?;
         let user_id = match self.user_id {
             None => None,
-            Some(Loose::Str(s)) => Some(s),
-            Some(Loose::Int(n)) => Some(Cow::Owned(n.to_string())),
+            Some(ValueKind::Str(s)) => Some(s),
+            Some(ValueKind::Int(n)) => Some(Cow::Owned(n.to_string())),
             Some(_) => {
                 return Err(Error::invalid_claim(
                     "user_id",
@@ -370,7 +588,10 @@ impl RawClaims<'_> {
             }
         };
         let iss = string_claim("iss", self.iss)?;
-        let aud = audience(self.aud)?;
+        let aud = match self.aud {
+            None => None,
+            aud => audience(aud)?,
+        };
 
         let exp = exp.ok_or_else(|| Error::missing_claim("exp"))?;
         let token_type = token_type.ok_or_else(|| Error::missing_claim("token_type"))?;
@@ -394,26 +615,43 @@ impl RawClaims<'_> {
         }
         // A NUL (`\u0000` in the JSON) would truncate the identifier wherever it becomes a C
         // string: "1\u00002" would read as user "1" (found by fuzz/ c_abi).
-        if jti.bytes().any(|b| b == 0) {
+        if has_nul(jti.as_bytes()) {
             return Err(Error::invalid_claim("jti", "must not contain NUL"));
         }
-        if user_id.bytes().any(|b| b == 0) {
+        if has_nul(user_id.as_bytes()) {
             return Err(Error::invalid_claim("user_id", "must not contain NUL"));
         }
 
-        let mut ids = String::with_capacity(jti.len() + user_id.len());
-        ids.push_str(&jti);
-        ids.push_str(&user_id);
+        let payload = match self.extra {
+            Extra::InText(payload) => payload,
+            Extra::Values(_) => "",
+        };
+        let mut text = String::with_capacity(jti.len() + user_id.len() + payload.len());
+        text.push_str(&jti);
+        text.push_str(&user_id);
+        text.push_str(payload);
+        let extra = match self.extra {
+            Extra::InText(_) => ExtraClaims::InText(OnceLock::new()),
+            Extra::Values(values) => ExtraClaims::Values(values),
+        };
+        let plain = iss.is_none()
+            && aud.is_none()
+            && matches!(&extra, ExtraClaims::Values(v) if v.is_empty());
         Ok(Claims {
             token_type: expected,
             exp,
             iat,
             nbf,
-            ids,
-            jti_len: jti.len(),
-            iss: iss.map(Cow::into_owned),
-            aud,
-            extra: self.extra,
+            text,
+            jti_len: offset(jti.len()),
+            user_id_end: offset(jti.len() + user_id.len()),
+            rare: (!plain).then(|| {
+                Box::new(Rare {
+                    iss: iss.map(Cow::into_owned),
+                    aud,
+                    extra,
+                })
+            }),
         })
     }
 }
@@ -559,7 +797,11 @@ mod tests {
                     proptest::prop_oneof![
                         proptest::sample::select(vec!["\"access\"", "\"refresh\"", "\"\"", "\"a\\\"b\"", "\"\\u00e9\"", "\"é\"", "\"\t\""]).prop_map(String::from),
                         proptest::num::i64::ANY.prop_map(|n| n.to_string()),
-                        proptest::sample::select(vec!["-0", "01", "1.0", "1e3", "true", "null", "[1]", "{}", "99999999999999999999"]).prop_map(String::from),
+                        proptest::sample::select(vec![
+                            "-0", "01", "1.0", "1e3", "1e400", "true", "null", "[1]", "{}", "99999999999999999999",
+                            r#"{"a":[1,{"b":"c"}],"a":2}"#, r#"[1.5,"x\u00e9",false]"#, r#""\ud83d\ude00""#,
+                            r#""\ud800""#, "[[[]]]", "[1,]", r#"{"a"}"#,
+                        ]).prop_map(String::from),
                     ],
                     proptest::sample::select(vec!["", " ", "\n\t"]),
                 ),
@@ -569,10 +811,78 @@ mod tests {
         ) {
             let body: Vec<String> = members.iter().map(|(k, v, ws)| format!("{ws}\"{k}\"{ws}:{ws}{v}{ws}")).collect();
             let json = format!("{{{}}}", body.join(","));
-            if let Some(raw) = RawClaims::scan(json.as_bytes()) {
+            if let Some(mut raw) = RawClaims::scan(json.as_bytes()) {
                 let by_serde = serde_json::from_slice::<RawClaims>(json.as_bytes());
-                proptest::prop_assert_eq!(Some(&raw), by_serde.as_ref().ok(), "{}", json);
+                // Extra claims the scanner leaves in the text are what serde_json reads there.
+                let extra = std::mem::replace(&mut raw.extra, Extra::Values(Vec::new()));
+                let extra = match extra {
+                    Extra::InText(text) => Extra::Values(read_extra(text)),
+                    values => values,
+                };
+                let raw_values = RawClaims { extra, ..raw };
+                proptest::prop_assert_eq!(Some(&raw_values), by_serde.as_ref().ok(), "{}", json);
+                let raw = RawClaims::scan(json.as_bytes()).unwrap();
                 proptest::prop_assert_eq!(raw.validate(expected), Claims::parse_with_serde(json.as_bytes(), expected), "{}", json);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The server's form, recognised byte for byte, reads exactly as the general way does;
+        /// whatever it does not take (bad values, another kind, a byte more) the general way
+        /// reads or refuses.
+        #[test]
+        fn the_server_form_reads_as_the_general_way(
+            kind in proptest::sample::select(vec!["access", "refresh", "sliding"]),
+            exp in proptest::sample::select(vec!["1700000300", "0", "-5", "-0", "01", "1.5", "\"1\"", "12345678901234567890"]),
+            iat in proptest::sample::select(vec!["1700000000", "7", "1e3", "null"]),
+            jti in proptest::sample::select(vec!["\"0123456789abcdef0123456789abcdef\"", "\"\"", "\"a\\u0000b\"", "\"é\"", "\"a\\\"b\"", "5"]),
+            user_id in proptest::sample::select(vec!["\"1\"", "42", "\"\"", "\"x\\u0000\"", "0", "-3", "1.0", "true"]),
+            tail in proptest::sample::select(vec!["}", "} ", "}x", ",\"org\":1}", ",\"exp\":1}", ""]),
+            expected in proptest::sample::select(vec![TokenType::Access, TokenType::Refresh]),
+        ) {
+            let json = format!(r#"{{"token_type":"{kind}","exp":{exp},"iat":{iat},"jti":{jti},"user_id":{user_id}{tail}"#);
+            let general = match RawClaims::scan(json.as_bytes()) {
+                Some(raw) => raw.validate(expected),
+                None => Claims::parse_with_serde(json.as_bytes(), expected),
+            };
+            if let Some(fast) = Claims::parse_server_form(json.as_bytes(), expected) {
+                proptest::prop_assert_eq!(Ok(fast), general.clone(), "{}", json);
+            }
+            proptest::prop_assert_eq!(Claims::parse(json.as_bytes(), expected), general, "{}", json);
+        }
+    }
+
+    #[test]
+    fn the_server_form_is_taken() {
+        assert!(Claims::parse_server_form(OK.as_bytes(), TokenType::Access).is_some());
+        assert!(Claims::parse_server_form(OK.as_bytes(), TokenType::Refresh).is_none());
+    }
+
+    #[test]
+    fn the_scanner_takes_nested_extra_claims() {
+        let json = r#"{"token_type":"access","exp":1,"jti":"j","user_id":"1","org":{"id":1,"tags":["a","b"],"on":true},"f":1.5,"s":"\u00e9"}"#;
+        let raw = RawClaims::scan(json.as_bytes()).expect("scanned without serde");
+        assert_eq!(raw.extra, Extra::InText(json));
+        let c = raw.validate(TokenType::Access).unwrap();
+        assert_eq!(
+            c,
+            Claims::parse_with_serde(json.as_bytes(), TokenType::Access).unwrap()
+        );
+        assert_eq!(c.get("s").unwrap(), "é");
+        assert_eq!(c.extra()[0].1["tags"][1], "b");
+    }
+
+    #[test]
+    fn nul_is_found_anywhere() {
+        for len in 0..40 {
+            assert!(!has_nul(&vec![b'a'; len]));
+            for at in 0..len {
+                let mut s = vec![0xffu8; len];
+                s[at] = 0;
+                assert!(has_nul(&s), "{len} {at}");
+                s[at] = 0x80;
+                assert!(!has_nul(&s), "{len} {at}");
             }
         }
     }

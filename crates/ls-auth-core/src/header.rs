@@ -62,11 +62,12 @@ pub fn parse_authorization(value: &[u8]) -> Result<Credential<'_>, Error> {
     }
     let scheme_end = value.iter().position(|&b| b == b' ').unwrap_or(value.len());
     let scheme = &value[..scheme_end];
-    if !scheme.iter().all(|&b| is_tchar(b)) {
-        return Err(malformed("authorization scheme is not a valid token"));
-    }
     let bearer = scheme.eq_ignore_ascii_case(b"bearer");
+    // Our two schemes are tokens; only another scheme needs its characters checked.
     if !bearer && !scheme.eq_ignore_ascii_case(b"token") {
+        if !scheme.iter().all(|&b| is_tchar(b)) {
+            return Err(malformed("authorization scheme is not a valid token"));
+        }
         return Err(Error::new(ErrorKind::UnsupportedScheme));
     }
     let rest = &value[scheme_end..];
@@ -112,12 +113,29 @@ fn is_tchar(b: u8) -> bool {
 /// RFC 9110 §11.2 `token68`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
 fn is_token68(t: &[u8]) -> bool {
     let body = t.len() - t.iter().rev().take_while(|&&b| b == b'=').count();
-    // A fold without early exit over branch-free tests: the compiler vectorises it, which
-    // keeps a 230-byte Bearer header well under 50 ns.
-    body > 0
-        && t[..body]
-            .iter()
-            .fold(true, |ok, &b| ok & is_token68_char(b))
+    body > 0 && all_token68(&t[..body])
+}
+
+/// Whether every byte is a token68 character (before the padding). A fold without early exit
+/// over branch-free tests, in fixed 32-byte blocks that the compiler vectorises with the
+/// baseline SSE2; the last, partial block is checked as the overlapping final 32 bytes rather
+/// than byte by byte (the scalar tail was a fifth of the time for a 230-byte token).
+fn all_token68(t: &[u8]) -> bool {
+    const BLOCK: usize = 32;
+    let block = |b: &[u8]| b.iter().fold(true, |ok, &c| ok & is_token68_char(c));
+    if t.len() < BLOCK {
+        return block(t);
+    }
+    let mut blocks = t.chunks_exact(BLOCK);
+    let mut ok = (&mut blocks).fold(true, |ok, b| {
+        let b: &[u8; BLOCK] = b.try_into().unwrap_or(&[b'a'; BLOCK]);
+        ok & block(b)
+    });
+    if !blocks.remainder().is_empty() {
+        let last: &[u8; BLOCK] = t[t.len() - BLOCK..].try_into().unwrap_or(&[b'a'; BLOCK]);
+        ok &= block(last);
+    }
+    ok
 }
 
 fn is_token68_char(b: u8) -> bool {
@@ -214,6 +232,19 @@ mod tests {
         assert_eq!(code(b"Bear\xffer abc"), "malformed_header");
         let big = [b"Bearer ".as_slice(), &vec![b'a'; MAX_HEADER_LEN]].concat();
         assert_eq!(code(&big), "header_too_large");
+    }
+
+    #[test]
+    fn every_position_of_a_long_token_is_checked() {
+        for len in [1, 31, 32, 33, 63, 64, 65, 231] {
+            let good = vec![b'a'; len];
+            assert!(all_token68(&good));
+            for at in 0..len {
+                let mut bad = good.clone();
+                bad[at] = b',';
+                assert!(!all_token68(&bad), "{len} {at}");
+            }
+        }
     }
 
     #[test]

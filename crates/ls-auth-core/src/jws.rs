@@ -5,19 +5,42 @@
 //! token refused before the MAC check costs no allocation.
 
 use std::fmt;
+use std::mem::MaybeUninit;
 
 use base64_simd::URL_SAFE_NO_PAD;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
+use crate::duplicate_keys::SeenKeys;
 use crate::error::{Error, ErrorKind, Result};
 use crate::keys::{Algorithm, Keyring, SigningKey};
-use crate::loose::{Key, Loose, SeenKeys};
+use crate::value_kind::{Key, ValueKind};
 
 /// The largest token accepted, checked before any decoding (SPEC §3.1).
 pub const MAX_TOKEN_LEN: usize = 4096;
 
+/// Length of unpadded base64 text for `n` bytes: four characters per three bytes, rounded up.
+const fn base64_len(n: usize) -> usize {
+    (n * 4).div_ceil(3)
+}
+
+/// Most bytes that `n` characters of base64 can decode to.
+const fn decoded_len(n: usize) -> usize {
+    n / 4 * 3 + (n % 4).saturating_sub(1)
+}
+
 /// Room for any base64url segment of a token under the cap.
-const MAX_DECODED_LEN: usize = MAX_TOKEN_LEN / 4 * 3;
+const MAX_DECODED_LEN: usize = decoded_len(MAX_TOKEN_LEN);
+
+/// The longest MAC any allowed algorithm makes: HS512's 64 bytes.
+const MAX_TAG_LEN: usize = ring::digest::SHA512_OUTPUT_LEN;
+
+/// The longest signature segment that can match a key (86 characters); a longer one is refused
+/// as a wrong signature without being decoded.
+const MAX_SIGNATURE_LEN: usize = base64_len(MAX_TAG_LEN);
+
+/// Decoded size of the segments of a typical token: its payload is decoded on the stack into
+/// this much, a larger one into a buffer for the cap.
+const SMALL_DECODED_LEN: usize = 512;
 
 /// The three segments of a compact JWS, borrowed from the token.
 #[derive(Debug, Clone, Copy)]
@@ -33,44 +56,69 @@ fn malformed(detail: &'static str) -> Error {
     Error::with_detail(ErrorKind::MalformedToken, detail)
 }
 
-/// Checks the size cap, then finds exactly two dots with a vectorised search that stops at
-/// the third: a `....` input costs no more than a token.
-pub(crate) fn split(token: &str) -> Result<Compact<'_>> {
+fn wrong_segment_count() -> Error {
+    malformed("token must have exactly three segments")
+}
+
+/// Checks the size cap, then splits at the first and the last dot (a vectorised search from
+/// each end, over the short header and signature only). A dot in the middle segment is left to
+/// its caller: verification's alphabet check of the payload refuses it anyway.
+fn split_outer(token: &str) -> Result<Compact<'_>> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(Error::new(ErrorKind::TokenTooLarge));
     }
-    let mut dots = memchr::memchr_iter(b'.', token.as_bytes());
-    let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
-        return Err(malformed("token must have exactly three segments"));
+    let bytes = token.as_bytes();
+    let (Some(first), Some(last)) = (memchr::memchr(b'.', bytes), memchr::memrchr(b'.', bytes))
+    else {
+        return Err(wrong_segment_count());
     };
+    if first == last {
+        return Err(wrong_segment_count());
+    }
     Ok(Compact {
         header: &token[..first],
-        payload: &token[first + 1..second],
-        signature: &token[second + 1..],
-        signing_input: &token[..second],
+        payload: &token[first + 1..last],
+        signature: &token[last + 1..],
+        signing_input: &token[..last],
     })
 }
 
+/// Checks the size cap and splits a token into exactly three segments.
+pub(crate) fn split(token: &str) -> Result<Compact<'_>> {
+    let parts = split_outer(token)?;
+    if memchr::memchr(b'.', parts.payload.as_bytes()).is_some() {
+        return Err(wrong_segment_count());
+    }
+    Ok(parts)
+}
+
 /// Decodes one segment into `buf`: base64url alphabet, no padding, no non-zero trailing bits.
-fn decode_into<'b>(segment: &str, buf: &'b mut [u8]) -> Result<&'b [u8]> {
+fn decode_into<'b>(segment: &str, buf: &'b mut [MaybeUninit<u8>]) -> Result<&'b [u8]> {
     let bad = || malformed("token segment is not canonical unpadded base64url");
     let out = URL_SAFE_NO_PAD
-        .decode(segment.as_bytes(), base64_simd::Out::from_slice(buf))
+        .decode(segment.as_bytes(), base64_simd::Out::from_uninit_slice(buf))
         .map_err(|_| bad())?;
     Ok(out)
 }
 
-/// Decoded size of the segments of a typical token; larger ones use a buffer for the cap.
-const SMALL_DECODED_LEN: usize = 512;
+/// SPEC §3.2 without decoding: only the URL-safe alphabet, no padding, a length that base64
+/// can have and zero spare bits in the last character. base64-simd checks 32 characters per
+/// step with whatever vector unit the CPU has, so checking the payload before the MAC costs a
+/// few percent of decoding it.
+fn check_canonical(segment: &str) -> Result<()> {
+    URL_SAFE_NO_PAD
+        .check(segment.as_bytes())
+        .map_err(|_| malformed("token segment is not canonical unpadded base64url"))
+}
 
-/// Runs `f` on the decoded bytes of a segment, decoded on the stack.
+/// Runs `f` on the decoded bytes of a segment, decoded on the stack into a buffer that is
+/// never zeroed (the decoder writes every byte it returns).
 pub(crate) fn with_decoded<T>(segment: &str, f: impl FnOnce(&[u8]) -> Result<T>) -> Result<T> {
-    // Zeroing a 3 KiB buffer for every segment would cost more than decoding a typical one.
-    if segment.len() <= SMALL_DECODED_LEN / 3 * 4 {
-        let mut buf = [0u8; SMALL_DECODED_LEN];
+    if decoded_len(segment.len()) <= SMALL_DECODED_LEN {
+        let mut buf = [MaybeUninit::uninit(); SMALL_DECODED_LEN];
         f(decode_into(segment, &mut buf)?)
     } else {
-        let mut buf = [0u8; MAX_DECODED_LEN];
+        let mut buf = [MaybeUninit::uninit(); MAX_DECODED_LEN];
         f(decode_into(segment, &mut buf)?)
     }
 }
@@ -116,8 +164,8 @@ impl<'de> Visitor<'de> for HeaderVisitor {
             }
             match &*key {
                 "alg" => {
-                    header.alg = match map.next_value::<Loose>()? {
-                        Loose::Str(s) => {
+                    header.alg = match map.next_value::<ValueKind>()? {
+                        ValueKind::Str(s) => {
                             Algorithm::from_name(&s).map_or(HeaderAlg::Unknown, HeaderAlg::Known)
                         }
                         _ => {
@@ -127,7 +175,7 @@ impl<'de> Visitor<'de> for HeaderVisitor {
                     };
                 }
                 "typ" => {
-                    if !matches!(map.next_value::<Loose>()?, Loose::Str(s) if s == "JWT") {
+                    if !matches!(map.next_value::<ValueKind>()?, ValueKind::Str(s) if s == "JWT") {
                         header.bad.get_or_insert("header `typ` must be \"JWT\"");
                     }
                 }
@@ -179,14 +227,30 @@ fn header_algorithm(segment: &str, keyring: &Keyring) -> Result<Algorithm> {
 
 /// Checks structure, header and MAC; on success the payload may be trusted and parsed.
 pub(crate) fn verify<'t>(token: &'t str, keyring: &Keyring) -> Result<Compact<'t>> {
-    let parts = split(token)?;
+    let parts = split_outer(token)?;
+    // Structure of all three segments first (SPEC §3.2 before §3.3 and §3.4): a damaged token
+    // is malformed whatever its header says and whatever its signature. The payload is
+    // checked without decoding (a dot in it is a fourth segment), the signature as it is
+    // decoded, the header as it is recognised or decoded.
+    check_canonical(parts.payload).map_err(|e| {
+        if parts.payload.contains('.') {
+            wrong_segment_count()
+        } else {
+            e
+        }
+    })?;
+    let mut buf = [MaybeUninit::uninit(); MAX_TAG_LEN];
+    let signature = if parts.signature.len() <= MAX_SIGNATURE_LEN {
+        Some(decode_into(parts.signature, &mut buf)?)
+    } else {
+        check_canonical(parts.signature)?;
+        None
+    };
     let alg = header_algorithm(parts.header, keyring)?;
-    // HS512 tags are 64 bytes; anything longer cannot match any key.
-    if parts.signature.len() > 86 {
+    // HS512's tag is the longest; a longer signature cannot match any key.
+    let Some(signature) = signature else {
         return Err(Error::new(ErrorKind::InvalidSignature));
-    }
-    let mut buf = [0u8; 66];
-    let signature = decode_into(parts.signature, &mut buf)?;
+    };
     let signed = parts.signing_input.as_bytes();
     if keyring
         .keys()
@@ -215,7 +279,8 @@ fn encoded_header(alg: Algorithm) -> &'static str {
 /// Signs serialized claims into a compact JWS.
 pub(crate) fn sign(key: &SigningKey, claims_json: &str) -> String {
     let header = encoded_header(key.algorithm());
-    let mut out = String::with_capacity(header.len() + claims_json.len() * 4 / 3 + 92);
+    let len = header.len() + 1 + base64_len(claims_json.len()) + 1 + MAX_SIGNATURE_LEN;
+    let mut out = String::with_capacity(len);
     out.push_str(header);
     out.push('.');
     URL_SAFE_NO_PAD.encode_append(claims_json, &mut out);
@@ -296,18 +361,20 @@ mod tests {
 
     proptest! {
         /// The SIMD decoder refuses exactly what the `base64` crate's strict URL_SAFE_NO_PAD
-        /// refuses, and decodes the rest to the same bytes.
+        /// refuses, and decodes the rest to the same bytes; the check without decoding
+        /// refuses exactly the same texts.
         #[test]
         fn decoding_agrees_with_the_base64_crate(
             text in proptest::collection::vec(proptest::sample::select(b"AQgw_-Zz09+/= \n.\xffEIMU".to_vec()), 0..70),
             bytes in proptest::collection::vec(any::<u8>(), 0..70),
         ) {
             let text = String::from_utf8_lossy(&text).into_owned();
-            let mut buf = [0u8; 128];
+            let mut buf = [MaybeUninit::uninit(); 128];
             let ours = decode_into(&text, &mut buf).ok().map(<[u8]>::to_vec);
+            prop_assert_eq!(check_canonical(&text).is_ok(), ours.is_some(), "{:?}", text);
             prop_assert_eq!(ours, URL_SAFE_NO_PAD.decode(&text).ok(), "{:?}", text);
             let encoded = URL_SAFE_NO_PAD.encode(&bytes);
-            let mut buf = [0u8; 128];
+            let mut buf = [MaybeUninit::uninit(); 128];
             prop_assert_eq!(decode_into(&encoded, &mut buf).ok().map(<[u8]>::to_vec), Some(bytes));
         }
     }
@@ -324,6 +391,17 @@ mod tests {
         let input = format!("{}.{}", b64(header), b64(payload));
         let tag = keyring().signing_key().sign(input.as_bytes());
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+    }
+
+    #[test]
+    fn lengths_follow_from_the_encoding() {
+        for n in 0..200 {
+            let text = URL_SAFE_NO_PAD.encode(vec![0u8; n]);
+            assert_eq!(base64_len(n), text.len());
+            assert_eq!(decoded_len(text.len()), n);
+        }
+        assert_eq!(MAX_SIGNATURE_LEN, 86);
+        assert_eq!(MAX_DECODED_LEN, 3072);
     }
 
     #[test]

@@ -36,10 +36,12 @@
 
 mod authenticate;
 mod claims;
+mod claims_scanner;
 mod client;
 mod clock;
 #[cfg(any(test, feature = "dangerous"))]
 pub mod dangerous;
+mod duplicate_keys;
 mod error;
 mod header;
 mod hex;
@@ -47,12 +49,11 @@ mod issue;
 mod jws;
 mod keys;
 mod legacy;
-mod loose;
 mod policy;
 mod pyjwt_json;
 mod random;
 mod revocation;
-mod scan;
+mod value_kind;
 mod verify;
 
 pub use authenticate::{authenticate, begin_authenticate, Lookup, PendingPrincipal, Principal};

@@ -157,8 +157,34 @@ fn drop(name: &str) -> (&str, Option<String>) {
 }
 
 fn ours(token: &str, now: u64) -> bool {
+    our_code(token, now).is_none()
+}
+
+/// ls-auth's error code for `token`, or `None` when it verifies.
+fn our_code(token: &str, now: u64) -> Option<&'static str> {
     let verifier = Verifier::new(Keyring::hs256(SECRET).unwrap(), TokenPolicy::default());
-    verifier.verify_access(token, now as i64).is_ok()
+    verifier
+        .verify_access(token, now as i64)
+        .err()
+        .map(|e| e.code())
+}
+
+/// SPEC §3.2, written here from the rule: a token under the cap that splits into three
+/// segments, one of which is not canonical unpadded base64url. Such a token must be refused
+/// as `malformed_token` whatever its header and signature say (issue 11).
+fn structurally_broken(token: &str) -> bool {
+    use base64::Engine;
+    let canonical = |seg: &str| {
+        seg.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(seg)
+                .is_ok_and(|bytes| b64(&bytes) == seg)
+    };
+    let segments: Vec<&str> = token.split('.').collect();
+    token.len() <= ls_auth_core::MAX_TOKEN_LEN
+        && segments.len() == 3
+        && !segments.iter().all(|s| canonical(s))
 }
 
 fn theirs(token: &str) -> bool {
@@ -742,13 +768,17 @@ proptest! {
         }
     }
 
-    /// Any single changed byte, truncation or insertion in a valid token: both refuse.
+    /// Any single changed byte, truncation or insertion in a valid token: both refuse, and
+    /// when the change breaks a segment's base64url, ls-auth says `malformed_token`, never
+    /// `invalid_signature` (jsonwebtoken checks the MAC first and says InvalidSignature).
     #[test]
     fn mutated_tokens(
         pos in any::<prop::sample::Index>(),
         byte in 0u8..0x80,
-        kind in 0u8..3,
+        kind in 0u8..4,
     ) {
+        let mut token = String::new();
+        let mut code = None;
         let (a, b) = both(&mut |now| {
             let t = tok(HEADER, &claims(now, &[]));
             let i = pos.index(t.len());
@@ -758,10 +788,87 @@ proptest! {
                     if bytes[i] == byte { bytes[i] ^= 1; } else { bytes[i] = byte; }
                 }
                 1 => bytes.truncate(i),
-                _ => bytes.insert(i, byte),
+                2 => {
+                    bytes.insert(i, byte);
+                }
+                _ => {
+                    bytes.splice(i..i, "\u{e9}".bytes());
+                }
             }
-            String::from_utf8(bytes).unwrap()
+            token = String::from_utf8(bytes).unwrap();
+            code = our_code(&token, now);
+            token.clone()
         });
         prop_assert!(!a && !b, "ls-auth {a}, jsonwebtoken {b}");
+        if structurally_broken(&token) {
+            prop_assert_eq!(code, Some("malformed_token"), "{:?}", token);
+        }
     }
+}
+
+/// Structural damage of every kind in every segment of a validly signed token, never
+/// re-signed: both refuse, ls-auth always as `malformed_token` (SPEC §3.2 before §3.4).
+/// jsonwebtoken checks the MAC over the raw text first, so for a damaged payload it reports
+/// a bad signature: the user would be told their key is wrong.
+#[test]
+fn structure_is_checked_before_the_signature() {
+    type Damage = fn(&str) -> String;
+    let damages: &[(&str, Damage)] = &[
+        ("padding", |s| format!("{s}=")),
+        ("inner_padding", |s| format!("{}={}", &s[..4], &s[4..])),
+        ("space", |s| format!("{} {}", &s[..5], &s[5..])),
+        ("tab", |s| format!("{}\t{}", &s[..5], &s[5..])),
+        ("newline", |s| format!("{s}\n")),
+        ("non_ascii", |s| format!("{}\u{e9}{}", &s[..5], &s[5..])),
+        ("nul", |s| format!("{}\0{}", &s[..5], &s[5..])),
+        ("control", |s| format!("{}\u{1}{}", &s[..5], &s[5..])),
+        ("delete", |s| format!("{}\u{7f}{}", &s[..5], &s[5..])),
+        ("plus", |s| format!("{}+{}", &s[..4], &s[5..])),
+        ("slash", |s| format!("{}/{}", &s[..4], &s[5..])),
+        ("length_4n_plus_1", |s| {
+            format!("{s}{}", "A".repeat((1 + 4 - s.len() % 4) % 4))
+        }),
+    ];
+    let mut theirs_said = BTreeMap::new();
+    for segment in 0..3 {
+        for (name, damage) in damages {
+            let (mut ours_code, mut token) = (None, String::new());
+            let (a, b) = both(&mut |now| {
+                let mut parts: Vec<String> = tok(HEADER, &claims(now, &[]))
+                    .split('.')
+                    .map(str::to_owned)
+                    .collect();
+                parts[segment] = damage(&parts[segment]);
+                token = parts.join(".");
+                ours_code = our_code(&token, now);
+                token.clone()
+            });
+            assert!(structurally_broken(&token), "{name} in segment {segment}");
+            assert!(
+                !a && !b,
+                "{name} in segment {segment}: ls-auth {a}, jsonwebtoken {b}"
+            );
+            assert_eq!(
+                ours_code,
+                Some("malformed_token"),
+                "{name} in segment {segment}"
+            );
+            let key = DecodingKey::from_secret(SECRET.as_bytes()).unwrap();
+            let kind = decode::<Value>(&token, &key, &Validation::new(Algorithm::HS256))
+                .unwrap_err()
+                .into_kind();
+            let kind = format!("{kind:?}");
+            let kind = kind.split('(').next().unwrap_or_default().to_owned();
+            *theirs_said.entry((segment, kind)).or_insert(0) += 1;
+        }
+    }
+    // The difference this test is about: a damaged payload is a signature failure to
+    // jsonwebtoken.
+    assert!(
+        theirs_said
+            .keys()
+            .any(|(segment, kind)| *segment == 1 && kind == "InvalidSignature"),
+        "{theirs_said:?}"
+    );
+    eprintln!("jsonwebtoken's reasons, by (segment, kind): {theirs_said:?}");
 }
