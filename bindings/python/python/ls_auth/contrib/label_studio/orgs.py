@@ -21,7 +21,8 @@ __all__ = ["JWT_FLAG", "org_settings", "user_for_id"]
 #: TokenAuthenticationPhaseout accepts legacy keys whatever the organisation says. Honoured alike.
 JWT_FLAG = "fflag__feature_develop__prompts__dia_1829_jwt_token_auth"
 
-_WITH_SETTINGS = ("active_organization__jwt",)
+# created_by: Label Studio's feature-flag lookup reads the organisation owner's email.
+_WITH_SETTINGS = ("active_organization__jwt", "active_organization__created_by")
 
 
 def user_for_id(user_id: str) -> Optional[Any]:
@@ -45,6 +46,15 @@ def user_for_legacy_key(key: str) -> Optional[Any]:
         return None
 
 
+def _jwt_settings(org: Any) -> Any:
+    # `organization.jwt` is django-annoying's AutoOneToOneField, whose accessor runs in
+    # transaction.atomic (a savepoint round trip per read inside a transaction). The row
+    # select_related already fetched is read from the relation's cache; only a missing row
+    # goes through the accessor, which creates it with Label Studio's defaults.
+    cached = org._meta.get_field("jwt").get_cached_value(org, default=None)
+    return cached if cached is not None else org.jwt
+
+
 def _flag(user: Any = None) -> bool:
     from core import feature_flags  # looked up per call: Label Studio's tests patch it
 
@@ -60,7 +70,7 @@ def org_settings(user: Any, *, kind: str = "jwt") -> ls_auth.OrgSettings:
     only matters when Label Studio's API-token flag is off (see :data:`JWT_FLAG`).
     """
     org = getattr(user, "active_organization", None)
-    jwt = getattr(org, "jwt", None) if org is not None else None
+    jwt = _jwt_settings(org) if org is not None else None
     if jwt is None:
         settings = ls_auth.OrgSettings()
     else:

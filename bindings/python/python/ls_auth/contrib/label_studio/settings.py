@@ -96,6 +96,19 @@ LS_AUTH_LABEL_STUDIO_URLCONF = ROOT_URLCONF  # type: ignore[name-defined]  # noq
 ROOT_URLCONF = f"{_HERE}.urls"
 
 # Django may have read Label Studio's module while it imported (see the docstring): from now on
-# it reads this one. Clearing the wrapped object also drops LazySettings' attribute cache.
+# it reads this one. Clearing the wrapped object also drops LazySettings' attribute cache; the
+# caches built from the early view (DRF's api_settings, URL resolvers) are told, as Django tells
+# them under override_settings.
 if _django_settings.configured and os.environ.get(_ENV) == __name__:
     _django_settings._wrapped = _empty
+    from django.test.signals import setting_changed as _setting_changed
+
+    for _name in ("MIDDLEWARE", "REST_FRAMEWORK", "SPECTACULAR_SETTINGS", "ROOT_URLCONF"):
+        _setting_changed.send(sender=None, setting=_name, value=globals()[_name], enter=False)
+    # DRF copies DEFAULT_AUTHENTICATION_CLASSES onto APIView when rest_framework.views is first
+    # imported; if that happened during the early view, the class still holds Label Studio's.
+    _drf_views = sys.modules.get("rest_framework.views")
+    if _drf_views is not None:
+        from rest_framework.settings import api_settings as _api_settings
+
+        _drf_views.APIView.authentication_classes = _api_settings.DEFAULT_AUTHENTICATION_CLASSES
