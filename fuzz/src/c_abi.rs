@@ -110,7 +110,7 @@ unsafe extern "C" fn revoke_if_active_cb(
         )
     };
     let jti = std::str::from_utf8(jti).expect("the library passes UTF-8 jtis");
-    core::Revocation::revoke_if_active(store, jti, exp, now)
+    core::RevocationStore::revoke_if_active(store, jti, exp, now)
 }
 
 /// Checks a claims object against the core's claims for the same token, then frees it.
@@ -316,7 +316,7 @@ pub fn c_abi(data: &[u8]) {
                     }
                     core::Principal::LegacyKey(k) => {
                         assert_eq!(kind, ls_auth_principal_kind::LS_AUTH_PRINCIPAL_LEGACY);
-                        assert_eq!(key.as_deref(), Ok(k));
+                        assert_eq!(key.as_deref(), Ok(&*k));
                         assert_eq!(rc, R::LS_AUTH_INVALID_ARGUMENT);
                     }
                 }

@@ -444,7 +444,7 @@ fn check_authenticate(header: &[u8]) {
                     legacy,
                     "a legacy key authenticated with legacy keys disabled"
                 );
-                assert_eq!(parsed, Ok(Credential::Token(key)));
+                assert_eq!(parsed, Ok(Credential::Token(&key)));
                 assert!(
                     key.len() == 40 && key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
                     "a malformed legacy key authenticated"

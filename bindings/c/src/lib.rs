@@ -164,28 +164,39 @@ pub struct ls_auth_revocation {
 struct CRevocation {
     ctx: *mut c_void,
     is_revoked: unsafe extern "C" fn(*mut c_void, *const c_char, usize) -> bool,
-    revoke_if_active:
-        Option<unsafe extern "C" fn(*mut c_void, *const c_char, usize, i64, i64) -> bool>,
+}
+
+/// The core's `RevocationStore` over C callbacks: only built when `revoke_if_active` is given,
+/// so rotation can never run over a store that cannot record it.
+struct CRevocationStore {
+    read: CRevocation,
+    revoke_if_active: unsafe extern "C" fn(*mut c_void, *const c_char, usize, i64, i64) -> bool,
 }
 
 impl CRevocation {
     /// # Safety
     /// `ptr` must be NULL or point to a valid `ls_auth_revocation` whose callbacks are safe to
     /// call with its `ctx` for the duration of the export.
-    unsafe fn from_ptr(
-        ptr: *const ls_auth_revocation,
-        need_revoke: bool,
-    ) -> Result<Self, ls_auth_result> {
+    unsafe fn from_ptr(ptr: *const ls_auth_revocation) -> Result<Self, ls_auth_result> {
         // SAFETY: as promised by the caller.
         let r = unsafe { obj(ptr) }?;
-        let is_revoked = r.is_revoked.ok_or(LS_AUTH_NULL_PARAMETER)?;
-        if need_revoke && r.revoke_if_active.is_none() {
-            return Err(LS_AUTH_NULL_PARAMETER);
-        }
         Ok(CRevocation {
             ctx: r.ctx,
-            is_revoked,
-            revoke_if_active: r.revoke_if_active,
+            is_revoked: r.is_revoked.ok_or(LS_AUTH_NULL_PARAMETER)?,
+        })
+    }
+}
+
+impl CRevocationStore {
+    /// # Safety
+    /// As for [`CRevocation::from_ptr`].
+    unsafe fn from_ptr(ptr: *const ls_auth_revocation) -> Result<Self, ls_auth_result> {
+        // SAFETY: as promised by the caller.
+        let r = unsafe { obj(ptr) }?;
+        Ok(CRevocationStore {
+            // SAFETY: as above.
+            read: unsafe { CRevocation::from_ptr(ptr) }?,
+            revoke_if_active: r.revoke_if_active.ok_or(LS_AUTH_NULL_PARAMETER)?,
         })
     }
 }
@@ -196,13 +207,19 @@ impl core::Revocation for CRevocation {
         // SAFETY: the callback and ctx were supplied together by the caller of the export.
         unsafe { (self.is_revoked)(self.ctx, p, n) }
     }
+}
+
+impl core::Revocation for CRevocationStore {
+    fn is_revoked(&self, jti: &str) -> bool {
+        self.read.is_revoked(jti)
+    }
+}
+
+impl core::RevocationStore for CRevocationStore {
     fn revoke_if_active(&self, jti: &str, exp: i64, now: i64) -> bool {
         let (p, n) = ffi::str_parts(jti);
-        match self.revoke_if_active {
-            // SAFETY: as above.
-            Some(f) => unsafe { f(self.ctx, p, n, exp, now) },
-            None => false, // fail closed; rotate checks for NULL before doing anything
-        }
+        // SAFETY: the callback and ctx were supplied together by the caller of the export.
+        unsafe { (self.revoke_if_active)(self.read.ctx, p, n, exp, now) }
     }
 }
 
@@ -606,7 +623,7 @@ pub unsafe extern "C" fn ls_auth_verifier_verify_refresh(
                 obj(verifier)?,
                 str_in(token, token_len)?,
                 settings_in(settings),
-                CRevocation::from_ptr(revocation, false)?,
+                CRevocation::from_ptr(revocation)?,
                 out(claims_out_)?,
             )
         };
@@ -831,7 +848,7 @@ unsafe fn authenticate_at(
     let now = now.unwrap_or_else(system_now);
     let inner = match core::authenticate(header, &verifier.inner, &settings, now)? {
         core::Principal::Jwt(claims) => Principal::Jwt(ls_auth_claims { inner: claims }),
-        core::Principal::LegacyKey(key) => Principal::Legacy(key.to_owned()),
+        core::Principal::LegacyKey(key) => Principal::Legacy(key.into_owned()),
     };
     dst.set(into_raw(ls_auth_principal { inner }));
     Ok(())
@@ -1055,7 +1072,7 @@ pub unsafe extern "C" fn ls_auth_issuer_refresh(
                 obj(issuer)?,
                 str_in(pat, pat_len)?,
                 settings_in(settings),
-                CRevocation::from_ptr(revocation, false)?,
+                CRevocation::from_ptr(revocation)?,
                 out(access_out)?,
             )
         };
@@ -1088,7 +1105,7 @@ pub unsafe extern "C" fn ls_auth_issuer_rotate(
                 obj(issuer)?,
                 str_in(pat, pat_len)?,
                 settings_in(settings),
-                CRevocation::from_ptr(revocation, true)?,
+                CRevocationStore::from_ptr(revocation)?,
                 out(pat_out)?,
                 out(revoked_jti_out)?,
                 out(revoked_exp_out)?,

@@ -7,8 +7,10 @@
 //! errors into the exception classes of `ls_auth._errors` through the one table registered at
 //! import time.
 
+mod admission;
 mod convert;
 mod errors;
+mod revocation;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,10 +23,12 @@ use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::MutexExt;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 
+use admission::{PendingPrincipal, PendingRefresh};
 use convert::{
     header_bytes, json_to_py, py_to_claims_map, resolve_now, secret_bytes, text_arg, u32_arg,
 };
 use errors::{core_err, invalid_argument};
+use revocation::{InMemoryRevocation, PyRevocation};
 
 /// Runs core code, turning a panic (a bug) into `RuntimeError` so that no `PanicException`
 /// ever reaches a user.
@@ -136,105 +140,6 @@ fn policy(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Revocation: a Python container of jtis, or a callable jti -> bool.
-
-/// The host's revocation store as the core's [`core::Revocation`]. Python is re-entered (the
-/// GIL re-acquired) for each question; an exception from the host's object fails closed (the
-/// token counts as revoked) and is re-raised once the core returns.
-struct PyRevocation<'a> {
-    obj: Option<&'a Py<PyAny>>,
-    callable: bool,
-    error: Mutex<Option<PyErr>>,
-}
-
-/// The host's object (if any) and whether it is a callable rather than a container.
-fn revocation_source(obj: Option<&Bound<'_, PyAny>>) -> (Option<Py<PyAny>>, bool) {
-    match obj.filter(|o| !o.is_none()) {
-        None => (None, false),
-        Some(o) => (Some(o.clone().unbind()), o.is_callable()),
-    }
-}
-
-impl PyRevocation<'_> {
-    fn fail(&self, err: PyErr) {
-        let mut slot = self.error.lock().unwrap_or_else(|e| e.into_inner());
-        slot.get_or_insert(err);
-    }
-
-    fn take_error(&self) -> Option<PyErr> {
-        self.error.lock().unwrap_or_else(|e| e.into_inner()).take()
-    }
-}
-
-impl core::Revocation for PyRevocation<'_> {
-    fn is_revoked(&self, jti: &str) -> bool {
-        let Some(obj) = self.obj else { return false };
-        Python::attach(|py| {
-            let obj = obj.bind(py);
-            let answer = if self.callable {
-                obj.call1((jti,)).and_then(|v| v.is_truthy())
-            } else {
-                obj.contains(jti)
-            };
-            answer.unwrap_or_else(|e| {
-                self.fail(e);
-                true
-            })
-        })
-    }
-
-    /// Rotation's conditional insert: refused when already revoked; a mutable set (anything with
-    /// `add`) gets the jti added, other stores are left to the host, who records the jti that
-    /// `Issuer.rotate` returns.
-    fn revoke_if_active(&self, jti: &str, _exp: i64, _now: i64) -> bool {
-        if self.is_revoked(jti) {
-            return false;
-        }
-        let Some(obj) = self.obj else { return true };
-        if self.callable {
-            return true;
-        }
-        Python::attach(|py| {
-            let obj = obj.bind(py);
-            match obj.hasattr("add") {
-                Ok(false) => true,
-                Ok(true) => match obj.call_method1("add", (jti,)) {
-                    Ok(_) => true,
-                    Err(e) => {
-                        self.fail(e);
-                        false
-                    }
-                },
-                Err(e) => {
-                    self.fail(e);
-                    false
-                }
-            }
-        })
-    }
-}
-
-/// Runs `f` with the revocation adapter, the GIL released, and the host's own exception (if its
-/// store raised) taking precedence over the core's fail-closed answer.
-fn with_revocation<T: Send>(
-    py: Python<'_>,
-    revoked: Option<&Bound<'_, PyAny>>,
-    f: impl FnOnce(&PyRevocation<'_>) -> core::Result<T> + Send,
-) -> PyResult<T> {
-    let (obj, callable) = revocation_source(revoked);
-    let adapter = PyRevocation {
-        obj: obj.as_ref(),
-        callable,
-        error: Mutex::new(None),
-    };
-    let outcome = detached(py, || f(&adapter))?;
-    if let Some(err) = adapter.take_error() {
-        return Err(err);
-    }
-    outcome.map_err(|e| core_err(py, &e))
-}
-
-// ---------------------------------------------------------------------------------------------
 // Claims, Credential, Principal, OrgSettings
 
 /// The claims of a verified token.
@@ -339,6 +244,21 @@ struct Principal {
     legacy_key: Option<String>,
 }
 
+impl Principal {
+    fn from_core(py: Python<'_>, principal: core::Principal<'_>) -> PyResult<Self> {
+        Ok(match principal {
+            core::Principal::Jwt(c) => Principal {
+                claims: Some(Py::new(py, Claims(c))?),
+                legacy_key: None,
+            },
+            core::Principal::LegacyKey(k) => Principal {
+                claims: None,
+                legacy_key: Some(k.into_owned()),
+            },
+        })
+    }
+}
+
 #[pymethods]
 impl Principal {
     /// `"jwt"` or `"legacy"`.
@@ -378,6 +298,36 @@ impl Principal {
                 "Principal(kind='legacy', legacy_key=<redacted>)".to_owned()
             }
         }
+    }
+}
+
+/// The outcome of a rotation: the new PAT, and the old one's `jti` and `exp`, now revoked.
+#[pyclass(frozen, module = "ls_auth", name = "Rotation", eq)]
+#[derive(PartialEq)]
+struct Rotation(core::Rotation);
+
+#[pymethods]
+impl Rotation {
+    /// The replacement PAT.
+    #[getter]
+    fn pat(&self) -> &str {
+        &self.0.pat
+    }
+    /// The `jti` of the PAT that was rotated, now recorded in the revocation store.
+    #[getter]
+    fn revoked_jti(&self) -> &str {
+        &self.0.revoked_jti
+    }
+    /// The rotated PAT's `exp`, after which its revocation entry may be forgotten.
+    #[getter]
+    fn revoked_exp(&self) -> i64 {
+        self.0.revoked_exp
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Rotation(pat=<redacted>, revoked_jti={:?}, revoked_exp={})",
+            self.0.revoked_jti, self.0.revoked_exp
+        )
     }
 }
 
@@ -496,10 +446,23 @@ impl Verifier {
         let now = resolve_now(py, now)?;
         let token = text_arg(token, "token")?;
         let settings = settings_or(settings, &core::OrgSettings::default());
-        with_revocation(py, revoked, |store| {
-            self.0.verify_refresh(token.as_str(), &settings, store, now)
-        })
-        .map(Claims)
+        PyRevocation::new(revoked)?
+            .run(py, |store| {
+                self.0.verify_refresh(token.as_str(), &settings, store, now)
+            })
+            .map(Claims)
+    }
+
+    /// Step one of a refresh when the settings depend on the user: verifies the PAT and names
+    /// its user; `PendingRefresh.admit` applies the settings and revocation.
+    #[pyo3(signature = (token, *, now=None))]
+    fn begin_refresh(
+        &self,
+        py: Python<'_>,
+        token: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PendingRefresh> {
+        begin_refresh(py, &self.0, token, now)
     }
 
     fn __repr__(&self) -> String {
@@ -511,6 +474,17 @@ impl Verifier {
             self.0.policy().audience
         )
     }
+}
+
+fn begin_refresh(
+    py: Python<'_>,
+    verifier: &core::Verifier,
+    token: &Bound<'_, PyAny>,
+    now: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PendingRefresh> {
+    let now = resolve_now(py, now)?;
+    let token = text_arg(token, "token")?;
+    run(py, || verifier.begin_refresh(token.as_str(), now)).map(PendingRefresh::new)
 }
 
 /// Mints PATs, refreshes them into access tokens and rotates them.
@@ -597,28 +571,78 @@ impl Issuer {
         let now = resolve_now(py, now)?;
         let pat = text_arg(pat, "pat")?;
         let settings = settings_or(settings, &self.settings);
-        with_revocation(py, revoked, |store| {
+        PyRevocation::new(revoked)?.run(py, |store| {
             self.inner.refresh(pat.as_str(), &settings, store, now)
         })
     }
 
-    /// Replaces a PAT by a new one and revokes the old: returns `(new_pat, revoked_jti)`.
-    #[pyo3(signature = (pat, *, now=None, revoked=None, settings=None))]
+    /// Replaces a PAT by a new one and revokes the old one in `revoked`, which must be able to
+    /// record it atomically (see `revocation.rs`).
+    #[pyo3(signature = (pat, *, revoked, now=None, settings=None))]
     fn rotate(
         &self,
         py: Python<'_>,
         pat: &Bound<'_, PyAny>,
+        revoked: &Bound<'_, PyAny>,
         now: Option<&Bound<'_, PyAny>>,
-        revoked: Option<&Bound<'_, PyAny>>,
         settings: Option<PyRef<'_, OrgSettings>>,
-    ) -> PyResult<(String, String)> {
+    ) -> PyResult<Rotation> {
         let now = resolve_now(py, now)?;
         let pat = text_arg(pat, "pat")?;
         let settings = settings_or(settings, &self.settings);
-        with_revocation(py, revoked, |store| {
-            self.inner.rotate(pat.as_str(), &settings, store, now)
+        PyRevocation::new(Some(revoked))?
+            .writable(py)?
+            .run(py, |store| {
+                self.inner.rotate(pat.as_str(), &settings, store, now)
+            })
+            .map(Rotation)
+    }
+
+    /// Step one of a refresh or rotation when the settings depend on the user.
+    #[pyo3(signature = (pat, *, now=None))]
+    fn begin_refresh(
+        &self,
+        py: Python<'_>,
+        pat: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PendingRefresh> {
+        begin_refresh(py, self.inner.verifier(), pat, now)
+    }
+
+    /// Step two of a refresh: admits the pending PAT under `settings` and `revoked`, then
+    /// mints its access token.
+    #[pyo3(signature = (pending, *, settings, revoked=None))]
+    fn finish_refresh(
+        &self,
+        py: Python<'_>,
+        pending: PyRef<'_, PendingRefresh>,
+        settings: PyRef<'_, OrgSettings>,
+        revoked: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<String> {
+        let store = PyRevocation::new(revoked)?;
+        let (pending, settings) = (pending.take(py)?, settings.0.clone());
+        store.run(py, |store| {
+            self.inner.finish_refresh(pending, &settings, store)
         })
-        .map(|r| (r.pat, r.revoked_jti))
+    }
+
+    /// Step two of a rotation: admits the pending PAT, mints its replacement with the
+    /// organisation's TTL and revokes it in `revoked`, which must record atomically.
+    #[pyo3(signature = (pending, *, settings, revoked))]
+    fn finish_rotate(
+        &self,
+        py: Python<'_>,
+        pending: PyRef<'_, PendingRefresh>,
+        settings: PyRef<'_, OrgSettings>,
+        revoked: &Bound<'_, PyAny>,
+    ) -> PyResult<Rotation> {
+        let store = PyRevocation::new(Some(revoked))?.writable(py)?;
+        let (pending, settings) = (pending.take(py)?, settings.0.clone());
+        store
+            .run(py, |store| {
+                self.inner.finish_rotate(pending, &settings, store)
+            })
+            .map(Rotation)
     }
 
     fn __repr__(&self) -> String {
@@ -676,15 +700,28 @@ fn authenticate(
     let bytes = header_bytes(header)?;
     let (v, s) = (&verifier.0, &settings.0);
     let principal = run_sized(py, bytes.len(), || {
-        core::authenticate(&bytes, v, s, now).map(|p| match p {
-            core::Principal::Jwt(c) => (Some(c), None),
-            core::Principal::LegacyKey(k) => (None, Some(k.to_owned())),
-        })
+        core::authenticate(&bytes, v, s, now).map(core::Principal::into_owned)
     })?;
-    Ok(Principal {
-        claims: principal.0.map(|c| Py::new(py, Claims(c))).transpose()?,
-        legacy_key: principal.1,
+    Principal::from_core(py, principal)
+}
+
+/// Step one of a request's authentication when the settings depend on the user: everything
+/// that needs no settings, then a `PendingPrincipal` naming what to look up.
+#[pyfunction]
+#[pyo3(signature = (header, *, verifier, now=None))]
+fn begin_authenticate(
+    py: Python<'_>,
+    header: Option<&Bound<'_, PyAny>>,
+    verifier: PyRef<'_, Verifier>,
+    now: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PendingPrincipal> {
+    let now = resolve_now(py, now)?;
+    let bytes = header_bytes(header)?;
+    let v = &verifier.0;
+    run_sized(py, bytes.len(), || {
+        core::begin_authenticate(&bytes, v, now).map(core::PendingPrincipal::into_owned)
     })
+    .map(PendingPrincipal::new)
 }
 
 /// `"legacy"`, `"pat"` or `"access"`, without verifying anything.
@@ -923,8 +960,16 @@ fn ls_auth_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Verifier>()?;
     m.add_class::<Issuer>()?;
     m.add_class::<AccessTokenCache>()?;
+    m.add_class::<InMemoryRevocation>()?;
+    m.add_class::<Rotation>()?;
+    m.add_class::<PendingPrincipal>()?;
+    m.add_class::<PendingRefresh>()?;
+    m.add("DEFAULT_ACCESS_TTL", core::DEFAULT_ACCESS_TTL)?;
+    m.add("DEFAULT_PAT_TTL_DAYS", core::DEFAULT_PAT_TTL_DAYS)?;
+    m.add("DEFAULT_REFRESH_MARGIN", core::DEFAULT_REFRESH_MARGIN)?;
     m.add_function(wrap_pyfunction!(parse_authorization, m)?)?;
     m.add_function(wrap_pyfunction!(authenticate, m)?)?;
+    m.add_function(wrap_pyfunction!(begin_authenticate, m)?)?;
     m.add_function(wrap_pyfunction!(classify_api_key, m)?)?;
     m.add_function(wrap_pyfunction!(generate_legacy_token, m)?)?;
     m.add_function(wrap_pyfunction!(truncate, m)?)?;

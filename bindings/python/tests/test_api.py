@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 import threading
-from typing import Any, List
+from typing import Any, List, Tuple
 
 import pytest
 
@@ -236,18 +236,53 @@ def test_revocation_container_callable_and_failure(issuer: ls_auth.Issuer, verif
     with pytest.raises(ConnectionError):
         verifier.verify_refresh(pat, now=NOW, revoked=broken)
 
-    store: set = set()
-    new_pat, old_jti = issuer.rotate(pat, now=NOW + 1, revoked=store)
-    assert old_jti == jti and store == {jti}
+
+
+def test_rotation_records_in_a_store_and_refuses_read_only_ones(
+    issuer: ls_auth.Issuer, verifier: ls_auth.Verifier
+) -> None:
+    pat = issuer.mint_pat(1, now=NOW)
+    jti = verifier.verify_refresh(pat, now=NOW).jti
+    store = ls_auth.InMemoryRevocation()
+    rotation = issuer.rotate(pat, now=NOW + 1, revoked=store)
+    assert (rotation.revoked_jti, len(store)) == (jti, 1)
+    assert rotation.revoked_exp == NOW + 73000 * 86400
+    assert "redacted" in repr(rotation) and rotation.pat not in repr(rotation)
     with pytest.raises(ls_auth.TokenRevoked):
         issuer.rotate(pat, now=NOW + 2, revoked=store)
-    assert verifier.verify_refresh(new_pat, now=NOW + 2, revoked=store).user_id == "1"
-    # a callable store: the host records the returned jti itself
-    seen: List[str] = []
-    _, j2 = issuer.rotate(new_pat, now=NOW + 3, revoked=lambda j: j in seen)
-    seen.append(j2)
+    assert verifier.verify_refresh(rotation.pat, now=NOW + 2, revoked=store).user_id == "1"
+    # A set, a list, a callable, a read-only store or nothing cannot record a rotation atomically.
+    class ReadOnly:
+        def is_revoked(self, jti: str) -> bool:
+            return False
+
+    for read_only in (set(), [], lambda j: False, ReadOnly(), None):
+        with pytest.raises(ls_auth.InvalidArgument, match="atomic revoke_if_active"):
+            issuer.rotate(rotation.pat, now=NOW + 3, revoked=read_only)  # type: ignore[arg-type]
+    # A host's own store: its revoke_if_active is the atomic step; its exceptions propagate.
+    class Host:
+        def __init__(self) -> None:
+            self.calls: List[Tuple[str, int, int]] = []
+
+        def is_revoked(self, jti: str) -> bool:
+            return False
+
+        def revoke_if_active(self, jti: str, exp: int, now: int) -> bool:
+            self.calls.append((jti, exp, now))
+            return len(self.calls) == 1
+
+    host = Host()
+    second = issuer.rotate(rotation.pat, now=NOW + 4, revoked=host)
+    assert host.calls == [(second.revoked_jti, second.revoked_exp, NOW + 4)]
     with pytest.raises(ls_auth.TokenRevoked):
-        issuer.rotate(new_pat, now=NOW + 4, revoked=lambda j: j in seen)
+        issuer.rotate(rotation.pat, now=NOW + 5, revoked=host)
+
+    class Down(Host):
+        def revoke_if_active(self, jti: str, exp: int, now: int) -> bool:
+            raise ConnectionError("store down")
+
+    with pytest.raises(ConnectionError):
+        issuer.rotate(second.pat, now=NOW + 6, revoked=Down())
 
 
 def test_settings_and_authenticate(issuer: ls_auth.Issuer, verifier: ls_auth.Verifier) -> None:
@@ -345,3 +380,50 @@ def test_objects_do_not_pickle_secrets() -> None:
         pickle.dumps(ls_auth.Verifier(SECRET))
     assert SECRET not in repr(ls_auth.Verifier(SECRET))
     assert SECRET not in repr(ls_auth.Issuer(SECRET))
+
+
+def test_two_step_authentication_names_the_user_then_admits(
+    issuer: ls_auth.Issuer, verifier: ls_auth.Verifier
+) -> None:
+    access = issuer.refresh(issuer.mint_pat(9, now=NOW), now=NOW)
+    pending = ls_auth.begin_authenticate(f"Bearer {access}", verifier=verifier, now=NOW)
+    assert (pending.kind, pending.user_id_for_lookup, pending.legacy_key_for_lookup) == ("jwt", "9", None)
+    assert "9" in repr(pending)
+    with pytest.raises(ls_auth.TokenKindDisabled):
+        pending.admit(ls_auth.OrgSettings(api_tokens_enabled=False))
+    with pytest.raises(ls_auth.InvalidArgument, match="already admitted"):
+        pending.admit(ls_auth.OrgSettings())  # one organisation's answer, once
+    legacy = ls_auth.generate_legacy_token()
+    pending = ls_auth.begin_authenticate(f"Token {legacy}", verifier=verifier, now=NOW)
+    assert (pending.kind, pending.legacy_key_for_lookup) == ("legacy", legacy)
+    assert legacy not in repr(pending)
+    principal = pending.admit(ls_auth.OrgSettings(legacy_api_tokens_enabled=True))
+    assert principal.legacy_key == legacy
+    with pytest.raises(ls_auth.NoCredentials):
+        ls_auth.begin_authenticate(None, verifier=verifier, now=NOW)
+    with pytest.raises(TypeError):
+        pending.admit("not settings")  # type: ignore[arg-type]
+
+
+def test_two_step_refresh_and_rotation(issuer: ls_auth.Issuer, verifier: ls_auth.Verifier) -> None:
+    pat = issuer.mint_pat(4, now=NOW)
+    org = ls_auth.OrgSettings(pat_ttl_days=10)
+    pending = issuer.begin_refresh(pat, now=NOW)
+    assert pending.user_id_for_lookup == "4"
+    access = issuer.finish_refresh(pending, settings=org)
+    assert verifier.verify_access(access, now=NOW).user_id == "4"
+    store = ls_auth.InMemoryRevocation()
+    pending = verifier.begin_refresh(pat, now=NOW)
+    # A store that cannot record refuses the rotation without using up the pending PAT.
+    with pytest.raises(ls_auth.InvalidArgument, match="atomic"):
+        issuer.finish_rotate(pending, settings=org, revoked=set())  # type: ignore[arg-type]
+    rotation = issuer.finish_rotate(pending, settings=org, revoked=store)
+    assert verifier.verify_refresh(rotation.pat, now=NOW).exp == NOW + 10 * 86400
+    with pytest.raises(ls_auth.InvalidArgument, match="already admitted"):
+        issuer.finish_refresh(pending, settings=org)
+    with pytest.raises(ls_auth.TokenRevoked):
+        verifier.begin_refresh(pat, now=NOW).admit(org, revoked=store)
+    with pytest.raises(ls_auth.WrongTokenType):
+        verifier.begin_refresh(access, now=NOW)
+    assert ls_auth.DEFAULT_PAT_TTL_DAYS == ls_auth.OrgSettings().pat_ttl_days == 73000
+    assert (ls_auth.DEFAULT_ACCESS_TTL, ls_auth.DEFAULT_REFRESH_MARGIN) == (300, 30)

@@ -20,6 +20,10 @@ OPS = {
     "mint_pat",
     "refresh",
     "rotate",
+    "authenticate_two_step",
+    "verify_refresh_two_step",
+    "refresh_two_step",
+    "rotate_two_step",
 }
 
 
@@ -90,6 +94,52 @@ def _issuer(case: Dict[str, Any]) -> ls_auth.Issuer:
     )
 
 
+def _store(case: Dict[str, Any]) -> ls_auth.InMemoryRevocation:
+    store = ls_auth.InMemoryRevocation()
+    for jti in case["revoked"]:
+        store.revoke(jti, 2**62)
+    return store
+
+
+def _principal(p: ls_auth.Principal) -> Dict[str, Any]:
+    if p.kind == "jwt":
+        assert p.claims is not None and p.legacy_key is None
+        return {"principal": "jwt", "claims": p.claims.to_dict()}
+    assert p.claims is None
+    return {"principal": "legacy", "key": p.legacy_key}
+
+
+def _run_two_step(case: Dict[str, Any], lookups: List[Any]) -> Any:
+    """Step one appends what it names to ``lookups`` (nothing when it raises); step two's
+    outcome is returned."""
+    op, now = case["op"], case["now"]
+    settings = _settings(case)
+    if op == "authenticate_two_step":
+        pending = ls_auth.begin_authenticate(_input_bytes(case), verifier=_verifier(case), now=now)
+        if pending.kind == "jwt":
+            assert pending.legacy_key_for_lookup is None
+            lookups.append({"user_id": pending.user_id_for_lookup})
+        else:
+            assert pending.user_id_for_lookup is None
+            lookups.append({"legacy_key": pending.legacy_key_for_lookup})
+        principal = _principal(pending.admit(settings))
+        with pytest.raises(ls_auth.InvalidArgument, match="already admitted"):
+            pending.admit(settings)
+        return principal
+    if op == "verify_refresh_two_step":
+        pending_pat = _verifier(case).begin_refresh(_input_text(case), now=now)
+        lookups.append({"user_id": pending_pat.user_id_for_lookup})
+        return pending_pat.admit(settings, revoked=_store(case)).to_dict()
+    issuer = _issuer(case)
+    pending_pat = issuer.begin_refresh(_input_text(case), now=now)
+    lookups.append({"user_id": pending_pat.user_id_for_lookup})
+    if op == "refresh_two_step":
+        return issuer.finish_refresh(pending_pat, settings=settings, revoked=_store(case))
+    assert op == "rotate_two_step", op
+    rotation = issuer.finish_rotate(pending_pat, settings=settings, revoked=_store(case))
+    return {"pat": rotation.pat, "revoked_jti": rotation.revoked_jti}
+
+
 def _run(case: Dict[str, Any]) -> Any:
     op, now = case["op"], case["now"]
     if op == "parse_authorization":
@@ -113,14 +163,11 @@ def _run(case: Dict[str, Any]) -> Any:
             .to_dict()
         )
     if op == "authenticate":
-        p = ls_auth.authenticate(
-            _input_bytes(case), verifier=_verifier(case), settings=_settings(case), now=now
+        return _principal(
+            ls_auth.authenticate(
+                _input_bytes(case), verifier=_verifier(case), settings=_settings(case), now=now
+            )
         )
-        if p.kind == "jwt":
-            assert p.claims is not None and p.legacy_key is None
-            return {"principal": "jwt", "claims": p.claims.to_dict()}
-        assert p.claims is None
-        return {"principal": "legacy", "key": p.legacy_key}
     if op == "classify_api_key":
         return ls_auth.classify_api_key(_input_text(case), now=now)
     if op == "check_legacy_key":
@@ -135,22 +182,31 @@ def _run(case: Dict[str, Any]) -> Any:
             _input_text(case), now=now, revoked=set(case["revoked"]), settings=_settings(case)
         )
     if op == "rotate":
-        revoked = set(case["revoked"])
-        pat, jti = _issuer(case).rotate(
-            _input_text(case), now=now, revoked=revoked, settings=_settings(case)
+        store = ls_auth.InMemoryRevocation()
+        for jti in case["revoked"]:
+            store.revoke(jti, 2**62)
+        rotation = _issuer(case).rotate(
+            _input_text(case), now=now, revoked=store, settings=_settings(case)
         )
-        assert jti in revoked, "rotation records the old jti in a mutable set"
-        return {"pat": pat, "revoked_jti": jti}
+        assert store.is_revoked(rotation.revoked_jti), "rotation records the old jti"
+        return {"pat": rotation.pat, "revoked_jti": rotation.revoked_jti}
     raise AssertionError(f"unknown op {op!r}")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_vector(case: Dict[str, Any]) -> None:
     expect = case["expect"]
+    lookups: List[Any] = []
+    if case["op"].endswith("_two_step"):
+        run = lambda: _run_two_step(case, lookups)  # noqa: E731
+    else:
+        run = lambda: _run(case)  # noqa: E731
     if "error" in expect:
         with pytest.raises(ls_auth.AuthError) as info:
-            _run(case)
+            run()
         assert info.value.code == expect["error"], info.value.message
         assert type(info.value) is ls_auth.EXCEPTIONS_BY_CODE[expect["error"]]
     else:
-        assert _run(case) == expect["ok"]
+        assert run() == expect["ok"]
+    if "lookup" in expect:
+        assert lookups == ([] if expect["lookup"] is None else [expect["lookup"]])

@@ -149,7 +149,7 @@ pub fn header(
             out!(
                 "legacy key: well-formed and legacy tokens are enabled; the host must look it \
                  up to find the user (sha256 {})",
-                legacy_key_digest(legacy)
+                legacy_key_digest(&legacy)
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -1,10 +1,12 @@
 //! One request's authentication: header, organisation settings and verification together.
 
+use std::borrow::Cow;
+
 use crate::claims::Claims;
 use crate::error::{Error, ErrorKind, Result};
 use crate::header::{parse_authorization, Credential};
 use crate::legacy::check_legacy_key;
-use crate::policy::OrgSettings;
+use crate::policy::{KeyKind, OrgSettings};
 use crate::verify::Verifier;
 
 /// Who a request is, as far as the token alone can tell.
@@ -15,7 +17,17 @@ pub enum Principal<'h> {
     /// A well-formed legacy key, allowed by the organisation. The host must still look it up
     /// (compare with [`legacy_keys_equal`](crate::legacy_keys_equal) or by
     /// [`legacy_key_digest`](crate::legacy_key_digest)) to find the user, or refuse it.
-    LegacyKey(&'h str),
+    LegacyKey(Cow<'h, str>),
+}
+
+impl Principal<'_> {
+    /// The same principal owning its legacy key, no longer borrowing the header.
+    pub fn into_owned(self) -> Principal<'static> {
+        match self {
+            Principal::Jwt(claims) => Principal::Jwt(claims),
+            Principal::LegacyKey(key) => Principal::LegacyKey(Cow::Owned(key.into_owned())),
+        }
+    }
 }
 
 /// Authenticates an `Authorization` header value (empty when the header is absent).
@@ -23,6 +35,9 @@ pub enum Principal<'h> {
 /// `Bearer` carries an access token, verified without I/O; `Token` carries a legacy key,
 /// returned for the host to look up. A PAT is never a credential: it must be exchanged for
 /// an access token first. A disabled kind authenticates nothing.
+///
+/// This is the form for a host with one organisation, whose settings are known before the
+/// request is read. A host whose settings depend on the user uses [`begin_authenticate`].
 ///
 /// ```
 /// use ls_auth_core::*;
@@ -39,42 +54,144 @@ pub fn authenticate<'h>(
     settings: &OrgSettings,
     now: i64,
 ) -> Result<Principal<'h>> {
-    match parse_authorization(header)? {
-        Credential::Token(key) => {
-            if looks_like_jwt(key) {
-                return Err(Error::with_detail(
-                    ErrorKind::WrongTokenType,
-                    "a JWT must be sent with the Bearer scheme, not Token",
-                ));
-            }
-            check_legacy_key(key)?;
-            if !settings.legacy_api_tokens_enabled {
-                return Err(Error::with_detail(
-                    ErrorKind::TokenKindDisabled,
-                    "legacy API tokens are disabled for this organization",
-                ));
-            }
-            Ok(Principal::LegacyKey(key))
+    let presented = Presented::read(header)?;
+    // The settings are known in advance: a disabled kind is refused before any crypto.
+    settings.admit(presented.kind())?;
+    presented.verify(verifier, now)?.admit(settings)
+}
+
+/// The first step of authentication for a host whose organisation settings depend on the
+/// user (a multi-organisation server): every check that needs no settings (header grammar,
+/// scheme, and for a JWT its signature, times and type; for a legacy key its form).
+///
+/// The result names what to look up ([`PendingPrincipal::lookup`]) and grants nothing until
+/// [`PendingPrincipal::admit`] applies that organisation's settings.
+///
+/// ```
+/// use ls_auth_core::*;
+/// let keyring = Keyring::hs256("a-secret-key-of-at-least-32-bytes!").unwrap();
+/// let issuer = Issuer::new(keyring.clone(), TokenPolicy::default());
+/// let now = 1_700_000_000;
+/// let org = OrgSettings::default();
+/// let pat = issuer.mint_pat("5", &Default::default(), &org, now).unwrap();
+/// let access = issuer.refresh(&pat, &org, &InMemoryRevocation::new(), now).unwrap();
+/// let header = format!("Bearer {access}");
+///
+/// let pending = begin_authenticate(header.as_bytes(), issuer.verifier(), now).unwrap();
+/// assert_eq!(pending.lookup(), Lookup::UserId("5")); // the host finds user 5's organisation
+/// let disabled = OrgSettings { api_tokens_enabled: false, ..OrgSettings::default() };
+/// assert_eq!(pending.admit(&disabled).unwrap_err().code(), "token_kind_disabled");
+/// ```
+pub fn begin_authenticate<'h>(
+    header: &'h [u8],
+    verifier: &Verifier,
+    now: i64,
+) -> Result<PendingPrincipal<'h>> {
+    Presented::read(header)?.verify(verifier, now)
+}
+
+/// What a verified credential asks the host to look up, to find the organisation whose
+/// settings decide whether it is admitted. It is not an authorisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup<'a> {
+    /// A verified access token's `user_id`: find the user and their active organisation.
+    UserId(&'a str),
+    /// A well-formed legacy key: find the user who owns it.
+    LegacyKey(&'a str),
+}
+
+/// A credential that passed every check needing no organisation, waiting for the settings of
+/// the organisation it belongs to. It hands out no claims: only [`admit`](Self::admit), which
+/// consumes it, yields a [`Principal`].
+///
+/// A two-step type rather than a callback because hosts look the user up with their own I/O
+/// (an ORM query, an async call) between the steps, which a callback called from inside the
+/// library (or through Python or C) would make awkward; consuming `self` makes "verified but
+/// never admitted" impossible to use by accident.
+#[derive(Debug, PartialEq)]
+pub struct PendingPrincipal<'h> {
+    principal: Principal<'h>,
+}
+
+impl<'h> PendingPrincipal<'h> {
+    /// Who to look up to find the organisation. Not an authorisation.
+    pub fn lookup(&self) -> Lookup<'_> {
+        match &self.principal {
+            Principal::Jwt(claims) => Lookup::UserId(claims.user_id()),
+            Principal::LegacyKey(key) => Lookup::LegacyKey(key),
         }
-        Credential::Bearer(token) => {
-            if !looks_like_jwt(token) {
-                return Err(Error::with_detail(
-                    ErrorKind::WrongTokenType,
-                    if crate::is_legacy_key(token) {
-                        "a legacy API key must be sent with the Token scheme, not Bearer"
-                    } else {
-                        "a Bearer credential must be a JWT access token"
-                    },
-                ));
-            }
-            if !settings.api_tokens_enabled {
-                return Err(Error::with_detail(
-                    ErrorKind::TokenKindDisabled,
-                    "personal access tokens are disabled for this organization",
-                ));
-            }
-            verifier.verify_access(token, now).map(Principal::Jwt)
+    }
+
+    /// The same pending credential owning its legacy key, no longer borrowing the header (for
+    /// hosts and bindings that keep it beyond the buffer's life).
+    pub fn into_owned(self) -> PendingPrincipal<'static> {
+        PendingPrincipal {
+            principal: self.principal.into_owned(),
         }
+    }
+
+    /// Applies the organisation's settings: a disabled kind is refused.
+    pub fn admit(self, settings: &OrgSettings) -> Result<Principal<'h>> {
+        settings.admit(kind_of(&self.principal))?;
+        Ok(self.principal)
+    }
+}
+
+fn kind_of(principal: &Principal<'_>) -> KeyKind {
+    match principal {
+        Principal::Jwt(_) => KeyKind::Jwt,
+        Principal::LegacyKey(_) => KeyKind::Legacy,
+    }
+}
+
+/// A credential whose scheme and shape agree, not yet verified.
+enum Presented<'h> {
+    Access(&'h str),
+    Legacy(&'h str),
+}
+
+impl<'h> Presented<'h> {
+    fn read(header: &'h [u8]) -> Result<Self> {
+        match parse_authorization(header)? {
+            Credential::Token(key) => {
+                if looks_like_jwt(key) {
+                    return Err(Error::with_detail(
+                        ErrorKind::WrongTokenType,
+                        "a JWT must be sent with the Bearer scheme, not Token",
+                    ));
+                }
+                check_legacy_key(key)?;
+                Ok(Presented::Legacy(key))
+            }
+            Credential::Bearer(token) => {
+                if !looks_like_jwt(token) {
+                    return Err(Error::with_detail(
+                        ErrorKind::WrongTokenType,
+                        if crate::is_legacy_key(token) {
+                            "a legacy API key must be sent with the Token scheme, not Bearer"
+                        } else {
+                            "a Bearer credential must be a JWT access token"
+                        },
+                    ));
+                }
+                Ok(Presented::Access(token))
+            }
+        }
+    }
+
+    fn kind(&self) -> KeyKind {
+        match self {
+            Presented::Access(_) => KeyKind::Jwt,
+            Presented::Legacy(_) => KeyKind::Legacy,
+        }
+    }
+
+    fn verify(self, verifier: &Verifier, now: i64) -> Result<PendingPrincipal<'h>> {
+        let principal = match self {
+            Presented::Access(token) => Principal::Jwt(verifier.verify_access(token, now)?),
+            Presented::Legacy(key) => Principal::LegacyKey(Cow::Borrowed(key)),
+        };
+        Ok(PendingPrincipal { principal })
     }
 }
 
@@ -127,6 +244,41 @@ mod tests {
         };
         assert_eq!(
             code(&format!("Bearer {access}"), &off),
+            "token_kind_disabled"
+        );
+    }
+
+    #[test]
+    fn two_steps_apply_the_settings_found_after_verification() {
+        let (issuer, pat, access) = setup();
+        let header = format!("Bearer {access}");
+        let off = OrgSettings {
+            api_tokens_enabled: false,
+            ..OrgSettings::default()
+        };
+        let pending = begin_authenticate(header.as_bytes(), issuer.verifier(), NOW).unwrap();
+        assert_eq!(pending.lookup(), Lookup::UserId("5"));
+        assert_eq!(
+            pending.admit(&off).unwrap_err().code(),
+            "token_kind_disabled"
+        );
+        let pending = begin_authenticate(header.as_bytes(), issuer.verifier(), NOW).unwrap();
+        match pending.admit(&OrgSettings::default()).unwrap() {
+            Principal::Jwt(c) => assert_eq!(c.user_id(), "5"),
+            other => panic!("{other:?}"),
+        }
+        // Nothing that needs no settings is left for the second step.
+        let expired = begin_authenticate(header.as_bytes(), issuer.verifier(), NOW + 300);
+        assert_eq!(expired.unwrap_err().code(), "token_expired");
+        let pat_header = format!("Bearer {pat}");
+        let as_bearer = begin_authenticate(pat_header.as_bytes(), issuer.verifier(), NOW);
+        assert_eq!(as_bearer.unwrap_err().code(), "wrong_token_type");
+        // A legacy key names itself for the lookup, and follows the legacy toggle.
+        let key = format!("Token {LEGACY}");
+        let pending = begin_authenticate(key.as_bytes(), issuer.verifier(), NOW).unwrap();
+        assert_eq!(pending.lookup(), Lookup::LegacyKey(LEGACY));
+        assert_eq!(
+            pending.admit(&OrgSettings::default()).unwrap_err().code(),
             "token_kind_disabled"
         );
     }

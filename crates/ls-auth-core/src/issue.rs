@@ -6,11 +6,11 @@ use crate::claims::{Claims, TokenType, RESERVED};
 use crate::error::{Error, ErrorKind, Result};
 use crate::jws;
 use crate::keys::Keyring;
-use crate::policy::{OrgSettings, TokenPolicy};
+use crate::policy::{KeyKind, OrgSettings, TokenPolicy};
 use crate::pyjson;
 use crate::random::{uuid4_hex, SecureRandom, SystemRandom};
-use crate::revocation::Revocation;
-use crate::verify::Verifier;
+use crate::revocation::{Revocation, RevocationStore};
+use crate::verify::{PendingRefresh, Verifier};
 
 /// Mints tokens byte for byte as Label Studio does, and refreshes and rotates PATs after
 /// verifying them.
@@ -138,6 +138,9 @@ impl Issuer {
     /// Exchanges a PAT for an access token, as `POST /api/token/refresh/` does: the PAT is
     /// verified (settings, TTL policy, revocation), and the access token copies every claim
     /// of the PAT except `token_type`, `exp`, `iat` and `jti`, in the PAT's order.
+    ///
+    /// A host that finds the organisation from the PAT's user uses the two steps instead:
+    /// [`Issuer::begin_refresh`], then [`Issuer::finish_refresh`].
     pub fn refresh(
         &self,
         pat: &str,
@@ -145,9 +148,9 @@ impl Issuer {
         revocation: &dyn Revocation,
         now: i64,
     ) -> Result<String> {
-        let ttl = i64::from(self.verifier.policy().access_ttl);
-        self.reissue(pat, TokenType::Access, ttl, settings, revocation, now)
-            .map(|(token, _)| token)
+        // The settings are known in advance: a disabled kind is refused before any crypto.
+        settings.admit(KeyKind::Jwt)?;
+        self.finish_refresh(self.begin_refresh(pat, now)?, settings, revocation)
     }
 
     /// Replaces a PAT by a new one with the same claims and a fresh lifetime, and revokes the
@@ -156,12 +159,58 @@ impl Issuer {
         &self,
         pat: &str,
         settings: &OrgSettings,
-        revocation: &dyn Revocation,
+        revocation: &dyn RevocationStore,
         now: i64,
     ) -> Result<Rotation> {
+        settings.admit(KeyKind::Jwt)?;
+        self.finish_rotate(self.begin_refresh(pat, now)?, settings, revocation)
+    }
+
+    /// Step one of a refresh or rotation for a multi-organisation host: verifies the PAT with
+    /// this issuer's keys and policy; see [`Verifier::begin_refresh`].
+    ///
+    /// ```
+    /// use ls_auth_core::*;
+    /// let issuer = Issuer::new(Keyring::hs256("a-secret-key-of-at-least-32-bytes!").unwrap(), TokenPolicy::default());
+    /// let now = 1_700_000_000;
+    /// let pat = issuer.mint_pat("7", &Default::default(), &OrgSettings::default(), now).unwrap();
+    ///
+    /// let pending = issuer.begin_refresh(&pat, now).unwrap();
+    /// let org = OrgSettings::default(); // user 7's organisation, looked up by the host
+    /// assert_eq!(pending.lookup_user_id(), "7");
+    /// let access = issuer.finish_refresh(pending, &org, &InMemoryRevocation::new()).unwrap();
+    /// assert_eq!(issuer.verifier().verify_access(&access, now).unwrap().user_id(), "7");
+    /// ```
+    pub fn begin_refresh(&self, pat: &str, now: i64) -> Result<PendingRefresh> {
+        self.verifier.begin_refresh(pat, now)
+    }
+
+    /// Step two of a refresh: admits the PAT under its organisation's settings and the
+    /// revocation store, then mints the access token as [`Issuer::refresh`] does.
+    pub fn finish_refresh(
+        &self,
+        pending: PendingRefresh,
+        settings: &OrgSettings,
+        revocation: &dyn Revocation,
+    ) -> Result<String> {
+        pending.check(settings, revocation)?;
+        let ttl = i64::from(self.verifier.policy().access_ttl);
+        let (_, payload, now) = pending.into_parts();
+        self.reissue(&payload, TokenType::Access, ttl, now)
+    }
+
+    /// Step two of a rotation: admits the PAT, mints its replacement with the organisation's
+    /// PAT TTL, and revokes the old one with the store's atomic conditional insert.
+    pub fn finish_rotate(
+        &self,
+        pending: PendingRefresh,
+        settings: &OrgSettings,
+        revocation: &dyn RevocationStore,
+    ) -> Result<Rotation> {
+        pending.check(settings, revocation)?;
         let ttl = settings.pat_ttl_seconds()?;
-        let (new_pat, old) =
-            self.reissue(pat, TokenType::Refresh, ttl, settings, revocation, now)?;
+        let (old, payload, now) = pending.into_parts();
+        let new_pat = self.reissue(&payload, TokenType::Refresh, ttl, now)?;
         if !revocation.revoke_if_active(old.jti(), old.exp(), now) {
             return Err(Error::new(ErrorKind::TokenRevoked));
         }
@@ -172,20 +221,10 @@ impl Issuer {
         })
     }
 
-    fn reissue(
-        &self,
-        pat: &str,
-        kind: TokenType,
-        ttl: i64,
-        settings: &OrgSettings,
-        revocation: &dyn Revocation,
-        now: i64,
-    ) -> Result<(String, Claims)> {
-        let (claims, parts) = self
-            .verifier
-            .verify_refresh_parts(pat, settings, revocation, now)?;
+    /// A new token of `kind` carrying the verified PAT payload's claims in their order.
+    fn reissue(&self, payload: &str, kind: TokenType, ttl: i64, now: i64) -> Result<String> {
         // Re-read the payload in order: copied claims keep the PAT's order and JSON types.
-        let payload: Map<String, Value> = jws::with_decoded(parts.payload, |bytes| {
+        let payload: Map<String, Value> = jws::with_decoded(payload, |bytes| {
             serde_json::from_slice(bytes).map_err(|_| Error::new(ErrorKind::MalformedToken))
         })?;
         let exp = now
@@ -199,7 +238,7 @@ impl Issuer {
             push_member(&mut json, name, |out| pyjson::write_value(out, value));
         }
         json.push('}');
-        Ok((self.sign(&json)?, claims))
+        self.sign(&json)
     }
 
     /// Signs with the first key, refusing a token our own verifier would refuse as too large.

@@ -51,7 +51,7 @@ mod revocation;
 mod scan;
 mod verify;
 
-pub use authenticate::{authenticate, Principal};
+pub use authenticate::{authenticate, begin_authenticate, Lookup, PendingPrincipal, Principal};
 pub use claims::{Claims, TokenType};
 pub use client::{classify_api_key, AccessTokenCache, ApiKeyKind, DEFAULT_REFRESH_MARGIN};
 pub use error::{Error, ErrorKind, Result};
@@ -67,8 +67,8 @@ pub use legacy::{
 };
 pub use policy::{OrgSettings, TokenPolicy, DEFAULT_ACCESS_TTL, DEFAULT_PAT_TTL_DAYS};
 pub use random::{InsecureDeterministicRandom, InsecureFixedRandom, SecureRandom, SystemRandom};
-pub use revocation::{InMemoryRevocation, Revocation};
-pub use verify::Verifier;
+pub use revocation::{InMemoryRevocation, Revocation, RevocationStore};
+pub use verify::{PendingRefresh, Verifier};
 
 /// The README's Rust example, compiled and run by `cargo test --doc` so it cannot rot.
 #[cfg(doctest)]

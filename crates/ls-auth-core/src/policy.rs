@@ -43,7 +43,46 @@ impl Default for OrgSettings {
     }
 }
 
+/// The two kinds of API key an organisation enables or disables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    /// PATs, and the access tokens refreshed from them.
+    Jwt,
+    /// Legacy `Token` keys.
+    Legacy,
+}
+
 impl OrgSettings {
+    /// Refuses a kind of key the organisation has disabled. A disabled kind authenticates
+    /// nothing, including tokens issued before it was disabled (SPEC §1).
+    pub(crate) fn admit(&self, kind: KeyKind) -> Result<()> {
+        match kind {
+            KeyKind::Jwt if !self.api_tokens_enabled => Err(Error::with_detail(
+                ErrorKind::TokenKindDisabled,
+                "personal access tokens are disabled for this organization",
+            )),
+            KeyKind::Legacy if !self.legacy_api_tokens_enabled => Err(Error::with_detail(
+                ErrorKind::TokenKindDisabled,
+                "legacy API tokens are disabled for this organization",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses a PAT the organisation no longer lets refresh: PATs disabled, or (beyond the
+    /// server, when `enforce_ttl_on_existing`) issued longer ago than the current TTL.
+    /// `earliest_valid` is `now - leeway`.
+    pub(crate) fn admit_pat(&self, iat: Option<i64>, earliest_valid: i64) -> Result<()> {
+        self.admit(KeyKind::Jwt)?;
+        if self.enforce_ttl_on_existing {
+            let iat = iat.ok_or_else(|| Error::missing_claim("iat"))?;
+            if iat.saturating_add(self.pat_ttl_seconds()?) <= earliest_valid {
+                return Err(Error::new(ErrorKind::PatTtlExceeded));
+            }
+        }
+        Ok(())
+    }
+
     /// The PAT lifetime in seconds; a zero TTL is refused because it would mint dead tokens.
     pub fn pat_ttl_seconds(&self) -> Result<i64> {
         if self.pat_ttl_days == 0 {

@@ -3,19 +3,24 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// Where revoked PAT `jti`s live. Implement it over the host's database or cache; a fleet of
-/// services shares revocation by sharing that store.
+/// Where revoked PAT `jti`s are read from. Implement it over the host's database or cache; a
+/// fleet of services shares revocation by sharing that store.
 ///
-/// Both methods must fail closed: when the store cannot answer, `is_revoked` returns `true`
-/// and `revoke_if_active` returns `false`.
+/// It must fail closed: when the store cannot answer, `is_revoked` returns `true`.
 pub trait Revocation {
     /// Whether `jti` has been revoked.
     fn is_revoked(&self, jti: &str) -> bool;
+}
 
+/// A revocation store that can also record a revocation, atomically. Rotation needs one: a
+/// store that can only be read (or only checked, then written in a second step) would let two
+/// concurrent rotations of one PAT both succeed, so [`Issuer::rotate`](crate::Issuer::rotate)
+/// takes this trait and nothing weaker.
+pub trait RevocationStore: Revocation {
     /// Atomically records `jti` as revoked unless it already is, returning whether this call
-    /// did it (a conditional insert). Rotation uses it so that of two concurrent rotations of
-    /// one PAT exactly one succeeds. `exp` is the token's expiry, after which the entry may be
-    /// forgotten; `now` is the current time.
+    /// did it (a conditional insert: of concurrent calls for one `jti`, exactly one returns
+    /// `true`). `exp` is the token's expiry, after which the entry may be forgotten; `now` is
+    /// the current time. It must fail closed: when the store cannot record, return `false`.
     fn revoke_if_active(&self, jti: &str, exp: i64, now: i64) -> bool;
 }
 
@@ -23,7 +28,7 @@ pub trait Revocation {
 /// forgotten once their token has expired, since an expired token is refused anyway.
 ///
 /// ```
-/// use ls_auth_core::{InMemoryRevocation, Revocation};
+/// use ls_auth_core::{InMemoryRevocation, Revocation, RevocationStore};
 /// let store = InMemoryRevocation::new();
 /// assert!(store.revoke_if_active("abc", 2_000, 1_000));
 /// assert!(!store.revoke_if_active("abc", 2_000, 1_000));
@@ -79,7 +84,9 @@ impl Revocation for InMemoryRevocation {
     fn is_revoked(&self, jti: &str) -> bool {
         self.lock().by_jti.contains_key(jti)
     }
+}
 
+impl RevocationStore for InMemoryRevocation {
     fn revoke_if_active(&self, jti: &str, exp: i64, now: i64) -> bool {
         let mut store = self.lock();
         if store.by_jti.len() >= 2 * store.swept_len.max(512) {
@@ -98,6 +105,9 @@ impl<T: Revocation + ?Sized> Revocation for &T {
     fn is_revoked(&self, jti: &str) -> bool {
         (**self).is_revoked(jti)
     }
+}
+
+impl<T: RevocationStore + ?Sized> RevocationStore for &T {
     fn revoke_if_active(&self, jti: &str, exp: i64, now: i64) -> bool {
         (**self).revoke_if_active(jti, exp, now)
     }

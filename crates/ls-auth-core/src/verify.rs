@@ -4,7 +4,7 @@ use crate::claims::{Claims, TokenType};
 use crate::error::{Error, ErrorKind, Result};
 use crate::jws::{self, Compact};
 use crate::keys::Keyring;
-use crate::policy::{OrgSettings, TokenPolicy};
+use crate::policy::{KeyKind, OrgSettings, TokenPolicy};
 use crate::revocation::Revocation;
 
 /// Checks tokens against a keyring and a policy. Immutable, so one instance can be shared by
@@ -56,6 +56,9 @@ impl Verifier {
 
     /// Verifies a PAT presented for refresh: the organisation must allow PATs, the PAT must be
     /// younger than the organisation's TTL when that policy is on, and not revoked.
+    ///
+    /// For a host that knows the organisation only once the PAT names its user, the same
+    /// checks run in two steps: [`Verifier::begin_refresh`], then [`PendingRefresh::admit`].
     pub fn verify_refresh(
         &self,
         token: &str,
@@ -63,36 +66,38 @@ impl Verifier {
         revocation: &dyn Revocation,
         now: i64,
     ) -> Result<Claims> {
-        self.verify_refresh_parts(token, settings, revocation, now)
-            .map(|(claims, _)| claims)
+        // The settings are known in advance: a disabled kind is refused before any crypto.
+        settings.admit(KeyKind::Jwt)?;
+        self.begin_refresh(token, now)?.admit(settings, revocation)
     }
 
-    pub(crate) fn verify_refresh_parts<'t>(
-        &self,
-        token: &'t str,
-        settings: &OrgSettings,
-        revocation: &dyn Revocation,
-        now: i64,
-    ) -> Result<(Claims, Compact<'t>)> {
-        if !settings.api_tokens_enabled {
-            return Err(Error::with_detail(
-                ErrorKind::TokenKindDisabled,
-                "personal access tokens are disabled for this organization",
-            ));
-        }
+    /// The first step of a refresh for a multi-organisation host: every check that needs no
+    /// organisation (structure, signature, times, type). The result names the user to look up
+    /// and grants nothing until [`PendingRefresh::admit`] (or
+    /// [`Issuer::finish_refresh`](crate::Issuer::finish_refresh) /
+    /// [`Issuer::finish_rotate`](crate::Issuer::finish_rotate)) applies the user's
+    /// organisation settings and the revocation store.
+    ///
+    /// ```
+    /// use ls_auth_core::*;
+    /// let issuer = Issuer::new(Keyring::hs256("a-secret-key-of-at-least-32-bytes!").unwrap(), TokenPolicy::default());
+    /// let now = 1_700_000_000;
+    /// let pat = issuer.mint_pat("7", &Default::default(), &OrgSettings::default(), now).unwrap();
+    ///
+    /// let pending = issuer.verifier().begin_refresh(&pat, now).unwrap();
+    /// assert_eq!(pending.lookup_user_id(), "7"); // find user 7's organisation...
+    /// let org = OrgSettings { api_tokens_enabled: false, ..OrgSettings::default() };
+    /// let refused = pending.admit(&org, &InMemoryRevocation::new()).unwrap_err();
+    /// assert_eq!(refused.code(), "token_kind_disabled");
+    /// ```
+    pub fn begin_refresh(&self, token: &str, now: i64) -> Result<PendingRefresh> {
         let (claims, parts) = self.verify_parts(token, TokenType::Refresh, now)?;
-        if settings.enforce_ttl_on_existing {
-            let iat = claims.iat().ok_or_else(|| Error::missing_claim("iat"))?;
-            let ttl = settings.pat_ttl_seconds()?;
-            if iat.saturating_add(ttl) <= self.earliest_valid(now) {
-                return Err(Error::new(ErrorKind::PatTtlExceeded));
-            }
-        }
-        // Revocation may cost the host a lookup, so it comes after every local check.
-        if revocation.is_revoked(claims.jti()) {
-            return Err(Error::new(ErrorKind::TokenRevoked));
-        }
-        Ok((claims, parts))
+        Ok(PendingRefresh {
+            claims,
+            payload: parts.payload.into(),
+            now,
+            earliest_valid: self.earliest_valid(now),
+        })
     }
 
     /// `now - leeway`: a time at or before which `exp` means expired.
@@ -155,5 +160,51 @@ impl Verifier {
                 }
             }
         }
+    }
+}
+
+/// A PAT whose signature, times and type have been verified, waiting for its organisation's
+/// settings. It names the user to look up ([`lookup_user_id`](Self::lookup_user_id)) and hands
+/// out no claims until it is admitted: the claims come only from [`admit`](Self::admit), which
+/// applies the settings and the revocation store, or from the issuer's `finish_*` methods.
+///
+/// A type rather than a callback because hosts look the user up with their own I/O (an ORM
+/// query, an async call) between the two steps; consuming `self` in every finishing step makes
+/// "verified but never admitted" impossible to use by accident.
+#[derive(Debug)]
+pub struct PendingRefresh {
+    claims: Claims,
+    /// The payload segment, for re-issuing the PAT's claims in their order.
+    payload: Box<str>,
+    now: i64,
+    earliest_valid: i64,
+}
+
+impl PendingRefresh {
+    /// The verified `user_id`, only to find the user and their organisation: it is not an
+    /// authorisation until the PAT is admitted.
+    pub fn lookup_user_id(&self) -> &str {
+        self.claims.user_id()
+    }
+
+    /// Applies the organisation's settings (PATs enabled, TTL-on-existing) and revocation;
+    /// the PAT's claims on success.
+    pub fn admit(self, settings: &OrgSettings, revocation: &dyn Revocation) -> Result<Claims> {
+        self.check(settings, revocation)?;
+        Ok(self.claims)
+    }
+
+    pub(crate) fn check(&self, settings: &OrgSettings, revocation: &dyn Revocation) -> Result<()> {
+        settings.admit_pat(self.claims.iat(), self.earliest_valid)?;
+        // Revocation may cost the host a lookup, so it comes after every local check.
+        if revocation.is_revoked(self.claims.jti()) {
+            return Err(Error::new(ErrorKind::TokenRevoked));
+        }
+        Ok(())
+    }
+
+    /// The admitted parts, for the issuer: claims, payload segment and the time of step one.
+    pub(crate) fn into_parts(self) -> (Claims, Box<str>, i64) {
+        (self.claims, self.payload, self.now)
     }
 }

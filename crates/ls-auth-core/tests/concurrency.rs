@@ -6,7 +6,8 @@ use std::sync::{Barrier, Mutex};
 use std::thread;
 
 use ls_auth_core::{
-    ErrorKind, InMemoryRevocation, Issuer, Keyring, OrgSettings, Revocation, Rotation, TokenPolicy,
+    ErrorKind, InMemoryRevocation, Issuer, Keyring, OrgSettings, Revocation, RevocationStore,
+    Rotation, TokenPolicy,
 };
 use serde_json::Map;
 
@@ -24,7 +25,7 @@ fn race(
     issuer: &Issuer,
     pat: &str,
     settings: &OrgSettings,
-    store: &(dyn Revocation + Sync),
+    store: &(dyn RevocationStore + Sync),
 ) -> Vec<ls_auth_core::Result<Rotation>> {
     let start = Barrier::new(THREADS);
     thread::scope(|s| {
@@ -103,6 +104,9 @@ impl<S: Revocation> Revocation for Gated<S> {
         self.gate.wait();
         revoked
     }
+}
+
+impl<S: RevocationStore> RevocationStore for Gated<S> {
     fn revoke_if_active(&self, jti: &str, exp: i64, now: i64) -> bool {
         self.attempts.fetch_add(1, Ordering::SeqCst);
         self.inner.revoke_if_active(jti, exp, now)
@@ -135,6 +139,9 @@ impl Revocation for CheckThenInsert {
     fn is_revoked(&self, jti: &str) -> bool {
         self.set.lock().unwrap().iter().any(|j| j == jti)
     }
+}
+
+impl RevocationStore for CheckThenInsert {
     fn revoke_if_active(&self, jti: &str, _exp: i64, _now: i64) -> bool {
         let already = self.is_revoked(jti);
         self.gate.wait(); // every thread checks before any inserts

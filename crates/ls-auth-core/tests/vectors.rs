@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use ls_auth_core::{
-    authenticate, check_legacy_key, classify_api_key, parse_authorization, Algorithm, Error,
-    InMemoryRevocation, InsecureFixedRandom, Issuer, Keyring, OrgSettings, Principal, SigningKey,
-    TokenPolicy, Verifier,
+    authenticate, begin_authenticate, check_legacy_key, classify_api_key, parse_authorization,
+    Algorithm, Error, InMemoryRevocation, InsecureFixedRandom, Issuer, Keyring, Lookup,
+    OrgSettings, Principal, SigningKey, TokenPolicy, Verifier,
 };
 use serde_json::{json, Map, Value};
 
@@ -124,6 +124,88 @@ fn claims_value(claims: &ls_auth_core::Claims) -> Value {
     Value::Object(claims.to_json())
 }
 
+fn principal_value(p: Principal<'_>) -> Value {
+    match p {
+        Principal::Jwt(c) => json!({"principal": "jwt", "claims": claims_value(&c)}),
+        Principal::LegacyKey(k) => json!({"principal": "legacy", "key": k}),
+    }
+}
+
+/// A two-step op's outcome: what step one named to look up (null when it refused), then the
+/// outcome of step two.
+fn two_step<P>(
+    begin: Result<P, Error>,
+    lookup: impl Fn(&P) -> Value,
+    finish: impl FnOnce(P) -> Outcome,
+) -> (Option<Value>, Outcome) {
+    match begin {
+        Err(e) => (Some(Value::Null), Err(code(e))),
+        Ok(pending) => (Some(lookup(&pending)), finish(pending)),
+    }
+}
+
+/// Runs a case: the lookup step one named (two-step ops only), and the outcome.
+fn run_case(case: &Value) -> (Option<Value>, Outcome) {
+    let op = field(case, "op").as_str().expect("op");
+    if !op.ends_with("_two_step") {
+        return (None, run(case));
+    }
+    let now = field(case, "now").as_i64().expect("now");
+    let ring = match keyring(case) {
+        Ok(ring) => ring,
+        Err(c) => return (Some(Value::Null), Err(c)),
+    };
+    let user = |id: &str| json!({ "user_id": id });
+    let input = input_text(case);
+    match op {
+        "authenticate_two_step" => {
+            let bytes = input_bytes(case);
+            let verifier = Verifier::new(ring, policy(case));
+            two_step(
+                begin_authenticate(&bytes, &verifier, now),
+                |p| match p.lookup() {
+                    Lookup::UserId(id) => user(id),
+                    Lookup::LegacyKey(k) => json!({ "legacy_key": k }),
+                },
+                |p| p.admit(&settings(case)).map(principal_value).map_err(code),
+            )
+        }
+        "verify_refresh_two_step" => two_step(
+            Verifier::new(ring, policy(case)).begin_refresh(&input, now),
+            |p| user(p.lookup_user_id()),
+            |p| {
+                p.admit(&settings(case), &revocation(case))
+                    .map(|c| claims_value(&c))
+                    .map_err(code)
+            },
+        ),
+        "refresh_two_step" | "rotate_two_step" => {
+            let issuer = match issuer(case, ring) {
+                Ok(i) => i,
+                Err(c) => return (Some(Value::Null), Err(c)),
+            };
+            two_step(
+                issuer.begin_refresh(&input, now),
+                |p| user(p.lookup_user_id()),
+                |p| {
+                    if op == "refresh_two_step" {
+                        issuer
+                            .finish_refresh(p, &settings(case), &revocation(case))
+                            .map(Value::String)
+                            .map_err(code)
+                    } else {
+                        issuer
+                            .finish_rotate(p, &settings(case), &revocation(case))
+                            .map(|r| json!({"pat": r.pat, "revoked_jti": r.revoked_jti}))
+                            .map_err(code)
+                    }
+                },
+            )
+        }
+        other => panic!("case {}: unknown op {other}", case["name"]),
+    }
+}
+
 fn run(case: &Value) -> Outcome {
     let op = field(case, "op").as_str().expect("op");
     let now = field(case, "now").as_i64().expect("now");
@@ -155,12 +237,7 @@ fn run(case: &Value) -> Outcome {
                     let bytes = input_bytes(case);
                     let verifier = Verifier::new(ring, policy(case));
                     authenticate(&bytes, &verifier, &settings(case), now)
-                        .map(|p| match p {
-                            Principal::Jwt(c) => {
-                                json!({"principal": "jwt", "claims": claims_value(&c)})
-                            }
-                            Principal::LegacyKey(k) => json!({"principal": "legacy", "key": k}),
-                        })
+                        .map(principal_value)
                         .map_err(code)
                 }
                 "mint_pat" => {
@@ -187,11 +264,14 @@ fn run(case: &Value) -> Outcome {
     }
 }
 
-fn show(v: &Outcome) -> String {
-    let s = match v {
+fn show((lookup, v): &(Option<Value>, Outcome)) -> String {
+    let mut s = match v {
         Ok(v) => format!("ok {v}"),
         Err(c) => format!("error {c}"),
     };
+    if let Some(lookup) = lookup {
+        s = format!("lookup {lookup}, {s}");
+    }
     if s.len() > 400 {
         format!(
             "{}… ({} bytes)",
@@ -238,13 +318,14 @@ fn shared_vectors() {
             let name = field(case, "name").as_str().expect("name");
             assert!(names.insert(name.to_owned()), "duplicate case name {name}");
             let expect = field(case, "expect");
-            let want: Outcome = match (expect.get("ok"), expect.get("error")) {
+            let outcome: Outcome = match (expect.get("ok"), expect.get("error")) {
                 (Some(v), None) => Ok(v.clone()),
                 (None, Some(c)) => Err(c.as_str().expect("error code").to_owned()),
                 _ => panic!("case {name}: expect needs exactly one of ok / error"),
             };
-            let got =
-                std::panic::catch_unwind(|| run(case)).unwrap_or_else(|_| Err("PANIC".to_owned()));
+            let want = (expect.get("lookup").cloned(), outcome);
+            let got = std::panic::catch_unwind(|| run_case(case))
+                .unwrap_or_else(|_| (None, Err("PANIC".to_owned())));
             if got != want {
                 failed += 1;
                 let _ = writeln!(

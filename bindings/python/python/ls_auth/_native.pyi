@@ -1,21 +1,32 @@
 """Type stubs for the native half of ls_auth (built from bindings/python/src)."""
 
 from datetime import datetime
-from typing import Any, Callable, ClassVar, Container, Dict, Iterable, List, Literal, Mapping, Optional, Tuple, Union, final
+from typing import Any, Callable, ClassVar, Container, Dict, Iterable, List, Literal, Mapping, Optional, Protocol, Tuple, Union, final
 
 from ._errors import AuthError
 
 __version__: str
+DEFAULT_ACCESS_TTL: int
+DEFAULT_PAT_TTL_DAYS: int
+DEFAULT_REFRESH_MARGIN: int
 __all__ = [
+    "DEFAULT_ACCESS_TTL",
+    "DEFAULT_PAT_TTL_DAYS",
+    "DEFAULT_REFRESH_MARGIN",
     "AccessTokenCache",
     "Claims",
     "Credential",
+    "InMemoryRevocation",
     "Issuer",
     "OrgSettings",
+    "PendingPrincipal",
+    "PendingRefresh",
     "Principal",
+    "Rotation",
     "Verifier",
     "__version__",
     "authenticate",
+    "begin_authenticate",
     "check_legacy_key",
     "classify_api_key",
     "error_codes",
@@ -31,7 +42,14 @@ __all__ = [
 _Now = Union[int, datetime, None]
 _Secret = Union[str, bytes, bytearray]
 _Header = Union[str, bytes, bytearray, None]
-_Revoked = Union[Container[str], Callable[[str], object], None]
+class _Revocation(Protocol):
+    def is_revoked(self, jti: str, /) -> bool: ...
+
+class _RevocationStore(_Revocation, Protocol):
+    def revoke_if_active(self, jti: str, exp: int, now: int, /) -> bool: ...
+
+# Reads accept a store, a callable or a container; rotation needs an atomic store.
+_Revoked = Union[_Revocation, Container[str], Callable[[str], object], None]
 
 @final
 class Claims:
@@ -129,6 +147,27 @@ class Verifier:
         revoked: _Revoked = None,
         settings: Optional[OrgSettings] = None,
     ) -> Claims: ...
+    def begin_refresh(self, token: str, *, now: _Now = None) -> PendingRefresh: ...
+
+@final
+class PendingPrincipal:
+    """A credential verified without settings; admit it under its organisation's settings."""
+
+    @property
+    def kind(self) -> Literal["jwt", "legacy"]: ...
+    @property
+    def user_id_for_lookup(self) -> Optional[str]: ...
+    @property
+    def legacy_key_for_lookup(self) -> Optional[str]: ...
+    def admit(self, settings: OrgSettings) -> Principal: ...
+
+@final
+class PendingRefresh:
+    """A PAT verified without settings; admit it (or finish it with an Issuer)."""
+
+    @property
+    def user_id_for_lookup(self) -> str: ...
+    def admit(self, settings: OrgSettings, *, revoked: _Revoked = None) -> Claims: ...
 
 @final
 class Issuer:
@@ -169,10 +208,41 @@ class Issuer:
         self,
         pat: str,
         *,
+        revoked: _RevocationStore,
         now: _Now = None,
-        revoked: _Revoked = None,
         settings: Optional[OrgSettings] = None,
-    ) -> Tuple[str, str]: ...
+    ) -> Rotation: ...
+    def begin_refresh(self, pat: str, *, now: _Now = None) -> PendingRefresh: ...
+    def finish_refresh(
+        self, pending: PendingRefresh, *, settings: OrgSettings, revoked: _Revoked = None
+    ) -> str: ...
+    def finish_rotate(
+        self, pending: PendingRefresh, *, settings: OrgSettings, revoked: _RevocationStore
+    ) -> Rotation: ...
+
+@final
+class Rotation:
+    """The outcome of a rotation: the new PAT, and the old one's jti and exp, now revoked."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def pat(self) -> str: ...
+    @property
+    def revoked_jti(self) -> str: ...
+    @property
+    def revoked_exp(self) -> int: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class InMemoryRevocation:
+    """A thread-safe, atomic in-memory revocation store (the core's)."""
+
+    def __new__(cls) -> InMemoryRevocation: ...
+    def is_revoked(self, jti: str) -> bool: ...
+    def revoke_if_active(self, jti: str, exp: int, now: int) -> bool: ...
+    def revoke(self, jti: str, exp: int) -> None: ...
+    def forget_expired(self, now: int) -> None: ...
+    def __len__(self) -> int: ...
 
 @final
 class AccessTokenCache:
@@ -192,6 +262,7 @@ class AccessTokenCache:
 
 def parse_authorization(value: _Header) -> Optional[Credential]: ...
 def authenticate(header: _Header, *, verifier: Verifier, settings: OrgSettings, now: _Now = None) -> Principal: ...
+def begin_authenticate(header: _Header, *, verifier: Verifier, now: _Now = None) -> PendingPrincipal: ...
 def classify_api_key(key: str, *, now: _Now = None) -> Literal["legacy", "pat", "access"]: ...
 def generate_legacy_token() -> str: ...
 def truncate(token: str) -> str: ...
