@@ -3,6 +3,7 @@ request authentication, the blacklist tables, and the token endpoints (SQLite an
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import Any, Dict, List
@@ -52,7 +53,7 @@ def test_settings_module_swaps_only_the_token_pieces() -> None:
     import core.settings.label_studio as stock
     from rest_framework.settings import api_settings
 
-    assert settings.SETTINGS_MODULE == "ls_auth.contrib.label_studio.settings"
+    assert os.environ["DJANGO_SETTINGS_MODULE"] == "ls_auth.contrib.label_studio.settings"
     # Names Label Studio's module sets at its very end are there: not the half-imported view.
     assert settings.FEATURE_FLAGS_DEFAULT_VALUE is True and hasattr(settings, "SENTRY_DSN")
     mw = settings.MIDDLEWARE
