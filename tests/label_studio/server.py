@@ -171,6 +171,3 @@ jwt.api_token_ttl_days = {days}
 jwt.save()
 """)
 
-
-def path_exists(p: Any) -> bool:
-    return Path(p).exists()

@@ -13,7 +13,7 @@ import re
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 from common import HERE, PY, WORK, Checks, clean_env, oneline, run, say
 
@@ -95,9 +95,3 @@ def run_suites(checks: Checks, site: Path, db: str, db_env: Dict[str, str], timi
                  f"tests/label_studio/app under {OURS} on {db}: {app_pass} passed, {len(app_bad)} failed"
                  + (f": {app_bad} (log: {WORK}/suite-ours-{db}.log)" if app_bad else ""))
 
-
-def first_lines(path: Path, pattern: str) -> Optional[str]:
-    for line in path.read_text().splitlines():
-        if pattern in line:
-            return line
-    return None
