@@ -23,13 +23,13 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import setup_env  # noqa: E402
 import suite  # noqa: E402
-from common import LS_VERSION, PY, ROOT, T, WORK, Checks, Fatal, cpu_model, oneline, run, say, stderr  # noqa: E402
+from common import LS_VERSION, ROOT, T, WORK, Checks, Fatal, cpu_model, oneline, run, say  # noqa: E402
 from dotenv_parity import dotenv_checks  # noqa: E402
 from load import CLIENTS, SECONDS, whoami_load  # noqa: E402
 from server import Server  # noqa: E402

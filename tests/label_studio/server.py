@@ -11,7 +11,7 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Dict, Optional
 
 from common import LS_VERSION, PY, T, VENV, WORK, Fatal, Group, Http, clean_env, free_port, run, say
 

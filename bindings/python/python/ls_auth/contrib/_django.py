@@ -102,7 +102,7 @@ def _cached(key: Hashable, build: Callable[[], _T]) -> _T:
             if len(_cache) >= 32:
                 _cache.clear()
             _cache[key] = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _key_config() -> Tuple[Any, ...]:
@@ -165,4 +165,4 @@ def authorization_bytes(meta: Any) -> Union[bytes, str, None]:
             return header.encode("latin-1")
         except UnicodeEncodeError:
             return header
-    return header  # type: ignore[no-any-return]
+    return header

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from django.conf import settings
 from django.utils.module_loading import import_string
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as _drf_exception_handler
 
 __all__ = ["exception_handler"]
 
 
 def _label_studio_handler() -> Any:
+    from django.conf import settings
+
     name = getattr(settings, "LS_AUTH_LABEL_STUDIO_EXCEPTION_HANDLER", None)
-    return import_string(name) if name else _drf_exception_handler
+    return import_string(name or "rest_framework.views.exception_handler")
 
 
 def exception_handler(exc: Exception, context: Any) -> Optional[Response]:

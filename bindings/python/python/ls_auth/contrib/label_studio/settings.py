@@ -28,6 +28,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from typing import Any, Dict, List
 
 from django.conf import ENVIRONMENT_VARIABLE as _ENV
 from django.conf import settings as _django_settings
@@ -70,29 +71,29 @@ _PHASEOUT = "jwt_auth.auth.TokenAuthenticationPhaseout"
 _HERE = "ls_auth.contrib.label_studio"
 
 
-def _swap(items: object, old: str, new: str) -> list:
-    swapped = [new if item == old else item for item in items]  # type: ignore[attr-defined]
+def _swap(items: Any, old: str, new: str) -> List[Any]:
+    swapped = [new if item == old else item for item in items]
     if new not in swapped:
         raise RuntimeError(f"{LABEL_STUDIO_SETTINGS} no longer lists {old}: ls-auth cannot replace it")
     return swapped
 
 
-MIDDLEWARE = _swap(MIDDLEWARE, _JWT_MIDDLEWARE, f"{_HERE}.middleware.JWTAuthenticationMiddleware")  # type: ignore[name-defined]  # noqa: F821
+MIDDLEWARE = _swap(getattr(_ls, "MIDDLEWARE"), _JWT_MIDDLEWARE, f"{_HERE}.middleware.JWTAuthenticationMiddleware")
 
-REST_FRAMEWORK = dict(REST_FRAMEWORK)  # type: ignore[name-defined]  # noqa: F821
+REST_FRAMEWORK: Dict[str, Any] = dict(getattr(_ls, "REST_FRAMEWORK"))
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = tuple(
     _swap(REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"], _PHASEOUT, f"{_HERE}.authentication.TokenAuthentication")
 )
 LS_AUTH_LABEL_STUDIO_EXCEPTION_HANDLER = REST_FRAMEWORK.get("EXCEPTION_HANDLER")
 REST_FRAMEWORK["EXCEPTION_HANDLER"] = f"{_HERE}.exceptions.exception_handler"
 
-SPECTACULAR_SETTINGS = dict(SPECTACULAR_SETTINGS)  # type: ignore[name-defined]  # noqa: F821
+SPECTACULAR_SETTINGS: Dict[str, Any] = dict(getattr(_ls, "SPECTACULAR_SETTINGS"))
 SPECTACULAR_SETTINGS["AUTHENTICATION_WHITELIST"] = [
     f"{_HERE}.authentication.TokenAuthentication" if name == _PHASEOUT else name
     for name in SPECTACULAR_SETTINGS.get("AUTHENTICATION_WHITELIST", [])
 ]
 
-LS_AUTH_LABEL_STUDIO_URLCONF = ROOT_URLCONF  # type: ignore[name-defined]  # noqa: F821
+LS_AUTH_LABEL_STUDIO_URLCONF = getattr(_ls, "ROOT_URLCONF")
 ROOT_URLCONF = f"{_HERE}.urls"
 
 # Django may have read Label Studio's module while it imported (see the docstring): from now on

@@ -132,7 +132,7 @@ class _TokenEndpoint(APIView):
         header = super().get_authenticate_header(request)
         if self._ls_error is not None or header is None:
             return challenge(self._ls_error)
-        return header  # type: ignore[no-any-return]
+        return header
 
     def _fail(self, error: Refusal) -> Any:
         self._ls_error = error
@@ -179,7 +179,7 @@ class TokenRotateView(_TokenEndpoint):
     permission_classes = [IsAuthenticated]
 
     @property
-    def authentication_classes(self) -> Any:  # type: ignore[override]
+    def authentication_classes(self) -> Any:
         return _default_authentication()
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
@@ -219,7 +219,7 @@ class TokenBlacklistView(_TokenEndpoint):
     permission_classes = ()
 
     @property
-    def authentication_classes(self) -> Any:  # type: ignore[override]
+    def authentication_classes(self) -> Any:
         return _default_authentication()
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
