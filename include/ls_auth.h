@@ -20,8 +20,16 @@
  *   ls_auth_claims, ls_auth_principal and ls_auth_string are immutable once built and may be
  *   used from any number of threads at once. Only ls_auth_keyring_add_fallback and
  *   ls_auth_policy_set_* mutate, and need exclusive access; _free needs exclusive access.
- * - No global or thread-local error state: the result code is the whole error. Nothing reads
- *   the system clock except the *_now conveniences.
+ *   A pending object (ls_auth_pending_principal, ls_auth_pending_refresh) is admitted once;
+ *   it is safe to share, and every admission after the first is LS_AUTH_INVALID_ARGUMENT.
+ * - Time is an argument, in seconds since the epoch. Pass LS_AUTH_NOW as `now` to use the
+ *   system clock; nothing else reads it.
+ * - Multi-organisation hosts, whose settings are known only once the credential names its
+ *   user: ls_auth_authenticate_begin (or ls_auth_verifier_begin_refresh /
+ *   ls_auth_issuer_begin_refresh) verifies everything that needs no settings and names the
+ *   user id or legacy key to look up; the matching _admit / ls_auth_issuer_finish_* applies
+ *   that organisation's settings. Nothing in a pending object is an authorisation.
+ * - No global or thread-local error state: the result code is the whole error.
  */
 
 
@@ -31,6 +39,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+// Pass as `now` to use the system clock instead of a given time (seconds since the epoch).
+#define LS_AUTH_NOW INT64_MIN
 
 // What a fallible `ls_auth_` function returns. `LS_AUTH_OK` (0) is success; every other value
 // is a failure whose numeric value is stable and never reused for another meaning.
@@ -101,44 +112,6 @@ typedef uint32_t ls_auth_result;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// The `token_type` of a verified token.
-enum ls_auth_token_type
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  // A short-lived access token (`Authorization: Bearer`).
-  LS_AUTH_TOKEN_TYPE_ACCESS = 1,
-  // A personal access token (a simplejwt refresh token).
-  LS_AUTH_TOKEN_TYPE_REFRESH = 2,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum ls_auth_token_type ls_auth_token_type;
-#else
-typedef uint32_t ls_auth_token_type;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-// The scheme of a parsed `Authorization` header.
-enum ls_auth_scheme
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  // `Bearer <access token>`.
-  LS_AUTH_SCHEME_BEARER = 1,
-  // `Token <legacy key>`.
-  LS_AUTH_SCHEME_TOKEN = 2,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum ls_auth_scheme ls_auth_scheme;
-#else
-typedef uint32_t ls_auth_scheme;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
 // What `ls_auth_authenticate` found.
 enum ls_auth_principal_kind
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -156,6 +129,25 @@ enum ls_auth_principal_kind
 typedef enum ls_auth_principal_kind ls_auth_principal_kind;
 #else
 typedef uint32_t ls_auth_principal_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// The `token_type` of a verified token.
+enum ls_auth_token_type
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // A short-lived access token (`Authorization: Bearer`).
+  LS_AUTH_TOKEN_TYPE_ACCESS = 1,
+  // A personal access token (a simplejwt refresh token).
+  LS_AUTH_TOKEN_TYPE_REFRESH = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ls_auth_token_type ls_auth_token_type;
+#else
+typedef uint32_t ls_auth_token_type;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -180,6 +172,50 @@ typedef uint32_t ls_auth_api_key_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// What a key or token looks like, read without a key (`ls_auth_inspect_key`).
+enum ls_auth_key_shape
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // 40 lowercase hex characters: a legacy key.
+  LS_AUTH_KEY_SHAPE_LEGACY = 1,
+  // A JWT whose `token_type` is `refresh`: a personal access token.
+  LS_AUTH_KEY_SHAPE_PAT = 2,
+  // A JWT whose `token_type` is `access`.
+  LS_AUTH_KEY_SHAPE_ACCESS = 3,
+  // `header.payload` without a signature: the server's listing form.
+  LS_AUTH_KEY_SHAPE_TRUNCATED = 4,
+  // A JWT with another or no `token_type`.
+  LS_AUTH_KEY_SHAPE_OTHER_JWT = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ls_auth_key_shape ls_auth_key_shape;
+#else
+typedef uint32_t ls_auth_key_shape;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// The scheme of a parsed `Authorization` header.
+enum ls_auth_scheme
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // `Bearer <access token>`.
+  LS_AUTH_SCHEME_BEARER = 1,
+  // `Token <legacy key>`.
+  LS_AUTH_SCHEME_TOKEN = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ls_auth_scheme ls_auth_scheme;
+#else
+typedef uint32_t ls_auth_scheme;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // The claims of a verified token. Immutable and thread-safe.
 typedef struct ls_auth_claims ls_auth_claims;
 
@@ -189,6 +225,20 @@ typedef struct ls_auth_issuer ls_auth_issuer;
 // The HMAC keys a deployment trusts: the first signs, all verify. Build with
 // `ls_auth_keyring_new`, add old secrets with `ls_auth_keyring_add_fallback`.
 typedef struct ls_auth_keyring ls_auth_keyring;
+
+// A credential that passed every check needing no organisation settings, waiting for the
+// settings of the organisation it belongs to (`ls_auth_authenticate_begin`). It names what to
+// look up (`ls_auth_pending_principal_lookup`) and grants nothing until
+// `ls_auth_pending_principal_admit`, which may be called once. Free it with
+// `ls_auth_pending_principal_free`.
+typedef struct ls_auth_pending_principal ls_auth_pending_principal;
+
+// A PAT whose signature, times and type are verified, waiting for its organisation's
+// settings (`ls_auth_verifier_begin_refresh`, `ls_auth_issuer_begin_refresh`). It names the
+// user to look up (`ls_auth_pending_refresh_user_id`) and grants nothing until it is admitted
+// once: by `ls_auth_pending_refresh_admit`, `ls_auth_issuer_finish_refresh` or
+// `ls_auth_issuer_finish_rotate`. Free it with `ls_auth_pending_refresh_free`.
+typedef struct ls_auth_pending_refresh ls_auth_pending_refresh;
 
 // How tokens are issued and checked (access-token TTL, leeway, issuer, audience). Starts with
 // the defaults (300 s, 0 s, none, none).
@@ -252,120 +302,69 @@ const char *ls_auth_version(void);
 ls_auth_result ls_auth_test_panic(void);
 #endif
 
-// Writes the human message of a result code (e.g. "token has expired") into `buf`.
-// Unknown codes: `LS_AUTH_INVALID_ARGUMENT`.
-ls_auth_result ls_auth_result_message(uint32_t code,
-                                      char *buf,
-                                      size_t len,
-                                      size_t *out_len);
+// Authenticates one request from its `Authorization` value (bytes; NULL/0 when absent) at
+// `now` (or `LS_AUTH_NOW`), under the organisation's `settings` (NULL: defaults). `Bearer`
+// carries an access token, verified without I/O (access tokens are never looked up, so no
+// revocation store is needed here); `Token` carries a legacy key returned for the host to
+// look up. Answer a failure with `ls_auth_result_http_status` and `ls_auth_www_authenticate`.
+//
+// For a host whose settings depend on the user, see `ls_auth_authenticate_begin`.
+ls_auth_result ls_auth_authenticate(const struct ls_auth_verifier *verifier,
+                                    const uint8_t *header,
+                                    size_t header_len,
+                                    const struct ls_auth_org_settings *settings,
+                                    int64_t now,
+                                    struct ls_auth_principal **principal_out);
 
-// Writes the stable snake_case code of a result (SPEC §4, e.g. "token_expired"; the
-// binding's own are "ok", "null_parameter", "invalid_utf8", "insufficient_size", "panic").
-ls_auth_result ls_auth_result_code(uint32_t code,
-                                   char *buf,
-                                   size_t len,
-                                   size_t *out_len);
+// Step one of a request's authentication for a host whose organisation settings depend on
+// the user (a multi-organisation server): the header grammar and scheme, and for an access
+// token its signature, times and type (for a legacy key its form), at `now` (or
+// `LS_AUTH_NOW`). Failures are those of `ls_auth_authenticate`, except the organisation's
+// toggles, which step two applies. On success `*pending_out` names the user id or legacy key
+// to look up; that is not an authorisation until `ls_auth_pending_principal_admit`.
+ls_auth_result ls_auth_authenticate_begin(const struct ls_auth_verifier *verifier,
+                                          const uint8_t *header,
+                                          size_t header_len,
+                                          int64_t now,
+                                          struct ls_auth_pending_principal **pending_out);
 
-// The HTTP status a server answers with for a core error code (400, 401 or 500). Codes that
-// are not core errors (`LS_AUTH_OK` and the binding's own): `LS_AUTH_INVALID_ARGUMENT`.
-ls_auth_result ls_auth_result_http_status(uint32_t code,
-                                          uint16_t *status);
+// What to look up to find the organisation: `*kind_out` is `LS_AUTH_PRINCIPAL_JWT` with the
+// access token's user id written to `buf`, or `LS_AUTH_PRINCIPAL_LEGACY` with the legacy key.
+// Not an authorisation. After the admission: `LS_AUTH_INVALID_ARGUMENT`.
+ls_auth_result ls_auth_pending_principal_lookup(const struct ls_auth_pending_principal *pending,
+                                                ls_auth_principal_kind *kind_out,
+                                                char *buf,
+                                                size_t len,
+                                                size_t *out_len);
 
-// Writes the `WWW-Authenticate` value to send with a core error code, e.g.
-// `Bearer realm="api", error="invalid_token", error_description="token has expired"`.
-// Writes the empty string when the code carries no challenge (the server's own failures,
-// `key_too_short` and `invalid_argument`). Codes that are not core errors:
-// `LS_AUTH_INVALID_ARGUMENT`.
-ls_auth_result ls_auth_www_authenticate(uint32_t code,
-                                        char *buf,
-                                        size_t len,
-                                        size_t *out_len);
-
-// A keyring with one HS256 secret (e.g. Django's `SECRET_KEY` as UTF-8 bytes), which signs
-// and verifies. Secrets shorter than 32 bytes are `LS_AUTH_KEY_TOO_SHORT` unless
-// `allow_short_key` is true (an explicit opt-in for deployments with short keys); an empty
-// secret is always refused. The secret is not kept: only the HMAC state is.
-ls_auth_result ls_auth_keyring_new(const uint8_t *secret,
-                                   size_t secret_len,
-                                   bool allow_short_key,
-                                   struct ls_auth_keyring **keyring_out);
-
-// Adds a secret that verifies but never signs (an old `SECRET_KEY` during rotation, like
-// Django's `SECRET_KEY_FALLBACKS`). Same rules as `ls_auth_keyring_new`. Mutates the keyring:
-// no other thread may use it during the call. Verifiers and issuers already built from it are
-// not changed.
-ls_auth_result ls_auth_keyring_add_fallback(struct ls_auth_keyring *keyring,
-                                            const uint8_t *secret,
-                                            size_t secret_len,
-                                            bool allow_short_key);
-
-// Frees a keyring. NULL is a no-op.
-void ls_auth_keyring_free(struct ls_auth_keyring *keyring);
-
-// A policy with the defaults: access tokens live 300 s, leeway 0 s, no issuer, no audience.
-ls_auth_result ls_auth_policy_new(struct ls_auth_policy **policy_out);
-
-// Sets the clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
-ls_auth_result ls_auth_policy_set_leeway(struct ls_auth_policy *policy,
-                                         uint32_t seconds);
-
-// Sets the lifetime of the access tokens an issuer mints, in seconds.
-ls_auth_result ls_auth_policy_set_access_ttl(struct ls_auth_policy *policy,
-                                             uint32_t seconds);
-
-// Requires (and mints) exactly this `iss`. NULL with length 0 clears it.
-ls_auth_result ls_auth_policy_set_issuer(struct ls_auth_policy *policy,
-                                         const char *issuer,
-                                         size_t issuer_len);
-
-// Requires (and mints) this audience in `aud`. NULL with length 0 clears it.
-ls_auth_result ls_auth_policy_set_audience(struct ls_auth_policy *policy,
-                                           const char *audience,
-                                           size_t audience_len);
-
-// Frees a policy. NULL is a no-op.
-void ls_auth_policy_free(struct ls_auth_policy *policy);
-
-// Writes Label Studio's default organisation settings: PATs on, legacy keys off, PAT TTL
-// 73000 days, TTL enforced on existing PATs.
-ls_auth_result ls_auth_org_settings_default(struct ls_auth_org_settings *settings_out);
-
-// A verifier trusting every key of `keyring` under `policy` (NULL: the default policy). Both
-// are copied: they may be freed or changed afterwards. The verifier is immutable and may be
-// shared by any number of threads.
-ls_auth_result ls_auth_verifier_new(const struct ls_auth_keyring *keyring,
-                                    const struct ls_auth_policy *policy,
-                                    struct ls_auth_verifier **verifier_out);
-
-// Frees a verifier. NULL is a no-op. No other thread may be using it.
-void ls_auth_verifier_free(struct ls_auth_verifier *verifier);
-
-// Verifies an access token (the credential of `Authorization: Bearer`) at `now` (seconds
-// since the epoch); on success `*claims_out` receives claims to free with
-// `ls_auth_claims_free`. Does no I/O.
-ls_auth_result ls_auth_verifier_verify_access(const struct ls_auth_verifier *verifier,
-                                              const char *token,
-                                              size_t token_len,
-                                              int64_t now,
-                                              struct ls_auth_claims **claims_out_);
-
-// As `ls_auth_verifier_verify_access`, at the system clock's current time.
-ls_auth_result ls_auth_verifier_verify_access_now(const struct ls_auth_verifier *verifier,
-                                                  const char *token,
-                                                  size_t token_len,
-                                                  struct ls_auth_claims **claims_out_);
-
-// Verifies a PAT presented for refresh at `now`: the organisation must allow PATs
-// (`settings`, NULL: defaults), the PAT must be younger than the organisation's TTL when that
-// policy is on, and not revoked (`revocation->is_revoked` is called last, only for an
-// otherwise valid PAT).
-ls_auth_result ls_auth_verifier_verify_refresh(const struct ls_auth_verifier *verifier,
-                                               const char *token,
-                                               size_t token_len,
+// Step two: applies the organisation's `settings` (NULL: defaults), refusing a disabled kind
+// with `LS_AUTH_TOKEN_KIND_DISABLED`; on success `*principal_out` is the principal. A pending
+// principal is admitted once: a second call is `LS_AUTH_INVALID_ARGUMENT`. It must still be
+// freed.
+ls_auth_result ls_auth_pending_principal_admit(const struct ls_auth_pending_principal *pending,
                                                const struct ls_auth_org_settings *settings,
-                                               const struct ls_auth_revocation *revocation,
-                                               int64_t now,
-                                               struct ls_auth_claims **claims_out_);
+                                               struct ls_auth_principal **principal_out);
+
+// Frees a pending principal. NULL is a no-op.
+void ls_auth_pending_principal_free(struct ls_auth_pending_principal *pending);
+
+// What the principal is.
+ls_auth_result ls_auth_principal_get_kind(const struct ls_auth_principal *principal,
+                                          ls_auth_principal_kind *kind_out);
+
+// The claims of a JWT principal, BORROWED: valid while the principal lives; never free them.
+// A legacy principal: `LS_AUTH_INVALID_ARGUMENT`.
+ls_auth_result ls_auth_principal_claims(const struct ls_auth_principal *principal,
+                                        const struct ls_auth_claims **claims_out_);
+
+// Writes the legacy key of a legacy principal. A JWT principal: `LS_AUTH_INVALID_ARGUMENT`.
+ls_auth_result ls_auth_principal_legacy_key(const struct ls_auth_principal *principal,
+                                            char *buf,
+                                            size_t len,
+                                            size_t *out_len);
+
+// Frees a principal (and the claims it lends). NULL is a no-op.
+void ls_auth_principal_free(struct ls_auth_principal *principal);
 
 // The token's `token_type`.
 ls_auth_result ls_auth_claims_token_type(const struct ls_auth_claims *claims,
@@ -416,6 +415,21 @@ ls_auth_result ls_auth_claims_to_json(const struct ls_auth_claims *claims,
 // Frees claims. NULL is a no-op. Never pass claims borrowed from a principal.
 void ls_auth_claims_free(struct ls_auth_claims *claims);
 
+// Tells a PAT, an access token and a legacy key apart without verifying anything (the client
+// side, SPEC §5). A JWT without `exp` or an expired PAT (at `now`, or `LS_AUTH_NOW`) is an
+// error the user must see.
+ls_auth_result ls_auth_classify_api_key(const char *key,
+                                        size_t key_len,
+                                        int64_t now,
+                                        ls_auth_api_key_kind *kind_out);
+
+// What a key or token looks like, for display and diagnosis only: nothing is verified.
+// Anything that is neither a (possibly truncated) JWT nor a legacy key is
+// `LS_AUTH_MALFORMED_TOKEN`.
+ls_auth_result ls_auth_inspect_key(const char *key,
+                                   size_t key_len,
+                                   ls_auth_key_shape *shape_out);
+
 // Parses an `Authorization` value (bytes; pass NULL/0 or "" when the header is absent).
 // On success `*token_out` points INTO `header` (not NUL-terminated, valid as long as
 // `header` is) and `*token_len_out` is its length. Failures: `LS_AUTH_NO_CREDENTIALS`,
@@ -427,42 +441,15 @@ ls_auth_result ls_auth_parse_authorization(const uint8_t *header,
                                            const char **token_out,
                                            size_t *token_len_out);
 
-// Authenticates one request from its `Authorization` value (bytes; NULL/0 when absent) at
-// `now`, under the organisation's `settings` (NULL: defaults). `Bearer` carries an access
-// token, verified without I/O (access tokens are never looked up, so no revocation store is
-// needed here); `Token` carries a legacy key returned for the host to look up. Answer a
-// failure with `ls_auth_result_http_status` and `ls_auth_www_authenticate`.
-ls_auth_result ls_auth_authenticate(const struct ls_auth_verifier *verifier,
-                                    const uint8_t *header,
-                                    size_t header_len,
-                                    const struct ls_auth_org_settings *settings,
-                                    int64_t now,
-                                    struct ls_auth_principal **principal_out);
-
-// As `ls_auth_authenticate`, at the system clock's current time.
-ls_auth_result ls_auth_authenticate_now(const struct ls_auth_verifier *verifier,
-                                        const uint8_t *header,
-                                        size_t header_len,
-                                        const struct ls_auth_org_settings *settings,
-                                        struct ls_auth_principal **principal_out);
-
-// What the principal is.
-ls_auth_result ls_auth_principal_get_kind(const struct ls_auth_principal *principal,
-                                          ls_auth_principal_kind *kind_out);
-
-// The claims of a JWT principal, BORROWED: valid while the principal lives; never free them.
-// A legacy principal: `LS_AUTH_INVALID_ARGUMENT`.
-ls_auth_result ls_auth_principal_claims(const struct ls_auth_principal *principal,
-                                        const struct ls_auth_claims **claims_out_);
-
-// Writes the legacy key of a legacy principal. A JWT principal: `LS_AUTH_INVALID_ARGUMENT`.
-ls_auth_result ls_auth_principal_legacy_key(const struct ls_auth_principal *principal,
-                                            char *buf,
-                                            size_t len,
-                                            size_t *out_len);
-
-// Frees a principal (and the claims it lends). NULL is a no-op.
-void ls_auth_principal_free(struct ls_auth_principal *principal);
+// Writes the `WWW-Authenticate` value to send with a core error code, e.g.
+// `Bearer realm="api", error="invalid_token", error_description="token has expired"`.
+// Writes the empty string when the code carries no challenge (the server's own failures,
+// `key_too_short` and `invalid_argument`). Codes that are not core errors:
+// `LS_AUTH_INVALID_ARGUMENT`.
+ls_auth_result ls_auth_www_authenticate(uint32_t code,
+                                        char *buf,
+                                        size_t len,
+                                        size_t *out_len);
 
 // An issuer signing with the keyring's first key under `policy` (NULL: defaults), drawing
 // `jti`s from the operating system's CSPRNG. Keyring and policy are copied. Thread-safe.
@@ -470,20 +457,23 @@ ls_auth_result ls_auth_issuer_new(const struct ls_auth_keyring *keyring,
                                   const struct ls_auth_policy *policy,
                                   struct ls_auth_issuer **issuer_out_);
 
-// INSECURE, FOR TESTS ONLY: an issuer whose every token gets the same `jti` (32 lowercase hex
-// characters of a UUID4), so minted bytes can be compared with a peer's. Never mint real
-// tokens with it: every token would share one `jti`, and revoking one revokes all.
+#if defined(LS_AUTH_TEST_HOOKS)
+// INSECURE, TEST BUILDS ONLY (cargo feature `test-hooks`, header macro `LS_AUTH_TEST_HOOKS`):
+// an issuer whose every token gets the same `jti` (32 lowercase hex characters of a UUID4),
+// so minted bytes can be compared with a peer's. Every token would share one `jti`, and
+// revoking one would revoke all: a release library does not export it.
 ls_auth_result ls_auth_issuer_new_insecure_fixed_jti(const struct ls_auth_keyring *keyring,
                                                      const struct ls_auth_policy *policy,
                                                      const char *jti,
                                                      size_t jti_len,
                                                      struct ls_auth_issuer **issuer_out_);
+#endif
 
 // Frees an issuer. NULL is a no-op.
 void ls_auth_issuer_free(struct ls_auth_issuer *issuer);
 
 // Mints a PAT for `user_id`, valid for `settings->pat_ttl_days` (NULL settings: defaults)
-// from `now`. `extra_claims_json` (NULL/0: none) is a JSON object of further claims, kept in
+// from `now` (or `LS_AUTH_NOW`). `extra_claims_json` (NULL/0: none) is a JSON object of further claims, kept in
 // order; `token_type`, `exp`, `iat`, `jti` and `user_id` are reserved.
 ls_auth_result ls_auth_issuer_mint_pat(const struct ls_auth_issuer *issuer,
                                        const char *user_id,
@@ -518,15 +508,83 @@ ls_auth_result ls_auth_issuer_rotate(const struct ls_auth_issuer *issuer,
                                      struct ls_auth_string **revoked_jti_out,
                                      int64_t *revoked_exp_out);
 
-// The text of a library-owned string, NUL-terminated; NULL for a NULL string. Valid until
-// `ls_auth_string_free`.
-const char *ls_auth_string_data(const struct ls_auth_string *s);
+// Step one of a refresh or rotation for a host whose organisation settings depend on the
+// user: verifies the PAT with this issuer's keys and policy, as
+// `ls_auth_verifier_begin_refresh` does.
+ls_auth_result ls_auth_issuer_begin_refresh(const struct ls_auth_issuer *issuer,
+                                            const char *pat,
+                                            size_t pat_len,
+                                            int64_t now,
+                                            struct ls_auth_pending_refresh **pending_out);
 
-// The length of a library-owned string, without the NUL; 0 for a NULL string.
-size_t ls_auth_string_len(const struct ls_auth_string *s);
+// Step two of a refresh: admits the pending PAT under the organisation's `settings` (NULL:
+// defaults) and `revocation`, then mints its access token as `ls_auth_issuer_refresh` does.
+// Admits once: a second admission is `LS_AUTH_INVALID_ARGUMENT`.
+ls_auth_result ls_auth_issuer_finish_refresh(const struct ls_auth_issuer *issuer,
+                                             const struct ls_auth_pending_refresh *pending,
+                                             const struct ls_auth_org_settings *settings,
+                                             const struct ls_auth_revocation *revocation,
+                                             struct ls_auth_string **access_out);
 
-// Frees a library-owned string. NULL is a no-op.
-void ls_auth_string_free(struct ls_auth_string *s);
+// Step two of a rotation: admits the pending PAT, mints its replacement with the
+// organisation's PAT TTL and revokes it through `revocation->revoke_if_active` (required), as
+// `ls_auth_issuer_rotate` does. Admits once: a second admission is `LS_AUTH_INVALID_ARGUMENT`.
+ls_auth_result ls_auth_issuer_finish_rotate(const struct ls_auth_issuer *issuer,
+                                            const struct ls_auth_pending_refresh *pending,
+                                            const struct ls_auth_org_settings *settings,
+                                            const struct ls_auth_revocation *revocation,
+                                            struct ls_auth_string **pat_out,
+                                            struct ls_auth_string **revoked_jti_out,
+                                            int64_t *revoked_exp_out);
+
+// A keyring with one HS256 secret (e.g. Django's `SECRET_KEY` as UTF-8 bytes), which signs
+// and verifies. Secrets shorter than 32 bytes are `LS_AUTH_KEY_TOO_SHORT` unless
+// `allow_short_key` is true (an explicit opt-in for deployments with short keys); an empty
+// secret is always refused. The secret is not kept: only the HMAC state is.
+ls_auth_result ls_auth_keyring_new(const uint8_t *secret,
+                                   size_t secret_len,
+                                   bool allow_short_key,
+                                   struct ls_auth_keyring **keyring_out);
+
+// Adds a secret that verifies but never signs (an old `SECRET_KEY` during rotation, like
+// Django's `SECRET_KEY_FALLBACKS`). Same rules as `ls_auth_keyring_new`. Mutates the keyring:
+// no other thread may use it during the call. Verifiers and issuers already built from it are
+// not changed.
+ls_auth_result ls_auth_keyring_add_fallback(struct ls_auth_keyring *keyring,
+                                            const uint8_t *secret,
+                                            size_t secret_len,
+                                            bool allow_short_key);
+
+// Frees a keyring. NULL is a no-op.
+void ls_auth_keyring_free(struct ls_auth_keyring *keyring);
+
+// A policy with the defaults: access tokens live 300 s, leeway 0 s, no issuer, no audience.
+ls_auth_result ls_auth_policy_new(struct ls_auth_policy **policy_out);
+
+// Sets the clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+ls_auth_result ls_auth_policy_set_leeway(struct ls_auth_policy *policy,
+                                         uint32_t seconds);
+
+// Sets the lifetime of the access tokens an issuer mints, in seconds.
+ls_auth_result ls_auth_policy_set_access_ttl(struct ls_auth_policy *policy,
+                                             uint32_t seconds);
+
+// Requires (and mints) exactly this `iss`. NULL with length 0 clears it.
+ls_auth_result ls_auth_policy_set_issuer(struct ls_auth_policy *policy,
+                                         const char *issuer,
+                                         size_t issuer_len);
+
+// Requires (and mints) this audience in `aud`. NULL with length 0 clears it.
+ls_auth_result ls_auth_policy_set_audience(struct ls_auth_policy *policy,
+                                           const char *audience,
+                                           size_t audience_len);
+
+// Frees a policy. NULL is a no-op.
+void ls_auth_policy_free(struct ls_auth_policy *policy);
+
+// Writes Label Studio's default organisation settings: PATs on, legacy keys off, PAT TTL
+// 73000 days, TTL enforced on existing PATs.
+ls_auth_result ls_auth_org_settings_default(struct ls_auth_org_settings *settings_out);
 
 // Writes a new legacy key (40 lowercase hex characters from the OS CSPRNG): `buf` needs at
 // least 41 bytes (`LS_AUTH_INSUFFICIENT_SIZE` is reported before any key is drawn).
@@ -553,13 +611,92 @@ ls_auth_result ls_auth_legacy_key_digest(const char *key,
                                          size_t len,
                                          size_t *out_len);
 
-// Tells a PAT, an access token and a legacy key apart without verifying anything (the client
-// side, SPEC §5). A JWT without `exp` or an expired PAT (at `now`) is an error the user must
-// see.
-ls_auth_result ls_auth_classify_api_key(const char *key,
-                                        size_t key_len,
-                                        int64_t now,
-                                        ls_auth_api_key_kind *kind_out);
+// Writes the human message of a result code (e.g. "token has expired") into `buf`.
+// Unknown codes: `LS_AUTH_INVALID_ARGUMENT`.
+ls_auth_result ls_auth_result_message(uint32_t code,
+                                      char *buf,
+                                      size_t len,
+                                      size_t *out_len);
+
+// Writes the stable snake_case code of a result (SPEC §4, e.g. "token_expired"; the
+// binding's own are "ok", "null_parameter", "invalid_utf8", "insufficient_size", "panic").
+ls_auth_result ls_auth_result_code(uint32_t code,
+                                   char *buf,
+                                   size_t len,
+                                   size_t *out_len);
+
+// The HTTP status a server answers with for a core error code (400, 401 or 500). Codes that
+// are not core errors (`LS_AUTH_OK` and the binding's own): `LS_AUTH_INVALID_ARGUMENT`.
+ls_auth_result ls_auth_result_http_status(uint32_t code,
+                                          uint16_t *status);
+
+// The text of a library-owned string, NUL-terminated; NULL for a NULL string. Valid until
+// `ls_auth_string_free`.
+const char *ls_auth_string_data(const struct ls_auth_string *s);
+
+// The length of a library-owned string, without the NUL; 0 for a NULL string.
+size_t ls_auth_string_len(const struct ls_auth_string *s);
+
+// Frees a library-owned string. NULL is a no-op.
+void ls_auth_string_free(struct ls_auth_string *s);
+
+// A verifier trusting every key of `keyring` under `policy` (NULL: the default policy). Both
+// are copied: they may be freed or changed afterwards. The verifier is immutable and may be
+// shared by any number of threads.
+ls_auth_result ls_auth_verifier_new(const struct ls_auth_keyring *keyring,
+                                    const struct ls_auth_policy *policy,
+                                    struct ls_auth_verifier **verifier_out);
+
+// Frees a verifier. NULL is a no-op. No other thread may be using it.
+void ls_auth_verifier_free(struct ls_auth_verifier *verifier);
+
+// Verifies an access token (the credential of `Authorization: Bearer`) at `now` (seconds
+// since the epoch, or `LS_AUTH_NOW`); on success `*claims_out` receives claims to free with
+// `ls_auth_claims_free`. Does no I/O.
+ls_auth_result ls_auth_verifier_verify_access(const struct ls_auth_verifier *verifier,
+                                              const char *token,
+                                              size_t token_len,
+                                              int64_t now,
+                                              struct ls_auth_claims **claims_out_);
+
+// Verifies a PAT presented for refresh at `now` (or `LS_AUTH_NOW`): the organisation must allow PATs
+// (`settings`, NULL: defaults), the PAT must be younger than the organisation's TTL when that
+// policy is on, and not revoked (`revocation->is_revoked` is called last, only for an
+// otherwise valid PAT).
+ls_auth_result ls_auth_verifier_verify_refresh(const struct ls_auth_verifier *verifier,
+                                               const char *token,
+                                               size_t token_len,
+                                               const struct ls_auth_org_settings *settings,
+                                               const struct ls_auth_revocation *revocation,
+                                               int64_t now,
+                                               struct ls_auth_claims **claims_out_);
+
+// Step one of a refresh for a host whose organisation settings depend on the user: verifies
+// the PAT's structure, signature, times and type at `now` (or `LS_AUTH_NOW`). Step two applies
+// the settings and revocation.
+ls_auth_result ls_auth_verifier_begin_refresh(const struct ls_auth_verifier *verifier,
+                                              const char *token,
+                                              size_t token_len,
+                                              int64_t now,
+                                              struct ls_auth_pending_refresh **pending_out);
+
+// Writes the pending PAT's verified user id: only to find the user and their organisation.
+// After the admission: `LS_AUTH_INVALID_ARGUMENT`.
+ls_auth_result ls_auth_pending_refresh_user_id(const struct ls_auth_pending_refresh *pending,
+                                               char *buf,
+                                               size_t len,
+                                               size_t *out_len);
+
+// Step two, as `ls_auth_verifier_verify_refresh` would finish: the organisation's `settings`
+// (NULL: defaults; PATs enabled, TTL) and `revocation`; on success `*claims_out` is the PAT's
+// claims. Admits once: a second admission is `LS_AUTH_INVALID_ARGUMENT`.
+ls_auth_result ls_auth_pending_refresh_admit(const struct ls_auth_pending_refresh *pending,
+                                             const struct ls_auth_org_settings *settings,
+                                             const struct ls_auth_revocation *revocation,
+                                             struct ls_auth_claims **claims_out_);
+
+// Frees a pending refresh. NULL is a no-op.
+void ls_auth_pending_refresh_free(struct ls_auth_pending_refresh *pending);
 
 #ifdef __cplusplus
 }  // extern "C"

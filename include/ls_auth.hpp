@@ -16,6 +16,13 @@
 // Thread safety: as in ls_auth.h: Verifier, Issuer, Keyring, Policy, Claims and Principal may
 // be used from many threads at once through const references; Keyring::add_fallback and
 // Policy setters need exclusive access.
+//
+// Time: every `now` is seconds since the epoch; pass ls_auth::kNow to use the system clock.
+//
+// Multi-organisation hosts: Verifier::begin_authenticate / begin_refresh verify everything that
+// needs no settings and name the user (or legacy key) to look up; PendingPrincipal::admit,
+// PendingRefresh::admit and Issuer::finish_refresh / finish_rotate apply that organisation's
+// settings. A pending object is admitted once; nothing in it is an authorisation.
 #ifndef LS_AUTH_HPP
 #define LS_AUTH_HPP
 
@@ -60,6 +67,9 @@ struct Deleter {
 template <class T, void (*Free)(T *)>
 using Handle = std::unique_ptr<T, Deleter<T, Free>>;
 }  // namespace detail
+
+/// Pass as `now` to use the system clock.
+inline constexpr int64_t kNow = LS_AUTH_NOW;
 
 /// A failure: one stable ls_auth_result code, with its name, message and HTTP mapping.
 class Error {
@@ -242,6 +252,70 @@ class Principal {
   detail::Handle<ls_auth_principal, ls_auth_principal_free> h_;
 };
 
+/// What a pending credential asks the host to look up: a user id (kind JWT) or a legacy key.
+struct Lookup {
+  ls_auth_principal_kind kind;
+  std::string value;
+};
+
+/// A credential verified without settings (Verifier::begin_authenticate); admit it once under
+/// the settings of the organisation its lookup leads to.
+class PendingPrincipal {
+ public:
+  explicit PendingPrincipal(ls_auth_pending_principal *p) noexcept : h_(p) {}
+  /// Who to look up to find the organisation. Not an authorisation.
+  Result<Lookup> lookup() const {
+    ls_auth_principal_kind kind{};
+    std::string out;
+    ls_auth_result rc = detail::read_string(
+        [&](char *b, size_t l, size_t *n) { return ls_auth_pending_principal_lookup(h_.get(), &kind, b, l, n); },
+        out);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return Lookup{kind, std::move(out)};
+  }
+  /// Applies the organisation's settings: the principal, or LS_AUTH_TOKEN_KIND_DISABLED.
+  Result<Principal> admit(const ls_auth_org_settings &settings) const {
+    ls_auth_principal *p = nullptr;
+    ls_auth_result rc = ls_auth_pending_principal_admit(h_.get(), &settings, &p);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return Principal(p);
+  }
+
+ private:
+  detail::Handle<ls_auth_pending_principal, ls_auth_pending_principal_free> h_;
+};
+
+/// A PAT verified without settings (Verifier/Issuer::begin_refresh); admit it once.
+class PendingRefresh {
+ public:
+  explicit PendingRefresh(ls_auth_pending_refresh *p) noexcept : h_(p) {}
+  /// The PAT's user id, to find the organisation. Not an authorisation.
+  Result<std::string> user_id() const {
+    std::string out;
+    ls_auth_result rc = detail::read_string(
+        [&](char *b, size_t l, size_t *n) { return ls_auth_pending_refresh_user_id(h_.get(), b, l, n); }, out);
+    return detail::string_result(rc, std::move(out));
+  }
+  /// Applies the organisation's settings and revocation: the PAT's claims.
+  Result<Claims> admit(const ls_auth_org_settings &settings, const ls_auth_revocation &revocation) const {
+    ls_auth_claims *c = nullptr;
+    ls_auth_result rc = ls_auth_pending_refresh_admit(h_.get(), &settings, &revocation, &c);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return Claims(c);
+  }
+  const ls_auth_pending_refresh *get() const noexcept { return h_.get(); }
+
+ private:
+  detail::Handle<ls_auth_pending_refresh, ls_auth_pending_refresh_free> h_;
+};
+
+/// The outcome of a rotation: the new PAT, and the old one's jti and exp, now revoked.
+struct Rotation {
+  std::string pat;
+  std::string revoked_jti;
+  int64_t revoked_exp;
+};
+
 /// Verifies tokens; share one across threads.
 class Verifier {
  public:
@@ -273,6 +347,21 @@ class Verifier {
     if (rc != LS_AUTH_OK) return Error(rc);
     return Principal(p);
   }
+  /// Step one for a multi-organisation host: verifies what needs no settings, names the user.
+  Result<PendingPrincipal> begin_authenticate(std::string_view header, int64_t now) const {
+    ls_auth_pending_principal *p = nullptr;
+    ls_auth_result rc = ls_auth_authenticate_begin(h_.get(), reinterpret_cast<const uint8_t *>(header.data()),
+                                                   header.size(), now, &p);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return PendingPrincipal(p);
+  }
+  /// Step one of a refresh for a multi-organisation host.
+  Result<PendingRefresh> begin_refresh(std::string_view pat, int64_t now) const {
+    ls_auth_pending_refresh *p = nullptr;
+    ls_auth_result rc = ls_auth_verifier_begin_refresh(h_.get(), pat.data(), pat.size(), now, &p);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return PendingRefresh(p);
+  }
   const ls_auth_verifier *get() const noexcept { return h_.get(); }
 
  private:
@@ -289,7 +378,8 @@ class Issuer {
     if (rc != LS_AUTH_OK) return Error(rc);
     return Issuer(i);
   }
-  /// INSECURE, tests only: every token gets the same jti.
+#if defined(LS_AUTH_TEST_HOOKS)
+  /// INSECURE, test builds only: every token gets the same jti.
   static Result<Issuer> create_insecure_fixed_jti(const Keyring &keyring, std::string_view jti,
                                                   const Policy *policy = nullptr) {
     ls_auth_issuer *i = nullptr;
@@ -298,6 +388,7 @@ class Issuer {
     if (rc != LS_AUTH_OK) return Error(rc);
     return Issuer(i);
   }
+#endif
   Result<std::string> mint_pat(std::string_view user_id, std::string_view extra_claims_json,
                                const ls_auth_org_settings &settings, int64_t now) const {
     ls_auth_string *s = nullptr;
@@ -312,6 +403,41 @@ class Issuer {
     ls_auth_result rc = ls_auth_issuer_refresh(h_.get(), pat.data(), pat.size(), &settings, &revocation, now, &s);
     if (rc != LS_AUTH_OK) return Error(rc);
     return detail::take(s);
+  }
+  /// Replaces a PAT and revokes it through revocation.revoke_if_active (required).
+  Result<Rotation> rotate(std::string_view pat, const ls_auth_org_settings &settings,
+                          const ls_auth_revocation &revocation, int64_t now) const {
+    ls_auth_string *p = nullptr, *jti = nullptr;
+    int64_t exp = 0;
+    ls_auth_result rc =
+        ls_auth_issuer_rotate(h_.get(), pat.data(), pat.size(), &settings, &revocation, now, &p, &jti, &exp);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return Rotation{detail::take(p), detail::take(jti), exp};
+  }
+  /// Step one of a refresh or rotation for a multi-organisation host.
+  Result<PendingRefresh> begin_refresh(std::string_view pat, int64_t now) const {
+    ls_auth_pending_refresh *p = nullptr;
+    ls_auth_result rc = ls_auth_issuer_begin_refresh(h_.get(), pat.data(), pat.size(), now, &p);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return PendingRefresh(p);
+  }
+  /// Step two of a refresh: admits the pending PAT, mints its access token.
+  Result<std::string> finish_refresh(const PendingRefresh &pending, const ls_auth_org_settings &settings,
+                                     const ls_auth_revocation &revocation) const {
+    ls_auth_string *s = nullptr;
+    ls_auth_result rc = ls_auth_issuer_finish_refresh(h_.get(), pending.get(), &settings, &revocation, &s);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return detail::take(s);
+  }
+  /// Step two of a rotation: admits the pending PAT, mints its replacement, revokes it.
+  Result<Rotation> finish_rotate(const PendingRefresh &pending, const ls_auth_org_settings &settings,
+                                 const ls_auth_revocation &revocation) const {
+    ls_auth_string *p = nullptr, *jti = nullptr;
+    int64_t exp = 0;
+    ls_auth_result rc =
+        ls_auth_issuer_finish_rotate(h_.get(), pending.get(), &settings, &revocation, &p, &jti, &exp);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return Rotation{detail::take(p), detail::take(jti), exp};
   }
 
  private:

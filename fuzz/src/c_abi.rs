@@ -395,7 +395,7 @@ pub fn c_abi(data: &[u8]) {
                         Some(kind) => {
                             assert_eq!((rs, status), (R::LS_AUTH_OK, kind.http_status()));
                             let want =
-                                core::www_authenticate(&core::Error::new(kind)).unwrap_or_default();
+                                core::www_authenticate(kind).unwrap_or_default();
                             assert_eq!(challenge, Ok(want));
                         }
                         None => {

@@ -188,6 +188,35 @@ def err(code):
     return {"error": code}
 
 
+# The WWW-Authenticate challenge of each code (SPEC §2): written out here, from the contract, so
+# that every binding is held to the same bytes.
+def _challenge(error, description):
+    return f'Bearer realm="api", error="{error}", error_description="{description}"'
+
+
+CHALLENGES = {
+    "no_credentials": 'Bearer realm="api"',
+    "unsupported_scheme": 'Bearer realm="api"',
+    "malformed_header": _challenge("invalid_request", "authorization header is malformed"),
+    "header_too_large": _challenge("invalid_request", "authorization header is larger than 8 KiB"),
+    "malformed_token": _challenge("invalid_token", "token is malformed"),
+    "token_too_large": _challenge("invalid_token", "token is larger than 4 KiB"),
+    "unsupported_algorithm": _challenge("invalid_token", "token algorithm is not allowed"),
+    "invalid_signature": _challenge("invalid_token", "token signature is invalid"),
+    "token_expired": _challenge("invalid_token", "token has expired"),
+    "token_not_yet_valid": _challenge("invalid_token", "token is not valid yet"),
+    "issued_in_future": _challenge("invalid_token", "token was issued in the future"),
+    "missing_claim": _challenge("invalid_token", "token is missing a required claim"),
+    "invalid_claim": _challenge("invalid_token", "token has an invalid claim"),
+    "wrong_token_type": _challenge("invalid_token", "token has the wrong type"),
+    "token_revoked": _challenge("invalid_token", "token has been revoked"),
+    "token_kind_disabled": _challenge("invalid_token", "this kind of API token is disabled"),
+    "pat_ttl_exceeded": _challenge("invalid_token",
+                                   "token is older than the organisation's token lifetime"),
+    "key_too_short": None,
+    "invalid_argument": None,
+}
+
 CODES = {
     "no_credentials", "unsupported_scheme", "malformed_header", "header_too_large",
     "malformed_token", "token_too_large", "unsupported_algorithm", "invalid_signature",
@@ -198,6 +227,7 @@ CODES = {
 OPS = {
     "parse_authorization", "verify_access", "verify_refresh", "authenticate",
     "classify_api_key", "check_legacy_key", "mint_pat", "refresh", "rotate",
+    "inspect_key", "www_authenticate",
 }
 # The two-step forms for hosts whose settings depend on the user: step one verifies and names
 # what to look up (the case's `expect.lookup`), step two applies `settings` (and `revoked`).
@@ -658,15 +688,39 @@ def core():
     jti = uuid4_hex("rotate-1")
     s.add("rotate_pat", g, r, "rotate",
           ok({"pat": reissued(pat_x, "refresh", PAT_TTL_DAYS * DAY, jti, NOW),
-              "revoked_jti": pat_claims()["jti"]}),
+              "revoked_jti": pat_claims()["jti"], "revoked_exp": pat_claims()["exp"]}),
           input=pat_x, mint={"jti": jti})
     s.add("rotate_pat_org_ttl", g, r, "rotate",
           ok({"pat": reissued(pat, "refresh", 90 * DAY, jti, NOW),
-              "revoked_jti": pat_claims()["jti"]}),
+              "revoked_jti": pat_claims()["jti"], "revoked_exp": pat_claims()["exp"]}),
           input=pat, settings={"pat_ttl_days": 90, "enforce_ttl_on_existing": False},
           mint={"jti": jti})
     s.add("rotate_revoked", g, r, "rotate", err("token_revoked"), input=pat,
           revoked=[pat_claims()["jti"]], mint={"jti": jti})
+
+    # --- §2 the challenge: one per kind, the same bytes in every binding -----------------------
+    g, r = "challenge", "§2"
+    for code in sorted(CODES):
+        s.add(f"challenge_{code}", g, r, "www_authenticate", ok(CHALLENGES[code]), input=code)
+    s.add("challenge_unknown_code", g, r, "www_authenticate", err("invalid_argument"),
+          input="not_a_code")
+
+    # --- §5 what a key looks like, read without a key (display and diagnosis) -----------------
+    g, r = "inspect", "§5"
+    s.add("inspect_pat", g, r, "inspect_key", ok("pat"), input=pat)
+    s.add("inspect_access", g, r, "inspect_key", ok("access"), input=access)
+    s.add("inspect_expired_pat_is_still_a_pat", g, r, "inspect_key", ok("pat"),
+          input=jwt(pat_claims(exp=NOW - 1)))
+    s.add("inspect_truncated", g, r, "inspect_key", ok("truncated"),
+          input=".".join(segments(pat)[:2]))
+    s.add("inspect_other_token_type", g, r, "inspect_key", ok("jwt"),
+          input=jwt(access_claims(token_type="sliding")))
+    s.add("inspect_no_token_type", g, r, "inspect_key", ok("jwt"),
+          input=jwt(access_claims(token_type=DELETE)))
+    s.add("inspect_legacy", g, r, "inspect_key", ok("legacy"), input=LEGACY_KEY)
+    s.add("inspect_garbage", g, r, "inspect_key", err("malformed_token"), input="not a key")
+    s.add("inspect_uppercase_hex_is_not_legacy", g, r, "inspect_key", err("malformed_token"),
+          input=LEGACY_KEY.upper())
     return s
 
 
@@ -1274,7 +1328,8 @@ def admission():
     jti = uuid4_hex("two-step-rotate")
     s.add("two_step_rotate_org_ttl", g, "§1", "rotate_two_step",
           looked_up(uid, ok({"pat": reissued(pat, "refresh", 30 * DAY, jti, NOW),
-                             "revoked_jti": pat_claims()["jti"]})),
+                             "revoked_jti": pat_claims()["jti"],
+                             "revoked_exp": pat_claims()["exp"]})),
           input=pat, settings={"pat_ttl_days": 30}, mint={"jti": jti})
     s.add("two_step_rotate_revoked", g, "§1", "rotate_two_step",
           looked_up(uid, err("token_revoked")), input=pat, revoked=[pat_claims()["jti"]],

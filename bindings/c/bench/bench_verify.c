@@ -31,7 +31,7 @@ int main(int argc, char **argv) {
   ls_auth_string *pat = NULL, *access = NULL;
   ls_auth_revocation none = {NULL, never_revoked, NULL};
   if (ls_auth_keyring_new((const uint8_t *)SECRET, strlen(SECRET), false, &kr) ||
-      ls_auth_issuer_new_insecure_fixed_jti(kr, NULL, "6f1c0b5e2d3a4c8e9a7b1d2e3f405162", 32, &issuer) ||
+      ls_auth_issuer_new(kr, NULL, &issuer) ||
       ls_auth_verifier_new(kr, NULL, &v) || ls_auth_issuer_mint_pat(issuer, "1", 1, NULL, 0, NULL, NOW, &pat) ||
       ls_auth_issuer_refresh(issuer, ls_auth_string_data(pat), ls_auth_string_len(pat), NULL, &none, NOW, &access))
     return 1;

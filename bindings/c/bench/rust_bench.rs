@@ -16,7 +16,8 @@ fn main() {
     let issuer = Issuer::with_random(
         keyring.clone(),
         TokenPolicy::default(),
-        InsecureFixedRandom::for_jti("6f1c0b5e2d3a4c8e9a7b1d2e3f405162").unwrap(),
+        ls_auth_core::dangerous::InsecureFixedRandom::for_jti("6f1c0b5e2d3a4c8e9a7b1d2e3f405162")
+            .unwrap(),
     );
     let settings = OrgSettings::default();
     let pat = issuer

@@ -1,7 +1,11 @@
 //! `ls_auth_result`: the one return type of every fallible export, and the ONE place where the
 //! core's [`ErrorKind`] is mapped to a C value.
 
+use std::ffi::c_char;
+
 use ls_auth_core::{Error, ErrorKind};
+
+use crate::ffi::{guard, out, str_out};
 
 /// What a fallible `ls_auth_` function returns. `LS_AUTH_OK` (0) is success; every other value
 /// is a failure whose numeric value is stable and never reused for another meaning.
@@ -182,6 +186,55 @@ impl From<Error> for ls_auth_result {
     fn from(e: Error) -> Self {
         ls_auth_result::from_kind(e.kind())
     }
+}
+
+pub(crate) fn result_in(code: u32) -> Result<ls_auth_result, ls_auth_result> {
+    ls_auth_result::from_u32(code).ok_or(LS_AUTH_INVALID_ARGUMENT)
+}
+
+/// Writes the human message of a result code (e.g. "token has expired") into `buf`.
+/// Unknown codes: `LS_AUTH_INVALID_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_result_message(
+    code: u32,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> ls_auth_result {
+    guard(|| {
+        // SAFETY: buffer contract of the header.
+        let dst = unsafe { str_out(buf, len, out_len) }?;
+        dst.write(result_in(code)?.message())
+    })
+}
+
+/// Writes the stable snake_case code of a result (SPEC §4, e.g. "token_expired"; the
+/// binding's own are "ok", "null_parameter", "invalid_utf8", "insufficient_size", "panic").
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_result_code(
+    code: u32,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> ls_auth_result {
+    guard(|| {
+        // SAFETY: buffer contract of the header.
+        let dst = unsafe { str_out(buf, len, out_len) }?;
+        dst.write(result_in(code)?.code())
+    })
+}
+
+/// The HTTP status a server answers with for a core error code (400, 401 or 500). Codes that
+/// are not core errors (`LS_AUTH_OK` and the binding's own): `LS_AUTH_INVALID_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_result_http_status(code: u32, status: *mut u16) -> ls_auth_result {
+    guard(|| {
+        // SAFETY: out-parameter contract.
+        let status = unsafe { out(status) }?;
+        let kind = result_in(code)?.kind().ok_or(LS_AUTH_INVALID_ARGUMENT)?;
+        status.set(kind.http_status());
+        Ok(())
+    })
 }
 
 #[cfg(test)]

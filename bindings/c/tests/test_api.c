@@ -372,7 +372,7 @@ static void test_headers_and_legacy(void) {
   CHECK_RC(R(ls_auth_principal_claims(p, &borrowed)), LS_AUTH_INVALID_ARGUMENT);
   ls_auth_principal_free(p);
   CHECK_RC(R(ls_auth_authenticate(v, NULL, 0, NULL, NOW, &p)), LS_AUTH_NO_CREDENTIALS);
-  CHECK_RC(R(ls_auth_authenticate_now(v, (const uint8_t *)"Bearer 0123456789abcdef0123456789abcdef01234567", 47, NULL, &p)),
+  CHECK_RC(R(ls_auth_authenticate(v, (const uint8_t *)"Bearer 0123456789abcdef0123456789abcdef01234567", 47, NULL, LS_AUTH_NOW, &p)),
            LS_AUTH_WRONG_TOKEN_TYPE);
 
   ls_auth_api_key_kind ak;
@@ -380,6 +380,101 @@ static void test_headers_and_legacy(void) {
   CHECK(ak == LS_AUTH_API_KEY_LEGACY);
   CHECK_RC(R(ls_auth_classify_api_key("", 0, NOW, &ak)), LS_AUTH_INVALID_ARGUMENT);
   ls_auth_verifier_free(v);
+  ls_auth_keyring_free(kr);
+}
+
+/* ---- two steps: the settings come after the credential names its user ---- */
+static void test_two_steps(void) {
+  ls_auth_keyring *kr = NULL;
+  CHECK_RC(R(ls_auth_keyring_new((const uint8_t *)SECRET, strlen(SECRET), false, &kr)), LS_AUTH_OK);
+  ls_auth_issuer *issuer = NULL;
+  ls_auth_verifier *v = NULL;
+  CHECK_RC(R(ls_auth_issuer_new(kr, NULL, &issuer)), LS_AUTH_OK);
+  CHECK_RC(R(ls_auth_verifier_new(kr, NULL, &v)), LS_AUTH_OK);
+  ls_auth_string *pat = NULL, *access = NULL;
+  CHECK_RC(R(ls_auth_issuer_mint_pat(issuer, "42", 2, NULL, 0, NULL, NOW, &pat)), LS_AUTH_OK);
+  ls_auth_revocation none = {NULL, never_revoked, NULL};
+  CHECK_RC(R(ls_auth_issuer_refresh(issuer, ls_auth_string_data(pat), ls_auth_string_len(pat), NULL, &none, NOW,
+                                    &access)),
+           LS_AUTH_OK);
+  char header[1024];
+  snprintf(header, sizeof header, "Bearer %s", ls_auth_string_data(access));
+
+  /* Step one names the user; nothing is admitted yet, and out-parameters stay untouched on failure. */
+  ls_auth_pending_principal *pending = NULL;
+  CHECK_RC(R(ls_auth_authenticate_begin(NULL, (const uint8_t *)header, strlen(header), NOW, &pending)),
+           LS_AUTH_NULL_PARAMETER);
+  CHECK_RC(R(ls_auth_authenticate_begin(v, (const uint8_t *)header, strlen(header), NOW + 300, &pending)),
+           LS_AUTH_TOKEN_EXPIRED);
+  CHECK(pending == NULL);
+  CHECK_RC(R(ls_auth_authenticate_begin(v, (const uint8_t *)header, strlen(header), NOW, &pending)), LS_AUTH_OK);
+  ls_auth_principal_kind kind = (ls_auth_principal_kind)0;
+  char who[8];
+  size_t n = 0;
+  CHECK_RC(R(ls_auth_pending_principal_lookup(pending, &kind, who, 2, &n)), LS_AUTH_INSUFFICIENT_SIZE);
+  CHECK(n == 3 && kind == 0);
+  CHECK_RC(R(ls_auth_pending_principal_lookup(pending, &kind, who, sizeof who, &n)), LS_AUTH_OK);
+  CHECK(kind == LS_AUTH_PRINCIPAL_JWT && n == 2 && !strcmp(who, "42"));
+  ls_auth_org_settings off;
+  ls_auth_org_settings_default(&off);
+  off.api_tokens_enabled = false;
+  ls_auth_principal *p = NULL;
+  CHECK_RC(R(ls_auth_pending_principal_admit(pending, &off, &p)), LS_AUTH_TOKEN_KIND_DISABLED);
+  CHECK(p == NULL);
+  CHECK_RC(R(ls_auth_pending_principal_admit(pending, NULL, &p)), LS_AUTH_INVALID_ARGUMENT);
+  ls_auth_pending_principal_free(pending);
+  pending = NULL;
+  CHECK_RC(R(ls_auth_authenticate_begin(v, (const uint8_t *)header, strlen(header), NOW, &pending)), LS_AUTH_OK);
+  CHECK_RC(R(ls_auth_pending_principal_admit(pending, NULL, NULL)), LS_AUTH_NULL_PARAMETER);
+  CHECK_RC(R(ls_auth_pending_principal_admit(pending, NULL, &p)), LS_AUTH_OK);
+  const ls_auth_claims *claims = NULL;
+  CHECK_RC(R(ls_auth_principal_claims(p, &claims)), LS_AUTH_OK);
+  CHECK_RC(R(ls_auth_claims_user_id(claims, who, sizeof who, &n)), LS_AUTH_OK);
+  CHECK(!strcmp(who, "42"));
+  ls_auth_principal_free(p);
+  ls_auth_pending_principal_free(pending);
+  ls_auth_pending_principal_free(NULL);
+
+  /* The refresh in two steps: lookup, then the organisation's TTL and revocation. */
+  ls_auth_pending_refresh *pr = NULL;
+  CHECK_RC(R(ls_auth_verifier_begin_refresh(v, ls_auth_string_data(access), ls_auth_string_len(access), NOW, &pr)),
+           LS_AUTH_WRONG_TOKEN_TYPE);
+  CHECK(pr == NULL);
+  CHECK_RC(R(ls_auth_issuer_begin_refresh(issuer, ls_auth_string_data(pat), ls_auth_string_len(pat), NOW, &pr)),
+           LS_AUTH_OK);
+  CHECK_RC(R(ls_auth_pending_refresh_user_id(pr, who, sizeof who, &n)), LS_AUTH_OK);
+  CHECK(!strcmp(who, "42"));
+  ls_auth_org_settings ttl;
+  ls_auth_org_settings_default(&ttl);
+  ttl.pat_ttl_days = 7;
+  ls_auth_string *new_pat = NULL, *jti = NULL;
+  int64_t exp = 0;
+  /* A store without revoke_if_active cannot rotate; the pending PAT is not used up by the refusal. */
+  CHECK_RC(R(ls_auth_issuer_finish_rotate(issuer, pr, &ttl, &none, &new_pat, &jti, &exp)), LS_AUTH_NULL_PARAMETER);
+  int count = 0;
+  ls_auth_revocation store = {&count, never_revoked, revoke_once};
+  CHECK_RC(R(ls_auth_issuer_finish_rotate(issuer, pr, &ttl, &store, &new_pat, &jti, &exp)), LS_AUTH_OK);
+  CHECK(count == 1 && exp == NOW + 73000LL * 86400);
+  ls_auth_claims *rotated = NULL;
+  CHECK_RC(R(ls_auth_verifier_verify_refresh(v, ls_auth_string_data(new_pat), ls_auth_string_len(new_pat), &ttl,
+                                             &none, NOW, &rotated)),
+           LS_AUTH_OK);
+  int64_t new_exp = 0;
+  ls_auth_claims_exp(rotated, &new_exp);
+  CHECK(new_exp == NOW + 7LL * 86400);
+  ls_auth_claims_free(rotated);
+  ls_auth_string *again = NULL;
+  CHECK_RC(R(ls_auth_issuer_finish_refresh(issuer, pr, NULL, &none, &again)), LS_AUTH_INVALID_ARGUMENT);
+  CHECK_RC(R(ls_auth_pending_refresh_user_id(pr, who, sizeof who, &n)), LS_AUTH_INVALID_ARGUMENT);
+  ls_auth_pending_refresh_free(pr);
+  ls_auth_pending_refresh_free(NULL);
+
+  ls_auth_string_free(new_pat);
+  ls_auth_string_free(jti);
+  ls_auth_string_free(access);
+  ls_auth_string_free(pat);
+  ls_auth_verifier_free(v);
+  ls_auth_issuer_free(issuer);
   ls_auth_keyring_free(kr);
 }
 
@@ -448,6 +543,7 @@ int main(void) {
   test_frees_and_nulls();
   test_tokens();
   test_headers_and_legacy();
+  test_two_steps();
   test_threads();
 
   /* Every result code the library defines was produced by some call above. */

@@ -19,6 +19,7 @@ static int passed, failed;
   } while (0)
 
 static bool never_revoked(void *, const char *, size_t) { return false; }
+static bool revoke_first(void *ctx, const char *, size_t, int64_t, int64_t) { return (*static_cast<int *>(ctx))++ == 0; }
 
 int main() {
   const int64_t now = 1700000000;
@@ -64,6 +65,39 @@ int main() {
     CHECK(r.error().http_status() == c.status);
     CHECK(r.error().www_authenticate().rfind(c.challenge_prefix, 0) == 0);
   }
+
+  // Two steps for a multi-organisation host: the lookup first, then that organisation's settings.
+  // kNow reads the system clock: use an access token refreshed at the real time.
+  auto fresh = issuer->refresh(pat.value(), settings, none, ls_auth::kNow);
+  auto pending = verifier->begin_authenticate("Bearer " + fresh.value(), ls_auth::kNow);
+  CHECK(pending.ok());
+  auto lookup = pending->lookup();
+  CHECK(lookup.ok() && lookup->kind == LS_AUTH_PRINCIPAL_JWT && lookup->value == "42");
+  ls_auth::OrgSettings pats_off;
+  pats_off.api_tokens_enabled = false;
+  CHECK(pending->admit(pats_off).error().name() == "token_kind_disabled");
+  CHECK(pending->admit(settings).error().code() == LS_AUTH_INVALID_ARGUMENT);  // admitted once
+  auto again = verifier->begin_authenticate("Bearer " + access.value(), now + 1);
+  auto admitted = again->admit(settings);
+  CHECK(admitted.ok() && admitted->claims()->user_id().value() == "42");
+  CHECK(verifier->begin_authenticate("Bearer " + access.value(), now + 300).error().name() == "token_expired");
+
+  ls_auth::OrgSettings week;
+  week.pat_ttl_days = 7;
+  auto pending_pat = issuer->begin_refresh(pat.value(), now);
+  CHECK(pending_pat.ok() && pending_pat->user_id().value() == "42");
+  int recorded = 0;
+  ls_auth_revocation store{&recorded, never_revoked, revoke_first};
+  auto rotation = issuer->finish_rotate(pending_pat.value(), week, store);
+  CHECK(rotation.ok() && recorded == 1 && !rotation->revoked_jti.empty());
+  CHECK(verifier->verify_refresh(rotation->pat, week, none, now).value().exp().value() == now + 7 * 86400);
+  CHECK(issuer->finish_refresh(pending_pat.value(), week, none).error().code() == LS_AUTH_INVALID_ARGUMENT);
+  auto checked = verifier->begin_refresh(rotation->pat, now)->admit(week, none);
+  CHECK(checked.ok() && checked->user_id().value() == "42");
+  auto refreshed = issuer->finish_refresh(issuer->begin_refresh(rotation->pat, now).value(), week, none);
+  CHECK(refreshed.ok() && verifier->verify_access(refreshed.value(), now).ok());
+  auto rotated_again = issuer->rotate(rotation->pat, settings, store, now);
+  CHECK(rotated_again.error().name() == "token_revoked");  // the store answered "already revoked"
 
   // Never truncated: a NUL inside a string_view is refused, not cut.
   std::string with_nul = access.value() + std::string("\0junk", 5);

@@ -107,6 +107,15 @@ static ls_auth_result result_named(const char *name, size_t len) {
   abort();
 }
 
+static bool result_known(const char *name, size_t len) {
+  for (uint32_t code = 0; code < 1000; code++) {
+    char buf[64];
+    size_t n;
+    if (ls_auth_result_code(code, buf, sizeof buf, &n) == LS_AUTH_OK && n == len && !memcmp(buf, name, len)) return true;
+  }
+  return false;
+}
+
 static int64_t jint(const jval *v) { return (int64_t)strtoll(v->s, NULL, 10); }
 
 static ls_auth_org_settings case_settings(const jval *c) {
@@ -188,8 +197,114 @@ static bool string_is(const ls_auth_string *s, const jval *want) {
          !memcmp(ls_auth_string_data(s), want->s, want->len) && ls_auth_string_data(s)[want->len] == '\0';
 }
 
+/* Whether step one named what the case expects: `want` is {"user_id": s} or {"legacy_key": s}. */
+static bool lookup_is(const jval *want, const char *field, const char *text, size_t len) {
+  const jval *w = want && want->t == J_OBJ ? j_get(want, field) : NULL;
+  return w && w->t == J_STR && w->len == len && !memcmp(w->s, text, len);
+}
+
+static bool principal_matches(const ls_auth_principal *p, const jval *expect_ok) {
+  ls_auth_principal_kind kind;
+  ls_auth_principal_get_kind(p, &kind);
+  const char *want = j_get(expect_ok, "principal")->s;
+  if (kind == LS_AUTH_PRINCIPAL_JWT && !strcmp(want, "jwt")) {
+    const ls_auth_claims *claims = NULL;
+    return ls_auth_principal_claims(p, &claims) == LS_AUTH_OK && claims_equal(claims, j_get(expect_ok, "claims"));
+  }
+  if (kind == LS_AUTH_PRINCIPAL_LEGACY && !strcmp(want, "legacy")) {
+    char key[128];
+    size_t n;
+    const jval *wk = j_get(expect_ok, "key");
+    return ls_auth_principal_legacy_key(p, key, sizeof key, &n) == LS_AUTH_OK && n == wk->len && !memcmp(key, wk->s, n);
+  }
+  return false;
+}
+
+/* The two-step ops (tests/vectors/README.md): step one names what to look up (checked against
+ * expect.lookup, null when step one refused), step two applies the settings. */
+static ls_auth_result run_two_step(const jval *c, const char *op, const char *in, size_t in_len, int64_t now,
+                                   const ls_auth_org_settings *settings, ls_auth_revocation *revocation,
+                                   store *revoked, ls_auth_keyring *kr, ls_auth_policy *policy,
+                                   bool *ok_matches, bool *lookup_matches) {
+  const jval *expect = j_get(c, "expect");
+  const jval *expect_ok = j_get(expect, "ok");
+  const jval *want_lookup = j_get(expect, "lookup");
+  char name[256];
+  size_t n = 0;
+  ls_auth_result rc;
+  if (!strcmp(op, "authenticate_two_step")) {
+    ls_auth_verifier *v = NULL;
+    if (ls_auth_verifier_new(kr, policy, &v) != LS_AUTH_OK) abort();
+    ls_auth_pending_principal *pending = NULL;
+    rc = ls_auth_authenticate_begin(v, (const uint8_t *)in, in_len, now, &pending);
+    if (rc != LS_AUTH_OK) {
+      *lookup_matches = want_lookup && want_lookup->t == J_NULL;
+    } else {
+      ls_auth_principal_kind kind;
+      if (ls_auth_pending_principal_lookup(pending, &kind, name, sizeof name, &n) != LS_AUTH_OK) abort();
+      *lookup_matches = lookup_is(want_lookup, kind == LS_AUTH_PRINCIPAL_JWT ? "user_id" : "legacy_key", name, n);
+      ls_auth_principal *p = NULL;
+      rc = ls_auth_pending_principal_admit(pending, settings, &p);
+      if (rc == LS_AUTH_OK && expect_ok) *ok_matches = principal_matches(p, expect_ok);
+      ls_auth_principal_free(p);
+      /* Admitted once: a second admission, and the lookup after it, are refused. */
+      ls_auth_principal *again = NULL;
+      CHECK(ls_auth_pending_principal_admit(pending, settings, &again) == LS_AUTH_INVALID_ARGUMENT && !again);
+      CHECK(ls_auth_pending_principal_lookup(pending, &kind, name, sizeof name, &n) == LS_AUTH_INVALID_ARGUMENT);
+    }
+    ls_auth_pending_principal_free(pending);
+    ls_auth_verifier_free(v);
+    return rc;
+  }
+  ls_auth_verifier *v = NULL;
+  ls_auth_issuer *issuer = NULL;
+  ls_auth_pending_refresh *pending = NULL;
+  if (!strcmp(op, "verify_refresh_two_step")) {
+    if (ls_auth_verifier_new(kr, policy, &v) != LS_AUTH_OK) abort();
+    rc = ls_auth_verifier_begin_refresh(v, in, in_len, now, &pending);
+  } else {
+    const jval *jti = j_get(j_get(c, "mint"), "jti");
+    rc = ls_auth_issuer_new_insecure_fixed_jti(kr, policy, jti->s, jti->len, &issuer);
+    if (rc == LS_AUTH_OK) rc = ls_auth_issuer_begin_refresh(issuer, in, in_len, now, &pending);
+  }
+  if (rc != LS_AUTH_OK) {
+    *lookup_matches = want_lookup && want_lookup->t == J_NULL;
+  } else {
+    if (ls_auth_pending_refresh_user_id(pending, name, sizeof name, &n) != LS_AUTH_OK) abort();
+    *lookup_matches = lookup_is(want_lookup, "user_id", name, n);
+    if (!strcmp(op, "verify_refresh_two_step")) {
+      ls_auth_claims *claims = NULL;
+      rc = ls_auth_pending_refresh_admit(pending, settings, revocation, &claims);
+      if (rc == LS_AUTH_OK && expect_ok) *ok_matches = claims_equal(claims, expect_ok);
+      ls_auth_claims_free(claims);
+    } else if (!strcmp(op, "refresh_two_step")) {
+      ls_auth_string *access = NULL;
+      rc = ls_auth_issuer_finish_refresh(issuer, pending, settings, revocation, &access);
+      if (rc == LS_AUTH_OK) *ok_matches = string_is(access, expect_ok);
+      ls_auth_string_free(access);
+    } else {
+      ls_auth_string *pat = NULL, *jti_out = NULL;
+      int64_t exp = 0;
+      rc = ls_auth_issuer_finish_rotate(issuer, pending, settings, revocation, &pat, &jti_out, &exp);
+      if (rc == LS_AUTH_OK && expect_ok)
+        *ok_matches = string_is(pat, j_get(expect_ok, "pat")) &&
+                      string_is(jti_out, j_get(expect_ok, "revoked_jti")) &&
+                      exp == jint(j_get(expect_ok, "revoked_exp")) &&
+                      store_has(revoked, ls_auth_string_data(jti_out), ls_auth_string_len(jti_out));
+      ls_auth_string_free(pat);
+      ls_auth_string_free(jti_out);
+    }
+    ls_auth_claims *again = NULL;
+    CHECK(ls_auth_pending_refresh_admit(pending, settings, revocation, &again) == LS_AUTH_INVALID_ARGUMENT && !again);
+  }
+  ls_auth_pending_refresh_free(pending);
+  ls_auth_issuer_free(issuer);
+  ls_auth_verifier_free(v);
+  return rc;
+}
+
 /* Runs one case; returns the result and sets *ok_matches when the ok value matched. */
-static ls_auth_result run_case(const jval *c, bool *ok_matches) {
+static ls_auth_result run_case(const jval *c, bool *ok_matches, bool *lookup_matches) {
   const jval *opv = j_get(c, "op");
   const char *op = opv->s;
   const jval *expect_ok = j_get(j_get(c, "expect"), "ok");
@@ -203,6 +318,7 @@ static ls_auth_result run_case(const jval *c, bool *ok_matches) {
   ls_auth_revocation revocation = {&revoked, cb_is_revoked, cb_revoke_if_active};
   ls_auth_result rc = LS_AUTH_OK;
   *ok_matches = false;
+  *lookup_matches = true;
 
   if (!strcmp(op, "parse_authorization")) {
     ls_auth_scheme scheme;
@@ -225,12 +341,35 @@ static ls_auth_result run_case(const jval *c, bool *ok_matches) {
   } else if (!strcmp(op, "check_legacy_key")) {
     rc = ls_auth_check_legacy_key(in, in_len);
     *ok_matches = expect_ok && expect_ok->t == J_NULL;
+  } else if (!strcmp(op, "inspect_key")) {
+    ls_auth_key_shape shape;
+    rc = ls_auth_inspect_key(in, in_len, &shape);
+    if (rc == LS_AUTH_OK && expect_ok) {
+      const char *names[] = {"?", "legacy", "pat", "access", "truncated", "jwt"};
+      *ok_matches = expect_ok->t == J_STR && (unsigned)shape < 6 && !strcmp(expect_ok->s, names[shape]);
+    }
+  } else if (!strcmp(op, "www_authenticate")) {
+    /* The input is a code's name; a name the library does not know becomes an unused number. */
+    uint32_t code = result_known(in, in_len) ? (uint32_t)result_named(in, in_len) : 999;
+    char challenge[512];
+    size_t n = 0;
+    rc = ls_auth_www_authenticate(code, challenge, sizeof challenge, &n);
+    if (rc == LS_AUTH_OK && expect_ok)
+      *ok_matches = expect_ok->t == J_NULL ? n == 0
+                                           : expect_ok->t == J_STR && n == expect_ok->len && !memcmp(challenge, expect_ok->s, n);
   } else {
     ls_auth_keyring *kr = NULL;
     rc = build_keyring(c, &kr);
-    if (rc != LS_AUTH_OK) goto done;
+    if (rc != LS_AUTH_OK) {
+      *lookup_matches = !strstr(op, "_two_step") || j_get(j_get(c, "expect"), "lookup")->t == J_NULL;
+      goto done;
+    }
     ls_auth_policy *policy = build_policy(c);
-    if (!strcmp(op, "verify_access") || !strcmp(op, "verify_refresh") || !strcmp(op, "authenticate")) {
+    if (strstr(op, "_two_step")) {
+      *lookup_matches = false;
+      rc = run_two_step(c, op, in, in_len, now, &settings, &revocation, &revoked, kr, policy, ok_matches,
+                        lookup_matches);
+    } else if (!strcmp(op, "verify_access") || !strcmp(op, "verify_refresh") || !strcmp(op, "authenticate")) {
       ls_auth_verifier *v = NULL;
       if (ls_auth_verifier_new(kr, policy, &v) != LS_AUTH_OK) abort();
       if (!strcmp(op, "authenticate")) {
@@ -290,6 +429,8 @@ static ls_auth_result run_case(const jval *c, bool *ok_matches) {
           if (rc == LS_AUTH_OK && expect_ok)
             *ok_matches = string_is(pat, j_get(expect_ok, "pat")) &&
                           string_is(jti_out, j_get(expect_ok, "revoked_jti")) &&
+                      exp == jint(j_get(expect_ok, "revoked_exp")) &&
+                          exp == jint(j_get(expect_ok, "revoked_exp")) &&
                           store_has(&revoked, ls_auth_string_data(jti_out), ls_auth_string_len(jti_out));
           ls_auth_string_free(pat);
           ls_auth_string_free(jti_out);
@@ -322,9 +463,10 @@ static void run_file(const char *path) {
     const jval *err = j_get(expect, "error");
     const jval *op = j_get(c, "op");
     const jval *input = j_get(c, "input");
-    bool header_op = !strcmp(op->s, "parse_authorization") || !strcmp(op->s, "authenticate");
-    bool ok_matches;
-    ls_auth_result rc = run_case(c, &ok_matches);
+    bool header_op = !strcmp(op->s, "parse_authorization") || !strcmp(op->s, "authenticate") ||
+                     !strcmp(op->s, "authenticate_two_step");
+    bool ok_matches, lookup_matches;
+    ls_auth_result rc = run_case(c, &ok_matches, &lookup_matches);
     cases_run++;
     if (!header_op && input && memchr(input->s, '\0', input->len)) {
       /* Text inputs with an embedded NUL are refused at the C boundary (header conventions). */
@@ -332,7 +474,10 @@ static void run_file(const char *path) {
       CHECK(rc == LS_AUTH_INVALID_ARGUMENT);
       continue;
     }
-    if (err) {
+    if (!lookup_matches) {
+      check_failed++;
+      fprintf(stderr, "%s: %s: step one did not name what expect.lookup says\n", path, name);
+    } else if (err) {
       ls_auth_result want = result_named(err->s, err->len);
       if (rc == want) {
         check_passed++;

@@ -5,7 +5,7 @@
 //! core type can hold is passed on for the core to judge.
 
 use std::ops::Deref;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 use zeroize::Zeroizing;
 
 use pyo3::exceptions::PyTypeError;
@@ -176,23 +176,11 @@ fn clock(py: Python<'_>) -> PyResult<&Clock> {
     })
 }
 
-/// The system clock, in whole seconds since the epoch (floored).
-fn system_now() -> i64 {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        Err(e) => {
-            let d = e.duration();
-            let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
-            -secs - i64::from(d.subsec_nanos() > 0)
-        }
-    }
-}
-
 /// `now`: `None` (the system clock, read here), an `int` of seconds since the epoch, or an
 /// aware `datetime` (floored to the second). A naive datetime is refused: its zone is unknown.
 pub(crate) fn resolve_now(py: Python<'_>, now: Option<&Bound<'_, PyAny>>) -> PyResult<i64> {
     let Some(now) = now.filter(|n| !n.is_none()) else {
-        return Ok(system_now());
+        return Ok(ls_auth_core::unix_time(SystemTime::now()));
     };
     if now.is_instance_of::<PyInt>() && !now.is_instance_of::<PyBool>() {
         return now

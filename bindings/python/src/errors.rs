@@ -48,16 +48,14 @@ pub(crate) fn invalid_argument(py: Python<'_>, detail: impl Into<Cow<'static, st
     )
 }
 
-/// A Python `AuthError` back as a core error (its code and message), for `www_authenticate`.
-pub(crate) fn from_py(py: Python<'_>, e: &Bound<'_, PyAny>) -> PyResult<core::Error> {
+/// The core kind of a Python `AuthError` (from its code), for `www_authenticate`.
+pub(crate) fn kind_of(py: Python<'_>, e: &Bound<'_, PyAny>) -> PyResult<core::ErrorKind> {
     let code: PyBackedStr = e
         .getattr("code")
         .and_then(|c| c.extract())
         .map_err(|_| PyTypeError::new_err("error must be an ls_auth.AuthError"))?;
-    let kind = core::ErrorKind::from_code(&code)
-        .ok_or_else(|| invalid_argument(py, format!("unknown error code {:?}", &*code)))?;
-    let message = e.str()?.to_string_lossy().into_owned();
-    Ok(core::Error::with_detail(kind, message))
+    core::ErrorKind::from_code(&code)
+        .ok_or_else(|| invalid_argument(py, format!("unknown error code {:?}", &*code)))
 }
 
 /// Every stable code of the core with its HTTP status, in code order.

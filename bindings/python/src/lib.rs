@@ -80,12 +80,8 @@ fn keyring(
 ) -> PyResult<core::Keyring> {
     let build = |obj: &Bound<'_, PyAny>| -> PyResult<core::SigningKey> {
         let bytes = secret_bytes(obj)?;
-        let key = if allow_short_key {
-            core::SigningKey::new_allowing_short_key(core::Algorithm::HS256, &bytes)
-        } else {
-            core::SigningKey::new(core::Algorithm::HS256, &bytes)
-        };
-        key.map_err(|e| core_err(py, &e))
+        core::SigningKey::hs256(&bytes, core::ShortKeys::allowed_if(allow_short_key))
+            .map_err(|e| core_err(py, &e))
     };
     let mut ring = core::Keyring::new(build(secret)?);
     if let Some(fallbacks) = fallbacks.filter(|f| !f.is_none()) {
@@ -339,22 +335,25 @@ struct OrgSettings(core::OrgSettings);
 #[pymethods]
 impl OrgSettings {
     #[new]
-    #[pyo3(signature = (*, api_tokens_enabled=true, legacy_api_tokens_enabled=false, pat_ttl_days=None, enforce_ttl_on_existing=true))]
+    /// Every argument left out (or None) takes the core's default.
+    #[pyo3(signature = (*, api_tokens_enabled=None, legacy_api_tokens_enabled=None, pat_ttl_days=None, enforce_ttl_on_existing=None))]
     fn new(
         py: Python<'_>,
-        api_tokens_enabled: bool,
-        legacy_api_tokens_enabled: bool,
+        api_tokens_enabled: Option<bool>,
+        legacy_api_tokens_enabled: Option<bool>,
         pat_ttl_days: Option<&Bound<'_, PyAny>>,
-        enforce_ttl_on_existing: bool,
+        enforce_ttl_on_existing: Option<bool>,
     ) -> PyResult<Self> {
+        let d = core::OrgSettings::default();
         Ok(OrgSettings(core::OrgSettings {
-            api_tokens_enabled,
-            legacy_api_tokens_enabled,
-            pat_ttl_days: match pat_ttl_days {
+            api_tokens_enabled: api_tokens_enabled.unwrap_or(d.api_tokens_enabled),
+            legacy_api_tokens_enabled: legacy_api_tokens_enabled
+                .unwrap_or(d.legacy_api_tokens_enabled),
+            pat_ttl_days: match pat_ttl_days.filter(|v| !v.is_none()) {
                 Some(v) => u32_arg(py, v, "pat_ttl_days")?,
-                None => core::DEFAULT_PAT_TTL_DAYS,
+                None => d.pat_ttl_days,
             },
-            enforce_ttl_on_existing,
+            enforce_ttl_on_existing: enforce_ttl_on_existing.unwrap_or(d.enforce_ttl_on_existing),
         }))
     }
     #[getter]
@@ -385,11 +384,9 @@ impl OrgSettings {
     }
 }
 
-fn settings_or(
-    settings: Option<PyRef<'_, OrgSettings>>,
-    default: &core::OrgSettings,
-) -> core::OrgSettings {
-    settings.map_or_else(|| default.clone(), |s| s.0.clone())
+/// The given settings, or the core's defaults.
+fn settings_or(settings: Option<PyRef<'_, OrgSettings>>) -> core::OrgSettings {
+    settings.map_or_else(core::OrgSettings::default, |s| s.0.clone())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -445,7 +442,7 @@ impl Verifier {
     ) -> PyResult<Claims> {
         let now = resolve_now(py, now)?;
         let token = text_arg(token, "token")?;
-        let settings = settings_or(settings, &core::OrgSettings::default());
+        let settings = settings_or(settings);
         PyRevocation::new(revoked)?
             .run(py, |store| {
                 self.0.verify_refresh(token.as_str(), &settings, store, now)
@@ -491,45 +488,40 @@ fn begin_refresh(
 #[pyclass(frozen, module = "ls_auth", name = "Issuer")]
 struct Issuer {
     inner: core::Issuer,
-    settings: core::OrgSettings,
 }
 
 #[pymethods]
 impl Issuer {
     #[new]
-    #[pyo3(signature = (secret, *, fallbacks=None, access_ttl=None, pat_ttl_days=None, leeway=None, issuer=None, audience=None, allow_short_key=false, _insecure_fixed_jti=None))]
+    #[pyo3(signature = (secret, *, fallbacks=None, access_ttl=None, leeway=None, issuer=None, audience=None, allow_short_key=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         secret: &Bound<'_, PyAny>,
         fallbacks: Option<&Bound<'_, PyAny>>,
         access_ttl: Option<&Bound<'_, PyAny>>,
-        pat_ttl_days: Option<&Bound<'_, PyAny>>,
         leeway: Option<&Bound<'_, PyAny>>,
         issuer: Option<&Bound<'_, PyAny>>,
         audience: Option<&Bound<'_, PyAny>>,
         allow_short_key: bool,
-        _insecure_fixed_jti: Option<&str>,
     ) -> PyResult<Self> {
         let ring = keyring(py, secret, fallbacks, allow_short_key)?;
         let policy = policy(py, access_ttl, leeway, issuer, audience)?;
-        let settings = core::OrgSettings {
-            pat_ttl_days: match pat_ttl_days {
-                Some(v) => u32_arg(py, v, "pat_ttl_days")?,
-                None => core::DEFAULT_PAT_TTL_DAYS,
-            },
-            ..core::OrgSettings::default()
-        };
-        let inner = match _insecure_fixed_jti {
-            None => core::Issuer::new(ring, policy),
-            // Tests only: every jti this issuer mints is this one.
-            Some(jti) => core::Issuer::with_random(
-                ring,
-                policy,
-                core::InsecureFixedRandom::for_jti(jti).map_err(|e| core_err(py, &e))?,
-            ),
-        };
-        Ok(Issuer { inner, settings })
+        Ok(Issuer {
+            inner: core::Issuer::new(ring, policy),
+        })
+    }
+
+    /// INSECURE, TEST BUILDS ONLY (cargo feature `dangerous`): this issuer, minting every token
+    /// with the same `jti`, so minted bytes can be compared with a peer's.
+    #[cfg(feature = "dangerous")]
+    fn _insecure_with_fixed_jti(&self, py: Python<'_>, jti: &str) -> PyResult<Issuer> {
+        let rng =
+            core::dangerous::InsecureFixedRandom::for_jti(jti).map_err(|e| core_err(py, &e))?;
+        let v = self.inner.verifier();
+        Ok(Issuer {
+            inner: core::Issuer::with_random(v.keyring().clone(), v.policy().clone(), rng),
+        })
     }
 
     /// A verifier with this issuer's keys and policy.
@@ -538,7 +530,7 @@ impl Issuer {
         Verifier(self.inner.verifier().clone())
     }
 
-    /// Mints a PAT for `user_id`, valid for `pat_ttl_days` (or `settings.pat_ttl_days`).
+    /// Mints a PAT for `user_id`, valid for `settings.pat_ttl_days` (default: the core's).
     #[pyo3(signature = (user_id, *, now=None, claims=None, settings=None))]
     fn mint_pat(
         &self,
@@ -554,7 +546,7 @@ impl Issuer {
             None => serde_json::Map::new(),
             Some(c) => py_to_claims_map(py, c)?,
         };
-        let settings = settings_or(settings, &self.settings);
+        let settings = settings_or(settings);
         run(py, || self.inner.mint_pat(&user_id, &extra, &settings, now))
     }
 
@@ -570,7 +562,7 @@ impl Issuer {
     ) -> PyResult<String> {
         let now = resolve_now(py, now)?;
         let pat = text_arg(pat, "pat")?;
-        let settings = settings_or(settings, &self.settings);
+        let settings = settings_or(settings);
         PyRevocation::new(revoked)?.run(py, |store| {
             self.inner.refresh(pat.as_str(), &settings, store, now)
         })
@@ -589,7 +581,7 @@ impl Issuer {
     ) -> PyResult<Rotation> {
         let now = resolve_now(py, now)?;
         let pat = text_arg(pat, "pat")?;
-        let settings = settings_or(settings, &self.settings);
+        let settings = settings_or(settings);
         PyRevocation::new(Some(revoked))?
             .writable(py)?
             .run(py, |store| {
@@ -648,10 +640,9 @@ impl Issuer {
     fn __repr__(&self) -> String {
         let p = self.inner.verifier().policy();
         format!(
-            "Issuer(keys={}, access_ttl={}, pat_ttl_days={})",
+            "Issuer(keys={}, access_ttl={})",
             self.inner.verifier().keyring().keys().len(),
             p.access_ttl,
-            self.settings.pat_ttl_days
         )
     }
 }
@@ -659,31 +650,28 @@ impl Issuer {
 // ---------------------------------------------------------------------------------------------
 // Functions
 
-/// Parses an `Authorization` value: a Credential, `None` for no credentials or another scheme.
+/// Parses an `Authorization` value into a Credential; every other outcome is the core's
+/// error (`NoCredentials`, `UnsupportedScheme`, `MalformedHeader`, `HeaderTooLarge`).
 #[pyfunction]
 #[pyo3(signature = (value))]
-fn parse_authorization(
-    py: Python<'_>,
-    value: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Option<Credential>> {
+fn parse_authorization(py: Python<'_>, value: Option<&Bound<'_, PyAny>>) -> PyResult<Credential> {
     let bytes = header_bytes(value)?;
-    match guarded(|| {
+    guarded(|| {
         core::parse_authorization(&bytes).map(|c| Credential {
             scheme: c.scheme(),
             token: c.token().to_owned(),
         })
-    })? {
-        Ok(c) => Ok(Some(c)),
-        Err(e)
-            if matches!(
-                e.kind(),
-                core::ErrorKind::NoCredentials | core::ErrorKind::UnsupportedScheme
-            ) =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(core_err(py, &e)),
-    }
+    })?
+    .map_err(|e| core_err(py, &e))
+}
+
+/// What a key or token looks like, read without a key: `"legacy"`, `"pat"`, `"access"`,
+/// `"truncated"` or `"jwt"`. For display and diagnosis only: nothing is verified.
+#[pyfunction]
+fn inspect_key(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<&'static str> {
+    let key = text_arg(key, "key")?;
+    guarded(|| core::inspect_key(key.as_str()).map(|(shape, _)| shape.as_str()))?
+        .map_err(|e| core_err(py, &e))
 }
 
 /// Authenticates one request's `Authorization` value.
@@ -776,15 +764,16 @@ fn legacy_keys_equal(presented: &Bound<'_, PyAny>, stored: &Bound<'_, PyAny>) ->
     guarded(|| core::legacy_keys_equal(a.as_str(), b.as_str()))
 }
 
-/// The `WWW-Authenticate` challenge for an error (or for absent credentials when `None`).
+/// The `WWW-Authenticate` challenge for an error's kind (or for absent credentials when
+/// `None`); the same bytes every binding sends.
 #[pyfunction]
 #[pyo3(signature = (error=None))]
 fn www_authenticate(py: Python<'_>, error: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
-    let err = match error.filter(|e| !e.is_none()) {
-        None => core::Error::new(core::ErrorKind::NoCredentials),
-        Some(e) => errors::from_py(py, e)?,
+    let kind = match error.filter(|e| !e.is_none()) {
+        None => core::ErrorKind::NoCredentials,
+        Some(e) => errors::kind_of(py, e)?,
     };
-    guarded(|| core::www_authenticate(&err))
+    guarded(|| core::www_authenticate(kind))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -971,6 +960,7 @@ fn ls_auth_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(authenticate, m)?)?;
     m.add_function(wrap_pyfunction!(begin_authenticate, m)?)?;
     m.add_function(wrap_pyfunction!(classify_api_key, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect_key, m)?)?;
     m.add_function(wrap_pyfunction!(generate_legacy_token, m)?)?;
     m.add_function(wrap_pyfunction!(truncate, m)?)?;
     m.add_function(wrap_pyfunction!(check_legacy_key, m)?)?;

@@ -74,13 +74,15 @@ def test_exceptions_carry_code_status_and_pickle(issuer: ls_auth.Issuer, verifie
     e = info.value
     assert (e.code, e.status) == ("wrong_token_type", 401)
     assert pat not in str(e) and pat not in repr(e)
+    # The challenge names the kind (the same bytes in every binding); the message is specific.
     assert ls_auth.www_authenticate(e) == (
-        'Bearer realm="api", error="invalid_token", error_description="' + e.message + '"'
+        'Bearer realm="api", error="invalid_token", error_description="token has the wrong type"'
     )
+    assert "exchanged at /api/token/refresh/" in e.message
     assert ls_auth.www_authenticate() == 'Bearer realm="api"'
     assert ls_auth.www_authenticate(ls_auth.KeyTooShort("short")) is None
     assert ls_auth.www_authenticate(ls_auth.MalformedHeader("bad")) == (
-        'Bearer realm="api", error="invalid_request", error_description="bad"'
+        'Bearer realm="api", error="invalid_request", error_description="authorization header is malformed"'
     )
 
 
@@ -170,12 +172,12 @@ def test_mint_arguments(issuer: ls_auth.Issuer, verifier: ls_auth.Verifier) -> N
     with pytest.raises(ls_auth.InvalidArgument):
         issuer.mint_pat("1", claims={"x": deep})
     with pytest.raises(ls_auth.InvalidArgument):
-        ls_auth.Issuer(SECRET, _insecure_fixed_jti="not-a-uuid4")
+        ls_auth.Issuer(SECRET)._insecure_with_fixed_jti("not-a-uuid4")  # type: ignore[attr-defined]
 
 
 def test_fixed_jti_hook_is_deterministic() -> None:
-    a = ls_auth.Issuer(SECRET, _insecure_fixed_jti=JTI).mint_pat("1", now=NOW)
-    b = ls_auth.Issuer(SECRET, _insecure_fixed_jti=JTI).mint_pat("1", now=NOW)
+    a = ls_auth.Issuer(SECRET)._insecure_with_fixed_jti(JTI).mint_pat("1", now=NOW)  # type: ignore[attr-defined]
+    b = ls_auth.Issuer(SECRET)._insecure_with_fixed_jti(JTI).mint_pat("1", now=NOW)  # type: ignore[attr-defined]
     assert a == b
     assert ls_auth.Verifier(SECRET).verify_refresh(a, now=NOW).jti == JTI
 
@@ -316,9 +318,12 @@ def test_parse_authorization() -> None:
     assert c is not None and (c.scheme, c.token) == ("bearer", "a.b.c")
     assert c == ls_auth.parse_authorization(b"BEARER  a.b.c ")
     assert "a.b.c" not in repr(c)
-    assert ls_auth.parse_authorization(None) is None
-    assert ls_auth.parse_authorization("") is None
-    assert ls_auth.parse_authorization("Basic abc") is None
+    with pytest.raises(ls_auth.NoCredentials):
+        ls_auth.parse_authorization(None)
+    with pytest.raises(ls_auth.NoCredentials):
+        ls_auth.parse_authorization("")
+    with pytest.raises(ls_auth.UnsupportedScheme):
+        ls_auth.parse_authorization("Basic abc")
     with pytest.raises(ls_auth.MalformedHeader):
         ls_auth.parse_authorization("Bearer a b")
     with pytest.raises(ls_auth.HeaderTooLarge) as info:
@@ -337,7 +342,7 @@ def test_classify_truncate_and_legacy_helpers(issuer: ls_auth.Issuer) -> None:
     assert len(key) == 40 and key != ls_auth.generate_legacy_token()
     assert ls_auth.classify_api_key(key) == "legacy"
     with pytest.raises(ls_auth.TokenExpired, match="obtain a new refresh token"):
-        ls_auth.classify_api_key(ls_auth.Issuer(SECRET, pat_ttl_days=1).mint_pat(1, now=NOW), now=NOW + 86400)
+        ls_auth.classify_api_key(ls_auth.Issuer(SECRET).mint_pat(1, now=NOW, settings=ls_auth.OrgSettings(pat_ttl_days=1)), now=NOW + 86400)
     with pytest.raises(ls_auth.InvalidArgument):
         ls_auth.classify_api_key("")
     assert ls_auth.truncate(pat) == pat.rsplit(".", 1)[0]

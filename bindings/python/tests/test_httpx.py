@@ -111,7 +111,7 @@ def test_revoked_pat_surfaces_the_refresh_error(server: FakeLabelStudio) -> None
 
 
 def test_expired_pat_is_refused_up_front() -> None:
-    old = ls_auth.Issuer(SECRET, pat_ttl_days=1).mint_pat("1", now=1_700_000_000)
+    old = ls_auth.Issuer(SECRET).mint_pat("1", now=1_700_000_000, settings=ls_auth.OrgSettings(pat_ttl_days=1))
     with pytest.raises(ls_auth.TokenExpired):
         LabelStudioAuth(old)
 

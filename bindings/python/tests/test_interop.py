@@ -37,7 +37,7 @@ def test_pyjwt_decodes_what_we_mint() -> None:
 
 def test_our_bytes_equal_pyjwt_bytes() -> None:
     jti = uuid.uuid4().hex
-    ours = ls_auth.Issuer(SECRET, _insecure_fixed_jti=jti).mint_pat("1", now=NOW)
+    ours = ls_auth.Issuer(SECRET)._insecure_with_fixed_jti(jti).mint_pat("1", now=NOW)  # type: ignore[attr-defined]
     payload = {"token_type": "refresh", "exp": NOW + 73000 * 86400, "iat": NOW, "jti": jti, "user_id": "1"}
     assert ours == jwt.encode(payload, SECRET, algorithm="HS256")
 

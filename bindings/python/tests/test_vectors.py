@@ -24,6 +24,8 @@ OPS = {
     "verify_refresh_two_step",
     "refresh_two_step",
     "rotate_two_step",
+    "inspect_key",
+    "www_authenticate",
 }
 
 
@@ -85,13 +87,11 @@ def _verifier(case: Dict[str, Any]) -> ls_auth.Verifier:
 
 def _issuer(case: Dict[str, Any]) -> ls_auth.Issuer:
     mint = case["mint"] or {}
-    return ls_auth.Issuer(
-        _secret(case["keys"][0]),
-        access_ttl=case["policy"]["access_ttl"],
-        pat_ttl_days=case["settings"]["pat_ttl_days"],
-        _insecure_fixed_jti=mint.get("jti"),
-        **_key_args(case),
+    issuer = ls_auth.Issuer(
+        _secret(case["keys"][0]), access_ttl=case["policy"]["access_ttl"], **_key_args(case)
     )
+    jti = mint.get("jti")
+    return issuer if jti is None else issuer._insecure_with_fixed_jti(jti)  # type: ignore[attr-defined,no-any-return]
 
 
 def _store(case: Dict[str, Any]) -> ls_auth.InMemoryRevocation:
@@ -137,21 +137,19 @@ def _run_two_step(case: Dict[str, Any], lookups: List[Any]) -> Any:
         return issuer.finish_refresh(pending_pat, settings=settings, revoked=_store(case))
     assert op == "rotate_two_step", op
     rotation = issuer.finish_rotate(pending_pat, settings=settings, revoked=_store(case))
-    return {"pat": rotation.pat, "revoked_jti": rotation.revoked_jti}
+    return {"pat": rotation.pat, "revoked_jti": rotation.revoked_jti, "revoked_exp": rotation.revoked_exp}
 
 
 def _run(case: Dict[str, Any]) -> Any:
     op, now = case["op"], case["now"]
     if op == "parse_authorization":
-        header = _input_bytes(case)
-        cred = ls_auth.parse_authorization(header)
-        if cred is None:
-            # The public API folds "no credentials" and "another scheme" into None; authenticate
-            # reports which one it was (it parses the header first, with the same core code).
-            ls_auth.authenticate(header, verifier=_verifier(case), settings=_settings(case), now=now)
-            raise AssertionError("parse_authorization gave None but authenticate did not refuse")
+        cred = ls_auth.parse_authorization(_input_bytes(case))
         assert cred.scheme in ("bearer", "token")
         return {"scheme": cred.scheme, "token": cred.token}
+    if op == "inspect_key":
+        return ls_auth.inspect_key(_input_text(case))
+    if op == "www_authenticate":
+        return ls_auth.www_authenticate(ls_auth.AuthError("any message", code=_input_text(case)))
     if op == "verify_access":
         return _verifier(case).verify_access(_input_text(case), now=now).to_dict()
     if op == "verify_refresh":
@@ -189,7 +187,7 @@ def _run(case: Dict[str, Any]) -> Any:
             _input_text(case), now=now, revoked=store, settings=_settings(case)
         )
         assert store.is_revoked(rotation.revoked_jti), "rotation records the old jti"
-        return {"pat": rotation.pat, "revoked_jti": rotation.revoked_jti}
+        return {"pat": rotation.pat, "revoked_jti": rotation.revoked_jti, "revoked_exp": rotation.revoked_exp}
     raise AssertionError(f"unknown op {op!r}")
 
 

@@ -155,7 +155,7 @@ pub fn header(
         }
         Err(e) => {
             out!("status: {}", e.http_status());
-            if let Some(challenge) = www_authenticate(&e) {
+            if let Some(challenge) = www_authenticate(e.kind()) {
                 out!("www-authenticate: {challenge}");
             }
             out!("error: {}: {}", e.code(), e.message());

@@ -1,35 +1,23 @@
 //! `ls-auth inspect`: what a token or key is, read without any key. Nothing shown is verified.
 
-use ls_auth_core::{decode_unverified, is_legacy_key, legacy_key_digest, TokenType};
+use ls_auth_core::{inspect_key, legacy_key_digest, KeyShape};
 use serde_json::{json, Map, Value};
 
 use crate::{time, CliError};
 
 /// What `inspect` found, as the JSON it prints with `--json`.
 pub fn describe(token: &str, now: i64) -> Result<Value, CliError> {
-    let decoded = match decode_unverified(token) {
-        Ok(decoded) => decoded,
-        Err(_) if is_legacy_key(token) => {
-            return Ok(json!({
-                "kind": "legacy",
-                "sha256": legacy_key_digest(token),
-                "signature_checked": false,
-            }));
-        }
-        Err(e) => return Err(CliError::Core(e, None)),
+    let (shape, decoded) = inspect_key(token).map_err(|e| CliError::Core(e, None))?;
+    let Some(decoded) = decoded.filter(|_| shape != KeyShape::Legacy) else {
+        return Ok(json!({
+            "kind": shape.as_str(),
+            "sha256": legacy_key_digest(token),
+            "signature_checked": false,
+        }));
     };
     let token_type = decoded.claims.get("token_type").and_then(Value::as_str);
-    let kind = if decoded.truncated {
-        "truncated"
-    } else if token_type == Some(TokenType::Refresh.as_str()) {
-        "pat"
-    } else if token_type == Some(TokenType::Access.as_str()) {
-        "access"
-    } else {
-        "jwt"
-    };
     let mut out = Map::new();
-    out.insert("kind".into(), kind.into());
+    out.insert("kind".into(), shape.as_str().into());
     out.insert("token_type".into(), token_type.into());
     out.insert("header".into(), decoded.header.clone().into());
     out.insert("claims".into(), decoded.claims.clone().into());

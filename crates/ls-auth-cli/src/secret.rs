@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use ls_auth_core::{Algorithm, ErrorKind, Keyring, SigningKey};
+use ls_auth_core::{ErrorKind, Keyring, ShortKeys, SigningKey};
 use zeroize::Zeroizing;
 
 use crate::CliError;
@@ -32,11 +32,7 @@ impl KeySource {
     /// Reads the secret and builds an HS256 keyring from it.
     pub fn keyring(&self) -> Result<Keyring, CliError> {
         let secret = self.read()?;
-        let key = if self.allow_short_key {
-            SigningKey::new_allowing_short_key(Algorithm::HS256, &secret)
-        } else {
-            SigningKey::new(Algorithm::HS256, &secret)
-        };
+        let key = SigningKey::hs256(&secret, ShortKeys::allowed_if(self.allow_short_key));
         key.map(Keyring::new).map_err(|e| {
             if e.kind() == ErrorKind::KeyTooShort && !self.allow_short_key && !secret.is_empty() {
                 CliError::core_with_hint(

@@ -1,16 +1,13 @@
 //! The clock and time display. The CLI reads the system clock only when `--now` is absent;
 //! the core never reads it.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use chrono::DateTime;
 
 /// `--now` when given, else the system clock, in seconds since the epoch.
 pub fn now(overridden: Option<i64>) -> i64 {
-    overridden.unwrap_or_else(|| match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
-    })
+    overridden.unwrap_or_else(|| ls_auth_core::unix_time(SystemTime::now()))
 }
 
 /// `2023-11-14 22:13:20 UTC`, or a note when the time is outside what chrono represents.

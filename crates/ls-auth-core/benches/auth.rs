@@ -14,7 +14,7 @@ fn issuer() -> Issuer {
     Issuer::with_random(
         Keyring::hs256(SECRET).unwrap(),
         TokenPolicy::default(),
-        InsecureDeterministicRandom::new(1),
+        dangerous::InsecureDeterministicRandom::new(1),
     )
 }
 

@@ -14,7 +14,7 @@ fn main() {
     let issuer = Issuer::with_random(
         Keyring::hs256(secret).unwrap(),
         TokenPolicy::default(),
-        InsecureDeterministicRandom::new(1),
+        dangerous::InsecureDeterministicRandom::new(1),
     );
     let s = OrgSettings::default();
     let pat = issuer.mint_pat("1", &Default::default(), &s, now).unwrap();

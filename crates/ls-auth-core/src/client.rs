@@ -4,7 +4,8 @@
 use crate::claims::TokenType;
 use crate::error::{Error, ErrorKind, Result};
 use crate::header::{bearer_value, token_value};
-use crate::jws::decode_unverified;
+use crate::jws::{decode_unverified, UnverifiedToken};
+use crate::legacy::is_legacy_key;
 
 /// The SDK's margin: refresh when the access token has less than this many seconds left.
 pub const DEFAULT_REFRESH_MARGIN: u32 = 30;
@@ -41,6 +42,7 @@ struct Peek {
 
 fn peek(key: &str) -> Option<Result<Peek>> {
     let token = decode_unverified(key).ok().filter(|t| !t.truncated)?;
+    let kind = token_type_of(&token);
     let claims = token.claims;
     Some((|| {
         let exp = match claims.get("exp") {
@@ -53,16 +55,81 @@ fn peek(key: &str) -> Option<Result<Peek>> {
             })?,
         };
         let kind =
-            match claims.get("token_type").and_then(|v| v.as_str()) {
-                Some(t) if t == TokenType::Refresh.as_str() => ApiKeyKind::Pat,
-                Some(t) if t == TokenType::Access.as_str() => ApiKeyKind::Access,
-                _ => return Err(Error::with_detail(
+            match kind {
+                Some(TokenType::Refresh) => ApiKeyKind::Pat,
+                Some(TokenType::Access) => ApiKeyKind::Access,
+                None => return Err(Error::with_detail(
                     ErrorKind::WrongTokenType,
                     "API key is a JWT that is neither a personal access token nor an access token",
                 )),
             };
         Ok(Peek { kind, exp })
     })())
+}
+
+/// What a string looks like, read without any key: for display and diagnosis only, never for
+/// authorisation (nothing about it is verified).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyShape {
+    /// 40 lowercase hex characters: a legacy key.
+    Legacy,
+    /// A JWT whose `token_type` is `refresh`: a personal access token.
+    Pat,
+    /// A JWT whose `token_type` is `access`.
+    Access,
+    /// `header.payload` without a signature: the server's listing form, which authenticates
+    /// nothing.
+    Truncated,
+    /// A JWT with another or no `token_type`.
+    OtherJwt,
+}
+
+impl KeyShape {
+    /// `"legacy"`, `"pat"`, `"access"`, `"truncated"` or `"jwt"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            KeyShape::Legacy => "legacy",
+            KeyShape::Pat => "pat",
+            KeyShape::Access => "access",
+            KeyShape::Truncated => "truncated",
+            KeyShape::OtherJwt => "jwt",
+        }
+    }
+}
+
+/// Reads a key or token without a key: its shape, and for a JWT its decoded header and claims.
+/// Anything that is neither a (possibly truncated) JWT nor a legacy key is `malformed_token`.
+///
+/// ```
+/// use ls_auth_core::{inspect_key, KeyShape};
+/// let (shape, token) = inspect_key("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9").unwrap();
+/// assert_eq!(shape, KeyShape::Truncated);
+/// assert_eq!(token.unwrap().claims["token_type"], "refresh");
+/// ```
+pub fn inspect_key(key: &str) -> Result<(KeyShape, Option<UnverifiedToken>)> {
+    let token = match decode_unverified(key) {
+        Ok(token) => token,
+        Err(_) if is_legacy_key(key) => return Ok((KeyShape::Legacy, None)),
+        Err(e) => return Err(e),
+    };
+    let shape = if token.truncated {
+        KeyShape::Truncated
+    } else {
+        match token_type_of(&token) {
+            Some(TokenType::Refresh) => KeyShape::Pat,
+            Some(TokenType::Access) => KeyShape::Access,
+            None => KeyShape::OtherJwt,
+        }
+    };
+    Ok((shape, Some(token)))
+}
+
+fn token_type_of(token: &UnverifiedToken) -> Option<TokenType> {
+    match token.claims.get("token_type").and_then(|v| v.as_str()) {
+        Some(t) if t == TokenType::Refresh.as_str() => Some(TokenType::Refresh),
+        Some(t) if t == TokenType::Access.as_str() => Some(TokenType::Access),
+        _ => None,
+    }
 }
 
 /// Tells a PAT, an access token and a legacy key apart, the way the SDK does before its first
@@ -74,6 +141,11 @@ fn peek(key: &str) -> Option<Result<Peek>> {
 /// assert_eq!(classify_api_key("0123456789abcdef0123456789abcdef01234567", 0).unwrap(), ApiKeyKind::Legacy);
 /// ```
 pub fn classify_api_key(key: &str, now: i64) -> Result<ApiKeyKind> {
+    read_api_key(key, now).map(|p| p.kind)
+}
+
+/// [`classify_api_key`], keeping the JWT's `exp` (`i64::MAX` for a legacy key).
+fn read_api_key(key: &str, now: i64) -> Result<Peek> {
     if key.is_empty() {
         return Err(Error::with_detail(
             ErrorKind::InvalidArgument,
@@ -81,12 +153,15 @@ pub fn classify_api_key(key: &str, now: i64) -> Result<ApiKeyKind> {
         ));
     }
     match peek(key) {
-        None => Ok(ApiKeyKind::Legacy),
+        None => Ok(Peek {
+            kind: ApiKeyKind::Legacy,
+            exp: i64::MAX,
+        }),
         Some(Err(e)) => Err(e),
         Some(Ok(p)) if p.kind == ApiKeyKind::Pat && p.exp <= now => {
             Err(Error::with_detail(ErrorKind::TokenExpired, EXPIRED_MESSAGE))
         }
-        Some(Ok(p)) => Ok(p.kind),
+        Some(Ok(p)) => Ok(p),
     }
 }
 
@@ -134,15 +209,11 @@ impl std::fmt::Debug for AccessTokenCache {
 impl AccessTokenCache {
     /// A cache for `api_key`, classified at `now`, with the default 30 s margin.
     pub fn new(api_key: &str, now: i64) -> Result<Self> {
-        let kind = classify_api_key(api_key, now)?;
-        let key_exp = match peek(api_key) {
-            Some(Ok(p)) => Some(p.exp),
-            _ => None,
-        };
+        let Peek { kind, exp } = read_api_key(api_key, now)?;
         Ok(AccessTokenCache {
             api_key: api_key.to_owned(),
             kind,
-            key_exp,
+            key_exp: (kind != ApiKeyKind::Legacy).then_some(exp),
             access: None,
             margin: i64::from(DEFAULT_REFRESH_MARGIN),
         })

@@ -7,153 +7,102 @@ use std::borrow::Cow;
 /// Result alias used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// What went wrong, as a stable code shared by Rust, Python and C.
-///
-/// New kinds may be added; a code is never reused for another meaning.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorKind {
+/// Declares [`ErrorKind`] from one table: variant, stable code, HTTP status, RFC 6750 error
+/// code for the challenge, and the human description. Every property of a kind lives on its
+/// row, so adding a kind is one row here (then its C value in `bindings/c/src/result.rs` and
+/// its Python class in `ls_auth/_errors.py`, each of which refuses to build or import without
+/// it; see `docs/architecture.md`).
+macro_rules! error_kinds {
+    ($( $(#[$doc:meta])* $kind:ident => ($code:literal, $status:literal, $oauth:expr, $description:literal), )*) => {
+        /// What went wrong, as a stable code shared by Rust, Python and C.
+        ///
+        /// New kinds may be added; a code is never reused for another meaning.
+        #[non_exhaustive]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorKind {
+            $( $(#[$doc])* $kind, )*
+        }
+
+        impl ErrorKind {
+            /// Every kind, in code order; bindings use it to build their tables.
+            pub const ALL: [ErrorKind; [$( stringify!($kind) ),*].len()] = [$( ErrorKind::$kind ),*];
+
+            /// The stable snake_case code of SPEC §4.
+            pub const fn code(self) -> &'static str {
+                match self { $( ErrorKind::$kind => $code, )* }
+            }
+
+            /// The HTTP status a server answers with (SPEC §2): header problems are the
+            /// client's request being wrong (400); token problems and absent credentials are
+            /// 401; a short key or a bad argument is the host's own mistake (500).
+            pub const fn http_status(self) -> u16 {
+                match self { $( ErrorKind::$kind => $status, )* }
+            }
+
+            /// The OAuth 2.0 bearer-token error code (RFC 6750 §3.1) for `WWW-Authenticate`,
+            /// if any. Absent credentials and foreign schemes carry none, as RFC 6750 §3.1 asks,
+            /// and neither do the server's own failures.
+            pub const fn oauth_error(self) -> Option<&'static str> {
+                match self { $( ErrorKind::$kind => $oauth, )* }
+            }
+
+            /// A short human description of the kind, used when no detail is given. Printable
+            /// ASCII without `"` or `\`, so it is also the challenge's `error_description`.
+            pub const fn description(self) -> &'static str {
+                match self { $( ErrorKind::$kind => $description, )* }
+            }
+        }
+    };
+}
+
+const INVALID_REQUEST: Option<&str> = Some("invalid_request");
+const INVALID_TOKEN: Option<&str> = Some("invalid_token");
+
+error_kinds! {
     /// No `Authorization` header, or an empty one.
-    NoCredentials,
+    NoCredentials => ("no_credentials", 401, None, "authentication credentials were not provided"),
     /// A scheme other than `Bearer` or `Token`: not ours, the host may try other authentication.
-    UnsupportedScheme,
+    UnsupportedScheme => ("unsupported_scheme", 401, None, "authorization scheme is not Bearer or Token"),
     /// The header does not follow `scheme 1*SP token68`.
-    MalformedHeader,
+    MalformedHeader => ("malformed_header", 400, INVALID_REQUEST, "authorization header is malformed"),
     /// The header is longer than 8 KiB.
-    HeaderTooLarge,
+    HeaderTooLarge => ("header_too_large", 400, INVALID_REQUEST, "authorization header is larger than 8 KiB"),
     /// The token is not a well-formed compact JWS (or a well-formed legacy key).
-    MalformedToken,
+    MalformedToken => ("malformed_token", 401, INVALID_TOKEN, "token is malformed"),
     /// The token is longer than 4 KiB.
-    TokenTooLarge,
+    TokenTooLarge => ("token_too_large", 401, INVALID_TOKEN, "token is larger than 4 KiB"),
     /// The header's `alg` is not the one the configured keys allow.
-    UnsupportedAlgorithm,
+    UnsupportedAlgorithm => ("unsupported_algorithm", 401, INVALID_TOKEN, "token algorithm is not allowed"),
     /// No configured key produces the token's signature.
-    InvalidSignature,
+    InvalidSignature => ("invalid_signature", 401, INVALID_TOKEN, "token signature is invalid"),
     /// `exp` has passed.
-    TokenExpired,
+    TokenExpired => ("token_expired", 401, INVALID_TOKEN, "token has expired"),
     /// `nbf` is in the future.
-    TokenNotYetValid,
+    TokenNotYetValid => ("token_not_yet_valid", 401, INVALID_TOKEN, "token is not valid yet"),
     /// `iat` is in the future.
-    IssuedInFuture,
+    IssuedInFuture => ("issued_in_future", 401, INVALID_TOKEN, "token was issued in the future"),
     /// A required claim is absent.
-    MissingClaim,
+    MissingClaim => ("missing_claim", 401, INVALID_TOKEN, "token is missing a required claim"),
     /// A claim is present but has the wrong type or value.
-    InvalidClaim,
+    InvalidClaim => ("invalid_claim", 401, INVALID_TOKEN, "token has an invalid claim"),
     /// An access token where a PAT was expected, a JWT sent as `Token`, and the like.
-    WrongTokenType,
+    WrongTokenType => ("wrong_token_type", 401, INVALID_TOKEN, "token has the wrong type"),
     /// The PAT's `jti` has been revoked.
-    TokenRevoked,
+    TokenRevoked => ("token_revoked", 401, INVALID_TOKEN, "token has been revoked"),
     /// The organisation has disabled this kind of API key.
-    TokenKindDisabled,
+    TokenKindDisabled => ("token_kind_disabled", 401, INVALID_TOKEN, "this kind of API token is disabled"),
     /// The PAT is older than the organisation's current PAT TTL.
-    PatTtlExceeded,
+    PatTtlExceeded => ("pat_ttl_exceeded", 401, INVALID_TOKEN, "token is older than the organisation's token lifetime"),
     /// An HMAC key shorter than 32 bytes without the explicit opt-in.
-    KeyTooShort,
+    KeyTooShort => ("key_too_short", 500, None, "HMAC key is shorter than 32 bytes"),
     /// A caller passed an argument the API cannot accept.
-    InvalidArgument,
+    InvalidArgument => ("invalid_argument", 500, None, "invalid argument"),
 }
 
 impl ErrorKind {
-    /// Every kind, in code order; bindings use it to build their tables.
-    pub const ALL: [ErrorKind; 19] = [
-        ErrorKind::NoCredentials,
-        ErrorKind::UnsupportedScheme,
-        ErrorKind::MalformedHeader,
-        ErrorKind::HeaderTooLarge,
-        ErrorKind::MalformedToken,
-        ErrorKind::TokenTooLarge,
-        ErrorKind::UnsupportedAlgorithm,
-        ErrorKind::InvalidSignature,
-        ErrorKind::TokenExpired,
-        ErrorKind::TokenNotYetValid,
-        ErrorKind::IssuedInFuture,
-        ErrorKind::MissingClaim,
-        ErrorKind::InvalidClaim,
-        ErrorKind::WrongTokenType,
-        ErrorKind::TokenRevoked,
-        ErrorKind::TokenKindDisabled,
-        ErrorKind::PatTtlExceeded,
-        ErrorKind::KeyTooShort,
-        ErrorKind::InvalidArgument,
-    ];
-
-    /// The stable snake_case code of SPEC §4.
-    pub const fn code(self) -> &'static str {
-        match self {
-            ErrorKind::NoCredentials => "no_credentials",
-            ErrorKind::UnsupportedScheme => "unsupported_scheme",
-            ErrorKind::MalformedHeader => "malformed_header",
-            ErrorKind::HeaderTooLarge => "header_too_large",
-            ErrorKind::MalformedToken => "malformed_token",
-            ErrorKind::TokenTooLarge => "token_too_large",
-            ErrorKind::UnsupportedAlgorithm => "unsupported_algorithm",
-            ErrorKind::InvalidSignature => "invalid_signature",
-            ErrorKind::TokenExpired => "token_expired",
-            ErrorKind::TokenNotYetValid => "token_not_yet_valid",
-            ErrorKind::IssuedInFuture => "issued_in_future",
-            ErrorKind::MissingClaim => "missing_claim",
-            ErrorKind::InvalidClaim => "invalid_claim",
-            ErrorKind::WrongTokenType => "wrong_token_type",
-            ErrorKind::TokenRevoked => "token_revoked",
-            ErrorKind::TokenKindDisabled => "token_kind_disabled",
-            ErrorKind::PatTtlExceeded => "pat_ttl_exceeded",
-            ErrorKind::KeyTooShort => "key_too_short",
-            ErrorKind::InvalidArgument => "invalid_argument",
-        }
-    }
-
     /// Looks a kind up by its stable code.
     pub fn from_code(code: &str) -> Option<ErrorKind> {
         ErrorKind::ALL.into_iter().find(|k| k.code() == code)
-    }
-
-    /// The HTTP status a server answers with (SPEC §2).
-    ///
-    /// Header problems are the client's request being wrong (400); token problems and absent
-    /// credentials are 401; a short key or a bad argument is the host's own mistake (500).
-    pub const fn http_status(self) -> u16 {
-        match self {
-            ErrorKind::MalformedHeader | ErrorKind::HeaderTooLarge => 400,
-            ErrorKind::KeyTooShort | ErrorKind::InvalidArgument => 500,
-            _ => 401,
-        }
-    }
-
-    /// The OAuth 2.0 bearer-token error code (RFC 6750 §3.1) for `WWW-Authenticate`, if any.
-    ///
-    /// Absent credentials and foreign schemes carry no error code, as RFC 6750 §3.1 asks.
-    pub const fn oauth_error(self) -> Option<&'static str> {
-        match self {
-            ErrorKind::NoCredentials | ErrorKind::UnsupportedScheme => None,
-            ErrorKind::MalformedHeader | ErrorKind::HeaderTooLarge => Some("invalid_request"),
-            ErrorKind::KeyTooShort | ErrorKind::InvalidArgument => None,
-            _ => Some("invalid_token"),
-        }
-    }
-
-    /// A short human description of the kind, used when no detail is given.
-    pub const fn description(self) -> &'static str {
-        match self {
-            ErrorKind::NoCredentials => "authentication credentials were not provided",
-            ErrorKind::UnsupportedScheme => "authorization scheme is not Bearer or Token",
-            ErrorKind::MalformedHeader => "authorization header is malformed",
-            ErrorKind::HeaderTooLarge => "authorization header is larger than 8 KiB",
-            ErrorKind::MalformedToken => "token is malformed",
-            ErrorKind::TokenTooLarge => "token is larger than 4 KiB",
-            ErrorKind::UnsupportedAlgorithm => "token algorithm is not allowed",
-            ErrorKind::InvalidSignature => "token signature is invalid",
-            ErrorKind::TokenExpired => "token has expired",
-            ErrorKind::TokenNotYetValid => "token is not valid yet",
-            ErrorKind::IssuedInFuture => "token was issued in the future",
-            ErrorKind::MissingClaim => "token is missing a required claim",
-            ErrorKind::InvalidClaim => "token has an invalid claim",
-            ErrorKind::WrongTokenType => "token has the wrong type",
-            ErrorKind::TokenRevoked => "token has been revoked",
-            ErrorKind::TokenKindDisabled => "this kind of API token is disabled",
-            ErrorKind::PatTtlExceeded => "token is older than the organisation's token lifetime",
-            ErrorKind::KeyTooShort => "HMAC key is shorter than 32 bytes",
-            ErrorKind::InvalidArgument => "invalid argument",
-        }
     }
 }
 

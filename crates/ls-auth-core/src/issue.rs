@@ -7,7 +7,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::jws;
 use crate::keys::Keyring;
 use crate::policy::{KeyKind, OrgSettings, TokenPolicy};
-use crate::pyjson;
+use crate::pyjwt_json;
 use crate::random::{uuid4_hex, SecureRandom, SystemRandom};
 use crate::revocation::{Revocation, RevocationStore};
 use crate::verify::{PendingRefresh, Verifier};
@@ -104,9 +104,9 @@ impl Issuer {
             .checked_add(settings.pat_ttl_seconds()?)
             .ok_or_else(|| Error::with_detail(ErrorKind::InvalidArgument, "expiry overflows"))?;
         let mut json = self.registered(TokenType::Refresh, exp, now)?;
-        push_member(&mut json, "user_id", |out| pyjson::write_str(out, user_id));
+        push_member(&mut json, "user_id", |out| pyjwt_json::write(out, user_id));
         for (name, value) in extra {
-            push_member(&mut json, name, |out| pyjson::write_value(out, value));
+            push_member(&mut json, name, |out| pyjwt_json::write(out, value));
         }
         // simplejwt's TokenBackend.encode appends `aud`, then `iss`, after every other claim.
         let policy = self.verifier.policy();
@@ -115,14 +115,14 @@ impl Issuer {
             .as_deref()
             .filter(|_| !extra.contains_key("aud"))
         {
-            push_member(&mut json, "aud", |out| pyjson::write_str(out, aud));
+            push_member(&mut json, "aud", |out| pyjwt_json::write(out, aud));
         }
         if let Some(iss) = policy
             .issuer
             .as_deref()
             .filter(|_| !extra.contains_key("iss"))
         {
-            push_member(&mut json, "iss", |out| pyjson::write_str(out, iss));
+            push_member(&mut json, "iss", |out| pyjwt_json::write(out, iss));
         }
         json.push('}');
         // What we mint we must accept: check the claims with the same reader as verification.
@@ -235,7 +235,7 @@ impl Issuer {
             .iter()
             .filter(|(k, _)| !COPY_SKIPS.contains(&k.as_str()))
         {
-            push_member(&mut json, name, |out| pyjson::write_value(out, value));
+            push_member(&mut json, name, |out| pyjwt_json::write(out, value));
         }
         json.push('}');
         self.sign(&json)
@@ -258,13 +258,13 @@ impl Issuer {
         let jti = uuid4_hex(self.rng.as_ref())?;
         let mut json = String::with_capacity(160);
         json.push_str("{\"token_type\":");
-        pyjson::write_str(&mut json, kind.as_str());
+        pyjwt_json::write(&mut json, kind.as_str());
         json.push_str(",\"exp\":");
-        pyjson::write_int(&mut json, exp);
+        pyjwt_json::write(&mut json, &exp);
         json.push_str(",\"iat\":");
-        pyjson::write_int(&mut json, iat);
+        pyjwt_json::write(&mut json, &iat);
         json.push_str(",\"jti\":");
-        pyjson::write_str(&mut json, &jti);
+        pyjwt_json::write(&mut json, &jti);
         Ok(json)
     }
 }
@@ -274,7 +274,7 @@ const COPY_SKIPS: [&str; 4] = ["token_type", "exp", "iat", "jti"];
 
 fn push_member(json: &mut String, name: &str, write: impl FnOnce(&mut String)) {
     json.push(',');
-    pyjson::write_str(json, name);
+    pyjwt_json::write(json, name);
     json.push(':');
     write(json);
 }
@@ -282,7 +282,7 @@ fn push_member(json: &mut String, name: &str, write: impl FnOnce(&mut String)) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::random::InsecureDeterministicRandom;
+    use crate::dangerous::InsecureDeterministicRandom;
     use crate::revocation::InMemoryRevocation;
 
     const NOW: i64 = 1_700_000_000;

@@ -45,6 +45,29 @@ impl Algorithm {
     }
 }
 
+/// Whether a secret shorter than [`MIN_SECRET_LEN`] is accepted (SPEC §3.6): the one switch
+/// behind every binding's `allow_short_key`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ShortKeys {
+    /// Refused with `key_too_short` (the default).
+    #[default]
+    Refuse,
+    /// Accepted: for deployments whose Django `SECRET_KEY` is short. Such a key can be brute
+    /// forced from one token.
+    AllowInsecure,
+}
+
+impl ShortKeys {
+    /// `AllowInsecure` when `allow_short_key` is set, the way the bindings take the flag.
+    pub const fn allowed_if(allow_short_key: bool) -> Self {
+        if allow_short_key {
+            ShortKeys::AllowInsecure
+        } else {
+            ShortKeys::Refuse
+        }
+    }
+}
+
 /// One HMAC secret with its algorithm, ready to sign and verify.
 ///
 /// Only ring's precomputed HMAC state is kept (so the key schedule runs once per key, not per
@@ -89,6 +112,21 @@ impl SigningKey {
             alg,
             key: ring::hmac::Key::new(alg.ring(), secret),
         })
+    }
+
+    /// An HS256 key, Label Studio's algorithm, from a secret's bytes (Django's `SECRET_KEY` as
+    /// UTF-8), short secrets refused or accepted as `short_keys` says.
+    ///
+    /// ```
+    /// use ls_auth_core::{ShortKeys, SigningKey};
+    /// assert_eq!(SigningKey::hs256(b"short", ShortKeys::Refuse).unwrap_err().code(), "key_too_short");
+    /// assert!(SigningKey::hs256(b"short", ShortKeys::AllowInsecure).is_ok());
+    /// ```
+    pub fn hs256(secret: &[u8], short_keys: ShortKeys) -> Result<Self> {
+        match short_keys {
+            ShortKeys::Refuse => Self::new(Algorithm::HS256, secret),
+            ShortKeys::AllowInsecure => Self::new_allowing_short_key(Algorithm::HS256, secret),
+        }
     }
 
     /// The algorithm this key signs and verifies with.
@@ -141,10 +179,7 @@ impl Keyring {
     /// A keyring for a secret given as text, the way Django holds `SECRET_KEY`: HS256 over its
     /// UTF-8 bytes, at least 32 bytes long.
     pub fn hs256(secret: &str) -> Result<Self> {
-        Ok(Keyring::new(SigningKey::new(
-            Algorithm::HS256,
-            secret.as_bytes(),
-        )?))
+        SigningKey::hs256(secret.as_bytes(), ShortKeys::Refuse).map(Keyring::new)
     }
 
     /// Adds a key that verifies but never signs (an old secret during rotation).

@@ -4,7 +4,8 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::random::{hex, SecureRandom};
+use crate::hex;
+use crate::random::SecureRandom;
 
 /// Length of a legacy key in characters.
 pub const LEGACY_KEY_LEN: usize = 40;
@@ -18,12 +19,12 @@ pub const LEGACY_KEY_LEN: usize = 40;
 pub fn generate_legacy_key(rng: &dyn SecureRandom) -> Result<String> {
     let mut bytes = Zeroizing::new([0u8; LEGACY_KEY_LEN / 2]);
     rng.fill(&mut bytes[..])?;
-    Ok(hex(&bytes[..]))
+    Ok(hex::encode(&bytes[..]))
 }
 
 /// Whether `key` has the form of a legacy key.
 pub fn is_legacy_key(key: &str) -> bool {
-    key.len() == LEGACY_KEY_LEN && key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    key.len() == LEGACY_KEY_LEN && hex::is_lowercase(key)
 }
 
 /// Refuses anything that is not a well-formed legacy key, with `malformed_token`.
@@ -46,13 +47,13 @@ pub fn legacy_keys_equal(presented: &str, stored: &str) -> bool {
 /// SHA-256 of a key as lowercase hex, for hosts that store keys hashed rather than in clear.
 /// A hash of 160 random bits needs no salt or stretching.
 pub fn legacy_key_digest(key: &str) -> String {
-    hex(ring::digest::digest(&ring::digest::SHA256, key.as_bytes()).as_ref())
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, key.as_bytes()).as_ref())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::random::InsecureDeterministicRandom;
+    use crate::dangerous::InsecureDeterministicRandom;
 
     #[test]
     fn generated_keys_are_well_formed_and_distinct() {

@@ -37,15 +37,19 @@
 mod authenticate;
 mod claims;
 mod client;
+mod clock;
+#[cfg(any(test, feature = "dangerous"))]
+pub mod dangerous;
 mod error;
 mod header;
+mod hex;
 mod issue;
 mod jws;
 mod keys;
 mod legacy;
 mod loose;
 mod policy;
-mod pyjson;
+mod pyjwt_json;
 mod random;
 mod revocation;
 mod scan;
@@ -53,20 +57,23 @@ mod verify;
 
 pub use authenticate::{authenticate, begin_authenticate, Lookup, PendingPrincipal, Principal};
 pub use claims::{Claims, TokenType};
-pub use client::{classify_api_key, AccessTokenCache, ApiKeyKind, DEFAULT_REFRESH_MARGIN};
+pub use client::{
+    classify_api_key, inspect_key, AccessTokenCache, ApiKeyKind, KeyShape, DEFAULT_REFRESH_MARGIN,
+};
+pub use clock::unix_time;
 pub use error::{Error, ErrorKind, Result};
 pub use header::{
     bearer_value, parse_authorization, token_value, www_authenticate, Credential, MAX_HEADER_LEN,
 };
 pub use issue::{Issuer, Rotation};
 pub use jws::{decode_unverified, truncate, UnverifiedToken, MAX_TOKEN_LEN};
-pub use keys::{Algorithm, Keyring, SigningKey, MIN_SECRET_LEN};
+pub use keys::{Algorithm, Keyring, ShortKeys, SigningKey, MIN_SECRET_LEN};
 pub use legacy::{
     check_legacy_key, generate_legacy_key, is_legacy_key, legacy_key_digest, legacy_keys_equal,
     LEGACY_KEY_LEN,
 };
 pub use policy::{OrgSettings, TokenPolicy, DEFAULT_ACCESS_TTL, DEFAULT_PAT_TTL_DAYS};
-pub use random::{InsecureDeterministicRandom, InsecureFixedRandom, SecureRandom, SystemRandom};
+pub use random::{SecureRandom, SystemRandom};
 pub use revocation::{InMemoryRevocation, Revocation, RevocationStore};
 pub use verify::{PendingRefresh, Verifier};
 

@@ -43,7 +43,7 @@ fn verification_allocates_only_the_claims() {
     let issuer = Issuer::with_random(
         Keyring::hs256("a-secret-key-of-at-least-32-bytes!").unwrap(),
         TokenPolicy::default(),
-        InsecureDeterministicRandom::new(3),
+        dangerous::InsecureDeterministicRandom::new(3),
     );
     let settings = OrgSettings::default();
     let pat = issuer

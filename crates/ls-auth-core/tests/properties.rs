@@ -3,7 +3,7 @@
 
 use ls_auth_core::{
     classify_api_key, decode_unverified, parse_authorization, Credential, InMemoryRevocation,
-    InsecureDeterministicRandom, Issuer, Keyring, OrgSettings, TokenPolicy, MAX_TOKEN_LEN,
+    Issuer, Keyring, OrgSettings, TokenPolicy, MAX_TOKEN_LEN,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -26,7 +26,7 @@ fn issuer(seed: u64) -> Issuer {
     Issuer::with_random(
         Keyring::hs256(SECRET).unwrap(),
         TokenPolicy::default(),
-        InsecureDeterministicRandom::new(seed),
+        ls_auth_core::dangerous::InsecureDeterministicRandom::new(seed),
     )
 }
 

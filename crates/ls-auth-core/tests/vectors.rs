@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use ls_auth_core::{
-    authenticate, begin_authenticate, check_legacy_key, classify_api_key, parse_authorization,
-    Algorithm, Error, InMemoryRevocation, InsecureFixedRandom, Issuer, Keyring, Lookup,
-    OrgSettings, Principal, SigningKey, TokenPolicy, Verifier,
+    authenticate, begin_authenticate, check_legacy_key, classify_api_key, inspect_key,
+    parse_authorization, www_authenticate, Error, ErrorKind, InMemoryRevocation, Issuer, Keyring,
+    Lookup, OrgSettings, Principal, ShortKeys, SigningKey, TokenPolicy, Verifier,
 };
 use serde_json::{json, Map, Value};
 
@@ -77,12 +77,7 @@ fn keyring(case: &Value) -> Result<Keyring, String> {
                 .map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("secret_hex"))
                 .collect()
         };
-        let key = if short_ok {
-            SigningKey::new_allowing_short_key(Algorithm::HS256, &secret)
-        } else {
-            SigningKey::new(Algorithm::HS256, &secret)
-        }
-        .map_err(code)?;
+        let key = SigningKey::hs256(&secret, ShortKeys::allowed_if(short_ok)).map_err(code)?;
         ring = Some(match ring {
             None => Keyring::new(key),
             Some(r) => r.with_fallback(key),
@@ -116,7 +111,7 @@ fn revocation(case: &Value) -> InMemoryRevocation {
 
 fn issuer(case: &Value, ring: Keyring) -> Result<Issuer, String> {
     let jti = field(case, "mint")["jti"].as_str().expect("mint.jti");
-    let rng = InsecureFixedRandom::for_jti(jti).map_err(code)?;
+    let rng = ls_auth_core::dangerous::InsecureFixedRandom::for_jti(jti).map_err(code)?;
     Ok(Issuer::with_random(ring, policy(case), rng))
 }
 
@@ -196,7 +191,7 @@ fn run_case(case: &Value) -> (Option<Value>, Outcome) {
                     } else {
                         issuer
                             .finish_rotate(p, &settings(case), &revocation(case))
-                            .map(|r| json!({"pat": r.pat, "revoked_jti": r.revoked_jti}))
+                            .map(|r| json!({"pat": r.pat, "revoked_jti": r.revoked_jti, "revoked_exp": r.revoked_exp}))
                             .map_err(code)
                     }
                 },
@@ -222,6 +217,12 @@ fn run(case: &Value) -> Outcome {
         "check_legacy_key" => check_legacy_key(&input_text(case))
             .map(|()| Value::Null)
             .map_err(code),
+        "inspect_key" => inspect_key(&input_text(case))
+            .map(|(shape, _)| json!(shape.as_str()))
+            .map_err(code),
+        "www_authenticate" => ErrorKind::from_code(&input_text(case))
+            .map(|kind| json!(www_authenticate(kind)))
+            .ok_or_else(|| "invalid_argument".to_owned()),
         _ => {
             let ring = keyring(case)?;
             match op {
@@ -256,7 +257,7 @@ fn run(case: &Value) -> Outcome {
                     .map_err(code),
                 "rotate" => issuer(case, ring)?
                     .rotate(&input_text(case), &settings(case), &revocation(case), now)
-                    .map(|r| json!({"pat": r.pat, "revoked_jti": r.revoked_jti}))
+                    .map(|r| json!({"pat": r.pat, "revoked_jti": r.revoked_jti, "revoked_exp": r.revoked_exp}))
                     .map_err(code),
                 other => panic!("case {}: unknown op {other}", case["name"]),
             }

@@ -1,80 +1,56 @@
 //! JSON written byte for byte the way the server's PyJWT writes it: `json.dumps` with
 //! `separators=(",", ":")` and the default `ensure_ascii=True`.
 //!
-//! Tokens we mint must equal the server's bytes for the same claims, so non-ASCII text is
-//! escaped as `\uXXXX` (lowercase hex, surrogate pairs above the BMP) exactly like Python does.
+//! Tokens we mint must equal the server's bytes for the same claims. serde_json's compact
+//! output already matches but for two things, which the formatter below overrides: text
+//! outside printable ASCII is escaped as `\uXXXX` (surrogate pairs above the BMP), and floats
+//! are laid out as Python's `repr` lays them out.
 
-use serde_json::Value;
+use std::io::{self, Write};
 
-/// Appends `s` as a JSON string literal.
-pub(crate) fn write_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    push_u_escape(out, *unit);
-                }
+use serde::Serialize;
+use serde_json::ser::{CompactFormatter, Formatter};
+
+/// Appends `value` (a `str`, an integer, a `serde_json::Value`: objects in their stored order)
+/// to `out` as PyJWT would write it.
+pub(crate) fn write(out: &mut String, value: &(impl Serialize + ?Sized)) {
+    let mut bytes = std::mem::take(out).into_bytes();
+    let mut ser = serde_json::Serializer::with_formatter(&mut bytes, PyJwt);
+    // Writing into memory cannot fail, and our values have only string keys.
+    value
+        .serialize(&mut ser)
+        .expect("a JSON value serializes into memory");
+    *out = String::from_utf8(bytes).expect("the formatter writes UTF-8");
+}
+
+/// serde_json's compact formatter with Python's escapes and float layout.
+struct PyJwt;
+
+impl Formatter for PyJwt {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        // Fragments hold no `"`, `\` or control characters (serde_json escapes those, in
+        // lowercase hex like Python); what is left to escape is everything beyond `~`.
+        let mut start = 0;
+        for (i, c) in fragment.char_indices().filter(|&(_, c)| c > '~') {
+            w.write_all(&fragment.as_bytes()[start..i])?;
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                write!(w, "\\u{unit:04x}")?;
             }
-            c => out.push(c),
+            start = i + c.len_utf8();
         }
+        w.write_all(&fragment.as_bytes()[start..])
     }
-    out.push('"');
-}
 
-fn push_u_escape(out: &mut String, unit: u16) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push_str("\\u");
-    for shift in [12, 8, 4, 0] {
-        out.push(HEX[((unit >> shift) & 0xf) as usize] as char);
-    }
-}
-
-/// Appends an integer.
-pub(crate) fn write_int(out: &mut String, n: i64) {
-    use std::fmt::Write;
-    let _ = write!(out, "{n}");
-}
-
-/// Appends any JSON value, objects in their stored order.
-pub(crate) fn write_value(out: &mut String, value: &Value) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(true) => out.push_str("true"),
-        Value::Bool(false) => out.push_str("false"),
-        Value::Number(n) if n.is_f64() => write_float(out, &n.to_string()),
-        Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => write_str(out, s),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_value(out, item);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_str(out, k);
-                out.push(':');
-                write_value(out, v);
-            }
-            out.push('}');
-        }
+    fn write_f64<W: ?Sized + Write>(&mut self, w: &mut W, value: f64) -> io::Result<()> {
+        let mut shortest = Vec::new();
+        CompactFormatter.write_f64(&mut shortest, value)?;
+        let mut text = String::new();
+        python_float(&mut text, std::str::from_utf8(&shortest).unwrap_or("0.0"));
+        w.write_all(text.as_bytes())
     }
 }
 
@@ -82,7 +58,7 @@ pub(crate) fn write_value(out: &mut String, value: &Value) {
 /// text (same digits, another layout): scientific notation when the decimal exponent is below
 /// -4 or at least 16, with a sign and at least two exponent digits (`1e-05`, `1e+16`); fixed
 /// notation otherwise, always with a fractional part (`100.0`, `0.0001`).
-fn write_float(out: &mut String, shortest: &str) {
+fn python_float(out: &mut String, shortest: &str) {
     let (negative, text) = match shortest.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, shortest),
@@ -132,10 +108,11 @@ fn write_float(out: &mut String, shortest: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn s(input: &str) -> String {
         let mut out = String::new();
-        write_str(&mut out, input);
+        write(&mut out, input);
         out
     }
 
@@ -178,7 +155,7 @@ mod tests {
                 v
             };
             let mut out = String::new();
-            write_value(&mut out, &v);
+            write(&mut out, &v);
             assert_eq!(out, python, "{json}");
         }
     }
@@ -188,7 +165,7 @@ mod tests {
         let v: Value =
             serde_json::from_str(r#"{"z":1,"a":[true,null,"x"],"m":{"b":2,"a":1}}"#).unwrap();
         let mut out = String::new();
-        write_value(&mut out, &v);
+        write(&mut out, &v);
         assert_eq!(out, r#"{"z":1,"a":[true,null,"x"],"m":{"b":2,"a":1}}"#);
     }
 }

@@ -1,0 +1,99 @@
+//! The host's revocation store, as C callbacks, in the shapes the core asks for: a reader for
+//! verification and refresh, and a store that records atomically for rotation.
+
+use std::ffi::{c_char, c_void};
+
+use ls_auth_core as core;
+
+use crate::ffi::{self, obj};
+use crate::result::ls_auth_result::{self, *};
+
+/// The host's revocation store for PAT `jti`s, as callbacks. Both must fail closed: when the
+/// store cannot answer, `is_revoked` returns true and `revoke_if_active` returns false.
+///
+/// The `jti` passed to a callback is NOT NUL-terminated and is valid only during the call.
+/// Callbacks may be called from any thread that calls into the library with this struct.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ls_auth_revocation {
+    /// Passed back to the callbacks unchanged.
+    pub ctx: *mut c_void,
+    /// Whether `jti` is revoked. Required.
+    pub is_revoked:
+        Option<unsafe extern "C" fn(ctx: *mut c_void, jti: *const c_char, len: usize) -> bool>,
+    /// Atomically records `jti` (expiring at `exp`) as revoked unless it already is; returns
+    /// whether this call did it. Required by `ls_auth_issuer_rotate` only (may be NULL
+    /// elsewhere).
+    pub revoke_if_active: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            jti: *const c_char,
+            len: usize,
+            exp: i64,
+            now: i64,
+        ) -> bool,
+    >,
+}
+
+/// The core's `Revocation` over C callbacks.
+pub(crate) struct CRevocation {
+    ctx: *mut c_void,
+    is_revoked: unsafe extern "C" fn(*mut c_void, *const c_char, usize) -> bool,
+}
+
+/// The core's `RevocationStore` over C callbacks: only built when `revoke_if_active` is given,
+/// so rotation can never run over a store that cannot record it.
+pub(crate) struct CRevocationStore {
+    read: CRevocation,
+    revoke_if_active: unsafe extern "C" fn(*mut c_void, *const c_char, usize, i64, i64) -> bool,
+}
+
+impl CRevocation {
+    /// # Safety
+    /// `ptr` must be NULL or point to a valid `ls_auth_revocation` whose callbacks are safe to
+    /// call with its `ctx` for the duration of the export.
+    pub(crate) unsafe fn from_ptr(ptr: *const ls_auth_revocation) -> Result<Self, ls_auth_result> {
+        // SAFETY: as promised by the caller.
+        let r = unsafe { obj(ptr) }?;
+        Ok(CRevocation {
+            ctx: r.ctx,
+            is_revoked: r.is_revoked.ok_or(LS_AUTH_NULL_PARAMETER)?,
+        })
+    }
+}
+
+impl CRevocationStore {
+    /// # Safety
+    /// As for [`CRevocation::from_ptr`].
+    pub(crate) unsafe fn from_ptr(ptr: *const ls_auth_revocation) -> Result<Self, ls_auth_result> {
+        // SAFETY: as promised by the caller.
+        let r = unsafe { obj(ptr) }?;
+        Ok(CRevocationStore {
+            // SAFETY: as above.
+            read: unsafe { CRevocation::from_ptr(ptr) }?,
+            revoke_if_active: r.revoke_if_active.ok_or(LS_AUTH_NULL_PARAMETER)?,
+        })
+    }
+}
+
+impl core::Revocation for CRevocation {
+    fn is_revoked(&self, jti: &str) -> bool {
+        let (p, n) = ffi::str_parts(jti);
+        // SAFETY: the callback and ctx were supplied together by the caller of the export.
+        unsafe { (self.is_revoked)(self.ctx, p, n) }
+    }
+}
+
+impl core::Revocation for CRevocationStore {
+    fn is_revoked(&self, jti: &str) -> bool {
+        self.read.is_revoked(jti)
+    }
+}
+
+impl core::RevocationStore for CRevocationStore {
+    fn revoke_if_active(&self, jti: &str, exp: i64, now: i64) -> bool {
+        let (p, n) = ffi::str_parts(jti);
+        // SAFETY: the callback and ctx were supplied together by the caller of the export.
+        unsafe { (self.revoke_if_active)(self.read.ctx, p, n, exp, now) }
+    }
+}
