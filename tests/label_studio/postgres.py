@@ -6,6 +6,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -58,9 +59,16 @@ class Cluster:
         if rc != 0:
             raise Fatal(f"{' '.join(args[:2])} failed: {(out + err)[-600:]}")
 
+    def _reachable(self, path: Path) -> bool:
+        return not self._as or run([*self._as, "test", "-x", str(path)], cwd="/")[0] == 0
+
     def start(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir(parents=True)
+        if not self._reachable(self.root.parent):
+            # A checkout the postgres user cannot enter (mode 700): the cluster goes to /tmp.
+            self.root = Path(tempfile.mkdtemp(prefix="ls-auth-pg-"))
+            self.data = self.root / "data"
         if self._as:
             shutil.chown(self.root, "postgres", "postgres")
         say(f"PostgreSQL {self.bindir.parent.name}: initdb in {self.data}, port {self.port} on 127.0.0.1")
@@ -75,6 +83,8 @@ class Cluster:
         if (self.data / "postmaster.pid").exists():
             run([*self._as, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
                 cwd="/", timeout=120)
+        if not str(self.root).startswith(str(T)):
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def env(self, name: str = "postgres") -> Dict[str, str]:
         """Label Studio's database variables for this cluster (DJANGO_DB=default is PostgreSQL)."""
