@@ -20,12 +20,11 @@ deliberate differences (each also in the README's "Label Studio" section):
 from __future__ import annotations
 
 import time
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 import ls_auth
@@ -134,7 +133,7 @@ class _TokenEndpoint(APIView):
             return challenge(self._ls_error)
         return header
 
-    def _fail(self, error: Refusal) -> Any:
+    def _fail(self, error: Refusal) -> NoReturn:
         self._ls_error = error
         if isinstance(error, LSAuthenticationFailed):
             raise error
@@ -168,19 +167,11 @@ class TokenRefreshView(_TokenEndpoint):
         return Response({"access": access}, status=status.HTTP_200_OK)
 
 
-def _default_authentication() -> Any:
-    return api_settings.DEFAULT_AUTHENTICATION_CLASSES
-
-
 class TokenRotateView(_TokenEndpoint):
     """``POST /api/token/rotate/`` ``{"refresh": PAT}`` -> 200 ``{"refresh": new PAT}``; the old
     PAT is blacklisted. Needs authentication as the PAT's owner (or their organisation's owner)."""
 
     permission_classes = [IsAuthenticated]
-
-    @property
-    def authentication_classes(self) -> Any:
-        return _default_authentication()
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         pat = _token_from(request)
@@ -217,10 +208,6 @@ class TokenBlacklistView(_TokenEndpoint):
     token is invalid, unknown or already blacklisted (Label Studio's statuses)."""
 
     permission_classes = ()
-
-    @property
-    def authentication_classes(self) -> Any:
-        return _default_authentication()
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         token = _token_from(request)
