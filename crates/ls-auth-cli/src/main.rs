@@ -12,11 +12,16 @@ macro_rules! out {
     };
 }
 
+mod client;
 mod commands;
 mod demo;
+mod doctor;
+mod generate;
 mod inspect;
+mod progress;
 mod secret;
 mod time;
+mod tokens;
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -119,6 +124,17 @@ enum Command {
     /// Walk through the life of API tokens on an embedded demo-only key; exit 0 when every
     /// step behaves as expected.
     Demo,
+    /// Show who the API key belongs to on a server (a PAT is exchanged first).
+    Whoami(client::ServerArgs),
+    /// Explain, step by step, whether the API key works against a server and, if not, why.
+    #[command(after_long_help = doctor::EXIT_CODES)]
+    Doctor(doctor::DoctorArgs),
+    /// Create, list, revoke or rotate personal access tokens on a server.
+    #[command(subcommand)]
+    Token(tokens::TokenCommand),
+    /// Write shell completions or man pages, made from these very definitions.
+    #[command(subcommand)]
+    Generate(generate::Generate),
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,6 +164,8 @@ pub enum CliError {
     Core(ls_auth_core::Error, Option<&'static str>),
     /// The command was used wrongly (no key, unreadable file, bad argument): exit 2.
     Usage(String),
+    /// A server refused or did not answer: printed as `error: <message>`, exit 1.
+    Failed(String),
 }
 
 impl CliError {
@@ -167,6 +185,10 @@ impl CliError {
             CliError::Usage(message) => {
                 eprintln!("error: {message}");
                 ExitCode::from(2)
+            }
+            CliError::Failed(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(1)
             }
         }
     }
@@ -250,6 +272,10 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         } else {
             ExitCode::from(1)
         }),
+        Command::Whoami(args) => tokens::whoami(&args, now),
+        Command::Doctor(args) => doctor::run(&args, key, now),
+        Command::Token(command) => tokens::run(&command, now),
+        Command::Generate(what) => generate::run(what),
     }
 }
 

@@ -29,6 +29,14 @@ pub struct KeySource {
 }
 
 impl KeySource {
+    /// Whether a secret was given at all (a flag, or `LS_AUTH_SECRET`): `doctor` checks it only
+    /// then.
+    pub fn given(&self) -> bool {
+        self.secret_file.is_some()
+            || self.env_file.is_some()
+            || std::env::var_os(SECRET_ENV).is_some()
+    }
+
     /// Reads the secret and builds an HS256 keyring from it.
     pub fn keyring(&self) -> Result<Keyring, CliError> {
         let secret = self.read()?;

@@ -1,4 +1,4 @@
-//! Revocation under concurrency (issue 5 §3): rotation of a PAT is single-use even when many
+//! Revocation under concurrency (contract §3.9): rotation of a PAT is single-use even when many
 //! requests race, and the in-memory store forgets entries once their token has expired.
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,4 +1,4 @@
-//! Secret hygiene (issue 5 §4).
+//! Secret hygiene (contract §4: no message or log shows a key or a token).
 //!
 //! 1. Property tests over random keys and tokens: `Debug` of every type that holds a key or a
 //!    token, and the message (`Display` and `Debug`) of every error reachable from a random

@@ -1,4 +1,4 @@
-//! Property tests (issue 2 §4): mint→verify round trips, single-byte tampering, and the
+//! Property tests: mint→verify round trips, single-byte tampering (contract §3), and the
 //! parsers' totality on arbitrary input.
 
 use ls_auth_core::{
