@@ -50,8 +50,8 @@ def live_tests(checks: Checks, server: Server, cli: Path, timings: Dict[str, flo
     env = dict(os.environ, LS_TEST_URL=server.base, LS_TEST_EMAIL=server.email, LS_TEST_PASSWORD=server.password,
                LS_TEST_SECRET_FILE=str(secret_file), LS_TEST_CLI=str(cli), LS_TEST_SERVER_KIND=server.kind)
     started = time.monotonic()
-    rc, out, err = run([venv_py, "-m", "pytest", str(live), "-q", "-p", "no:cacheprovider"], env=env, cwd=ROOT,
-                       timeout=1800)
+    rc, out, err = run([venv_py, "-m", "pytest", str(live), "-q", "-p", "no:cacheprovider", "--rootdir", str(live)],
+                       env=env, cwd=ROOT, timeout=1800)
     timings[f"tests/live against {server.kind}"] = time.monotonic() - started
     (WORK / f"live-{server.kind}.log").write_text(out + err)
     last = next((ln for ln in reversed(out.splitlines()) if ln.strip()), oneline(err[-200:]))
@@ -112,6 +112,8 @@ def main() -> int:
         setup_env.server_venv()
         setup_env.ls_auth_wheel()
         cli = setup_env.cli()
+        if "servers" in parts and (ROOT / "tests" / "live").is_dir():
+            setup_env.client_venv()
         site = setup_env.site_dir()
         timings["setup (venvs, wheel, CLI)"] = time.monotonic() - t0
         say(f"Label Studio {LS_VERSION} package: {site}")

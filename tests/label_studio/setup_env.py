@@ -93,3 +93,13 @@ def site_dir() -> Path:
     if rc != 0:
         raise Fatal(f"label_studio not importable in {VENV}: {err}")
     return Path(out.strip())
+
+
+def client_venv() -> None:
+    """target/venv with ls_auth built as scripts/test-python and scripts/test-live build it (the
+    same command, so none of them rebuilds after another): tests/live runs there."""
+    say("building ls_auth into target/venv for tests/live (maturin develop --release --features dangerous)")
+    rc, out, err = run(["bash", "-c", "source scripts/venv.sh && cd bindings/python && "
+                        "maturin develop --release --quiet --features dangerous"], cwd=ROOT, timeout=1800)
+    if rc != 0:
+        raise Fatal(f"maturin develop failed: {(out + err)[-800:]}")
