@@ -85,7 +85,7 @@ class Interop:
         self.server_access = str(r.get("access"))
         say(f"server-minted PAT claims: {json.dumps(claims(self.pat))}")
         for step in (self.key, self.spec, self.a_to_e, self.f_python, self.g_c, self.h_legacy, self.revoke,
-                     self.toggles, self.refusals, self.blacklist, self.rotate, self.mint_and_ttl):
+                     self.toggles, self.refusals, self.x_api_key, self.blacklist, self.rotate, self.mint_and_ttl):
             try:
                 step()
             except Exception as e:  # noqa: BLE001 - one broken step must not hide the others
@@ -329,6 +329,21 @@ print(json.dumps({"access": ls_auth.Issuer(s).refresh(pat), "truncated": ls_auth
         else:
             self.check("refusal.session-does-not-mask-bad-bearer", r.status == 200,
                        f"stock falls back to the session when the Bearer is bad: HTTP {r.status}")
+
+    def x_api_key(self) -> None:
+        _, pat = self.lsa("mint-pat", "--user-id", self.user_id)
+        access = str(self.refresh(pat).get("access"))
+        r = self.http.get("/api/current-user/whoami", headers={"X-Api-Key": access})
+        if self.ours:
+            self.check("x-api-key.access-token", r.status == 200 and r.get("email") == self.s.email,
+                       f"X-Api-Key: <access token> -> HTTP {r.status} ({r.get('email')})")
+        else:
+            self.check("x-api-key.access-token", r.status == 401,
+                       f"stock reads X-Api-Key as `Token <value>`, so an access token is refused: HTTP {r.status} {self.why(r)}")
+        self.settings(True, True)
+        r = self.http.get("/api/current-user/whoami", headers={"X-Api-Key": self.legacy})
+        self.settings(True, False)
+        self.check("x-api-key.legacy-key", r.status == 200, f"X-Api-Key: <legacy key>, legacy enabled -> HTTP {r.status}")
 
     def blacklist(self) -> None:
         pat = self.fresh_server_pat()

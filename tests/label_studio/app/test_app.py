@@ -57,13 +57,12 @@ def test_settings_module_swaps_only_the_token_pieces() -> None:
     # Names Label Studio's module sets at its very end are there: not the half-imported view.
     assert settings.FEATURE_FLAGS_DEFAULT_VALUE is True and hasattr(settings, "SENTRY_DSN")
     mw = settings.MIDDLEWARE
-    assert "jwt_auth.middleware.JWTAuthenticationMiddleware" not in mw
-    i = mw.index("ls_auth.contrib.label_studio.middleware.JWTAuthenticationMiddleware")
-    assert stock.MIDDLEWARE[i] == "jwt_auth.middleware.JWTAuthenticationMiddleware"
-    assert [m for m in mw if "JWTAuthenticationMiddleware" not in m] == [
-        m for m in stock.MIDDLEWARE if "JWTAuthenticationMiddleware" not in m
-    ]
-    assert "core.middleware.XApiKeySupportMiddleware" in mw
+    swapped = {
+        "jwt_auth.middleware.JWTAuthenticationMiddleware": "ls_auth.contrib.label_studio.middleware.JWTAuthenticationMiddleware",
+        "core.middleware.XApiKeySupportMiddleware": "ls_auth.contrib.label_studio.middleware.XApiKeySupportMiddleware",
+    }
+    assert mw == [swapped.get(m, m) for m in stock.MIDDLEWARE]
+    assert not set(swapped) & set(mw)
     classes = list(settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"])
     assert classes == [
         "ls_auth.contrib.label_studio.authentication.TokenAuthentication",
@@ -146,8 +145,20 @@ def test_legacy_keys_follow_the_toggle(api: APIClient, make_user: Any) -> None:
     assert r.status_code == 200 and r.json()["email"] == user.email
     r = api.get(WHOAMI, HTTP_X_API_KEY=key)  # Label Studio's X-Api-Key header still works
     assert r.status_code == 200 and r.json()["email"] == user.email
+    r = api.get(WHOAMI, HTTP_X_API_KEY=key, HTTP_AUTHORIZATION="Bearer not.a.token")  # and supersedes
+    assert r.status_code == 200
     r = api.get(WHOAMI, HTTP_AUTHORIZATION=f"Token {ls_auth.generate_legacy_token()}")
     assert r.status_code == 401 and r.json()["code"] == "token_revoked"
+
+
+def test_x_api_key_carries_access_tokens_too(api: APIClient, make_user: Any) -> None:
+    user = make_user()
+    r = api.get(WHOAMI, HTTP_X_API_KEY=access_for(user))
+    assert r.status_code == 200 and r.json()["email"] == user.email
+    r = api.get(WHOAMI, HTTP_X_API_KEY=pat_for(user))  # a PAT is never a credential
+    assert r.status_code == 401 and r.json()["code"] == "wrong_token_type"
+    r = api.get(WHOAMI, HTTP_X_API_KEY=Token.objects.get_or_create(user=user)[0].key)  # legacy: off here
+    assert r.status_code == 401 and r.json()["code"] == "token_kind_disabled"
 
 
 def test_deleted_and_inactive_users_are_refused(api: APIClient, make_user: Any) -> None:

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import ls_auth
+
 from .authentication import authenticate_request
 
-__all__ = ["JWTAuthenticationMiddleware"]
+__all__ = ["JWTAuthenticationMiddleware", "XApiKeySupportMiddleware"]
 
 
 class JWTAuthenticationMiddleware:
@@ -32,3 +34,31 @@ class JWTAuthenticationMiddleware:
             request.user = outcome.user
             request.is_jwt = True
         return self.get_response(request)
+
+
+class XApiKeySupportMiddleware:
+    """Label Studio's ``X-Api-Key`` support, for both kinds of key.
+
+    Takes the place of ``core.middleware.XApiKeySupportMiddleware``: as there, an ``X-Api-Key``
+    header supersedes ``Authorization`` (for clients behind a gateway that owns
+    ``Authorization``). Label Studio always turns it into ``Token <value>``, so an access token
+    sent that way is refused; here the core's classification of the key picks the scheme:
+    a legacy key becomes ``Token <key>``, a JWT becomes ``Bearer <jwt>`` (a PAT is then refused
+    as a PAT sent as a credential always is, with ``wrong_token_type``).
+    """
+
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        key = request.META.pop("HTTP_X_API_KEY", None)
+        if key is not None:
+            request.META["HTTP_AUTHORIZATION"] = f"{_scheme_for(key)} {key}"
+        return self.get_response(request)
+
+
+def _scheme_for(key: str) -> str:
+    try:
+        return "Token" if ls_auth.classify_api_key(key) == "legacy" else "Bearer"
+    except ls_auth.AuthError:  # a JWT the core will refuse anyway (expired PAT, no exp, ...)
+        return "Bearer"

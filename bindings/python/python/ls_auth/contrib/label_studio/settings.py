@@ -3,10 +3,13 @@
     DJANGO_SETTINGS_MODULE=ls_auth.contrib.label_studio.settings label-studio start
 
 Everything is Label Studio's (``core.settings.label_studio``: databases, apps, session login,
-``X-Api-Key`` support, CSRF, ...) except four names:
+CSRF, ...) except four names:
 
 - ``MIDDLEWARE``: ``jwt_auth.middleware.JWTAuthenticationMiddleware`` becomes
-  :class:`ls_auth.contrib.label_studio.middleware.JWTAuthenticationMiddleware`, in its place;
+  :class:`ls_auth.contrib.label_studio.middleware.JWTAuthenticationMiddleware`, and
+  ``core.middleware.XApiKeySupportMiddleware`` becomes
+  :class:`ls_auth.contrib.label_studio.middleware.XApiKeySupportMiddleware` (which also carries
+  access tokens), each in its place;
 - ``REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]``: ``jwt_auth.auth.TokenAuthenticationPhaseout``
   becomes :class:`ls_auth.contrib.label_studio.authentication.TokenAuthentication` (still first,
   so its challenge is the one a 401 carries; session authentication stays after it);
@@ -67,6 +70,7 @@ _ls = _import_label_studio_settings()
 globals().update({name: getattr(_ls, name) for name in dir(_ls) if name.isupper()})
 
 _JWT_MIDDLEWARE = "jwt_auth.middleware.JWTAuthenticationMiddleware"
+_X_API_KEY = "core.middleware.XApiKeySupportMiddleware"
 _PHASEOUT = "jwt_auth.auth.TokenAuthenticationPhaseout"
 _HERE = "ls_auth.contrib.label_studio"
 
@@ -79,6 +83,7 @@ def _swap(items: Any, old: str, new: str) -> List[Any]:
 
 
 MIDDLEWARE = _swap(getattr(_ls, "MIDDLEWARE"), _JWT_MIDDLEWARE, f"{_HERE}.middleware.JWTAuthenticationMiddleware")
+MIDDLEWARE = _swap(MIDDLEWARE, _X_API_KEY, f"{_HERE}.middleware.XApiKeySupportMiddleware")
 
 REST_FRAMEWORK: Dict[str, Any] = dict(getattr(_ls, "REST_FRAMEWORK"))
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = tuple(
