@@ -58,18 +58,39 @@ pub unsafe extern "C" fn ls_auth_claims_exp(
     })
 }
 
+/// An optional time claim into `(value_out, present_out)`.
+///
 /// # Safety
-/// Out-parameter contracts of the calling export.
-unsafe fn optional_time(
-    value: Option<i64>,
+/// Pointer contracts of the calling export.
+unsafe fn time_claim(
+    claims: *const ls_auth_claims,
     value_out: *mut i64,
     present_out: *mut bool,
+    read: fn(&core::Claims) -> Option<i64>,
 ) -> Result<(), ls_auth_result> {
     // SAFETY: forwarded from the caller.
-    let (value_out, present_out) = unsafe { (out(value_out)?, out(present_out)?) };
+    let (claims, value_out, present_out) =
+        unsafe { (obj(claims)?, out(value_out)?, out(present_out)?) };
+    let value = read(&claims.inner);
     present_out.set(value.is_some());
     value_out.set(value.unwrap_or(0));
     Ok(())
+}
+
+/// A text claim into the caller's buffer.
+///
+/// # Safety
+/// Pointer contracts of the calling export.
+unsafe fn text_claim(
+    claims: *const ls_auth_claims,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+    read: fn(&core::Claims) -> &str,
+) -> Result<(), ls_auth_result> {
+    // SAFETY: forwarded from the caller.
+    let (claims, dst) = unsafe { (obj(claims)?, str_out(buf, len, out_len)?) };
+    dst.write(read(&claims.inner))
 }
 
 /// The token's `iat`: `*present_out` tells whether it has one (`*iat_out` is 0 when not).
@@ -79,12 +100,8 @@ pub unsafe extern "C" fn ls_auth_claims_iat(
     iat_out: *mut i64,
     present_out: *mut bool,
 ) -> ls_auth_result {
-    guard(|| {
-        // SAFETY: object contract.
-        let claims = unsafe { obj(claims) }?;
-        // SAFETY: forwarded from the export's contract.
-        unsafe { optional_time(claims.inner.iat(), iat_out, present_out) }
-    })
+    // SAFETY (all of this file's exports): pointer contracts of the header.
+    guard(|| unsafe { time_claim(claims, iat_out, present_out, core::Claims::iat) })
 }
 
 /// The token's `nbf`: `*present_out` tells whether it has one (`*nbf_out` is 0 when not).
@@ -94,12 +111,7 @@ pub unsafe extern "C" fn ls_auth_claims_nbf(
     nbf_out: *mut i64,
     present_out: *mut bool,
 ) -> ls_auth_result {
-    guard(|| {
-        // SAFETY: object contract.
-        let claims = unsafe { obj(claims) }?;
-        // SAFETY: forwarded from the export's contract.
-        unsafe { optional_time(claims.inner.nbf(), nbf_out, present_out) }
-    })
+    guard(|| unsafe { time_claim(claims, nbf_out, present_out, core::Claims::nbf) })
 }
 
 /// Writes the user's id (always a string: an integer claim is given in decimal).
@@ -110,11 +122,7 @@ pub unsafe extern "C" fn ls_auth_claims_user_id(
     len: usize,
     out_len: *mut usize,
 ) -> ls_auth_result {
-    guard(|| {
-        // SAFETY: pointer contracts of the header.
-        let (claims, dst) = unsafe { (obj(claims)?, str_out(buf, len, out_len)?) };
-        dst.write(claims.inner.user_id())
-    })
+    guard(|| unsafe { text_claim(claims, buf, len, out_len, core::Claims::user_id) })
 }
 
 /// Writes the token's `jti`.
@@ -125,11 +133,7 @@ pub unsafe extern "C" fn ls_auth_claims_jti(
     len: usize,
     out_len: *mut usize,
 ) -> ls_auth_result {
-    guard(|| {
-        // SAFETY: pointer contracts of the header.
-        let (claims, dst) = unsafe { (obj(claims)?, str_out(buf, len, out_len)?) };
-        dst.write(claims.inner.jti())
-    })
+    guard(|| unsafe { text_claim(claims, buf, len, out_len, core::Claims::jti) })
 }
 
 /// Writes any claim, registered or extra, as compact JSON (`"1"`, `1700000000`, `{"a":1}`).

@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use ls_auth_core as core;
 use serde_json::{Map, Value};
 
-use crate::ffi::{free, guard, guard_or, into_raw, obj, out, str_in};
+use crate::ffi::{free, guard, guard_or, into_raw, obj, out, str_in, Out};
 use crate::keys::{ls_auth_keyring, ls_auth_org_settings, ls_auth_policy, policy_in, settings_in};
 use crate::now_in;
 use crate::result::ls_auth_result::{self, *};
@@ -16,6 +16,38 @@ use crate::verify::ls_auth_pending_refresh;
 /// Mints PATs, refreshes them into access tokens and rotates them. Thread-safe.
 pub struct ls_auth_issuer {
     inner: core::Issuer,
+}
+
+/// A rotation's three out-parameters, checked before any work and written together.
+struct RotationOut {
+    pat: Out<*mut ls_auth_string>,
+    jti: Out<*mut ls_auth_string>,
+    exp: Out<i64>,
+}
+
+impl RotationOut {
+    /// # Safety
+    /// Out-parameter contracts of the calling export.
+    unsafe fn new(
+        pat: *mut *mut ls_auth_string,
+        jti: *mut *mut ls_auth_string,
+        exp: *mut i64,
+    ) -> Result<Self, ls_auth_result> {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            Ok(RotationOut {
+                pat: out(pat)?,
+                jti: out(jti)?,
+                exp: out(exp)?,
+            })
+        }
+    }
+
+    fn set(self, rotation: core::Rotation) {
+        self.pat.set(ls_auth_string::new(&rotation.pat));
+        self.jti.set(ls_auth_string::new(&rotation.revoked_jti));
+        self.exp.set(rotation.revoked_exp);
+    }
 }
 
 /// # Safety
@@ -168,23 +200,20 @@ pub unsafe extern "C" fn ls_auth_issuer_rotate(
 ) -> ls_auth_result {
     guard(|| {
         // SAFETY: pointer contracts of the header.
-        let (issuer, pat, settings, revocation, pat_dst, jti_dst, exp_dst) = unsafe {
+        let (issuer, pat, settings, revocation, dst) = unsafe {
             (
                 obj(issuer)?,
                 str_in(pat, pat_len)?,
                 settings_in(settings),
                 CRevocationStore::from_ptr(revocation)?,
-                out(pat_out)?,
-                out(revoked_jti_out)?,
-                out(revoked_exp_out)?,
+                RotationOut::new(pat_out, revoked_jti_out, revoked_exp_out)?,
             )
         };
-        let rotation = issuer
-            .inner
-            .rotate(pat, &settings, &revocation, now_in(now))?;
-        pat_dst.set(ls_auth_string::new(&rotation.pat));
-        jti_dst.set(ls_auth_string::new(&rotation.revoked_jti));
-        exp_dst.set(rotation.revoked_exp);
+        dst.set(
+            issuer
+                .inner
+                .rotate(pat, &settings, &revocation, now_in(now))?,
+        );
         Ok(())
     })
 }
@@ -255,23 +284,20 @@ pub unsafe extern "C" fn ls_auth_issuer_finish_rotate(
 ) -> ls_auth_result {
     guard(|| {
         // SAFETY: pointer contracts of the header.
-        let (issuer, pending, settings, revocation, pat_dst, jti_dst, exp_dst) = unsafe {
+        let (issuer, pending, settings, revocation, dst) = unsafe {
             (
                 obj(issuer)?,
                 obj(pending)?,
                 settings_in(settings),
                 CRevocationStore::from_ptr(revocation)?,
-                out(pat_out)?,
-                out(revoked_jti_out)?,
-                out(revoked_exp_out)?,
+                RotationOut::new(pat_out, revoked_jti_out, revoked_exp_out)?,
             )
         };
-        let rotation = issuer
-            .inner
-            .finish_rotate(pending.take()?, &settings, &revocation)?;
-        pat_dst.set(ls_auth_string::new(&rotation.pat));
-        jti_dst.set(ls_auth_string::new(&rotation.revoked_jti));
-        exp_dst.set(rotation.revoked_exp);
+        dst.set(
+            issuer
+                .inner
+                .finish_rotate(pending.take()?, &settings, &revocation)?,
+        );
         Ok(())
     })
 }

@@ -188,6 +188,22 @@ impl From<Error> for ls_auth_result {
     }
 }
 
+/// A text about a result code into the caller's buffer.
+///
+/// # Safety
+/// Buffer contract of the header.
+unsafe fn result_text(
+    code: u32,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+    text: fn(ls_auth_result) -> &'static str,
+) -> Result<(), ls_auth_result> {
+    // SAFETY: forwarded from the caller.
+    let dst = unsafe { str_out(buf, len, out_len) }?;
+    dst.write(text(result_in(code)?))
+}
+
 pub(crate) fn result_in(code: u32) -> Result<ls_auth_result, ls_auth_result> {
     ls_auth_result::from_u32(code).ok_or(LS_AUTH_INVALID_ARGUMENT)
 }
@@ -201,11 +217,8 @@ pub unsafe extern "C" fn ls_auth_result_message(
     len: usize,
     out_len: *mut usize,
 ) -> ls_auth_result {
-    guard(|| {
-        // SAFETY: buffer contract of the header.
-        let dst = unsafe { str_out(buf, len, out_len) }?;
-        dst.write(result_in(code)?.message())
-    })
+    // SAFETY: buffer contract of the header.
+    guard(|| unsafe { result_text(code, buf, len, out_len, ls_auth_result::message) })
 }
 
 /// Writes the stable snake_case code of a result (SPEC §4, e.g. "token_expired"; the
@@ -217,11 +230,7 @@ pub unsafe extern "C" fn ls_auth_result_code(
     len: usize,
     out_len: *mut usize,
 ) -> ls_auth_result {
-    guard(|| {
-        // SAFETY: buffer contract of the header.
-        let dst = unsafe { str_out(buf, len, out_len) }?;
-        dst.write(result_in(code)?.code())
-    })
+    guard(|| unsafe { result_text(code, buf, len, out_len, ls_auth_result::code) })
 }
 
 /// The HTTP status a server answers with for a core error code (400, 401 or 500). Codes that
