@@ -58,6 +58,8 @@ def _wheel_sources_digest() -> str:
         h.update((base / name).read_bytes())
     for p in sorted((ROOT / "crates" / "ls-auth-core" / "src").rglob("*.rs")):
         h.update(p.read_bytes())
+    for p in (ROOT / "crates" / "ls-auth-core" / "Cargo.toml", ROOT / "Cargo.toml", ROOT / "Cargo.lock"):
+        h.update(p.read_bytes())
     return h.hexdigest()
 
 
