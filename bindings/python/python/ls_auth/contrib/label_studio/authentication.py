@@ -1,0 +1,160 @@
+"""Request authentication for Label Studio: Bearer access tokens and legacy ``Token`` keys.
+
+:func:`authenticate_request` decides who a request is, once per request, in two steps: the core
+verifies the credential with no settings (signature, expiry, type, form), the user is fetched
+with its organisation's settings in one query, and the core admits the credential under those
+settings (kind enabled, TTL). :class:`TokenAuthentication` is its face in DRF, in place of
+``jwt_auth.auth.TokenAuthenticationPhaseout``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional, Tuple, Union
+
+from rest_framework.authentication import BaseAuthentication
+
+import ls_auth
+
+from .._django import LSAuthenticationFailed, authorization_bytes, raise_for, verifier
+from . import orgs
+
+__all__ = ["Outcome", "TokenAuthentication", "authenticate_request", "challenge"]
+
+logger = logging.getLogger("jwt_auth.auth")  # Label Studio's logger name for these records
+
+_ATTR = "_ls_auth_outcome"
+
+Refusal = Union[ls_auth.AuthError, LSAuthenticationFailed]
+
+
+class Outcome:
+    """What the request's credential came to: a user, a refusal, nothing, or (between the
+    middleware and DRF) a legacy key still to be looked up."""
+
+    __slots__ = ("user", "auth", "error", "pending")
+
+    def __init__(
+        self,
+        user: Any = None,
+        auth: Any = None,
+        error: Optional[Refusal] = None,
+        pending: Optional[ls_auth.PendingPrincipal] = None,
+    ) -> None:
+        self.user = user
+        self.auth = auth
+        self.error = error
+        self.pending = pending
+
+
+_NOTHING = Outcome()
+
+
+def _refused(message: str, code: str) -> Outcome:
+    return Outcome(error=LSAuthenticationFailed(message, code))
+
+
+def _admit_jwt(pending: ls_auth.PendingPrincipal) -> Outcome:
+    user_id = pending.user_id_for_lookup
+    user = orgs.user_for_id(user_id) if user_id is not None else None
+    if user is None:
+        return _refused("User not found", "user_not_found")
+    if not user.is_active:
+        return _refused("User is inactive", "user_inactive")
+    try:
+        principal = pending.admit(orgs.org_settings(user, kind="jwt"))
+    except ls_auth.AuthError as error:
+        return Outcome(error=error)
+    return Outcome(user=user, auth=principal.claims)
+
+
+def _admit_legacy(pending: ls_auth.PendingPrincipal, request: Any) -> Outcome:
+    key = pending.legacy_key_for_lookup
+    user = orgs.user_for_legacy_key(key) if key is not None else None
+    if user is None:
+        # DRF's answer to an unknown key; a legacy key is revoked by deleting it.
+        return Outcome(error=ls_auth.TokenRevoked("Invalid token."))
+    if not user.is_active:
+        return _refused("User inactive or deleted.", "user_inactive")
+    _set_current_user(user)
+    try:
+        principal = pending.admit(orgs.org_settings(user, kind="legacy"))
+    except ls_auth.AuthError as error:
+        return Outcome(error=error)
+    org = getattr(user, "active_organization", None)
+    logger.info(
+        "Legacy token authentication used",
+        extra={"user_id": user.id, "organization_id": org.id if org else None, "endpoint": request.path},
+    )
+    return Outcome(user=user, auth=principal.legacy_key)
+
+
+def _set_current_user(user: Any) -> None:
+    # Label Studio's TokenAuthenticationPhaseout records the user in its request context.
+    try:
+        from core.current_request import CurrentContext
+    except ImportError:  # pragma: no cover - outside Label Studio
+        return
+    CurrentContext.set_user(user)
+
+
+def authenticate_request(request: Any, *, jwt_only: bool = False) -> Outcome:
+    """Who ``request`` (Django's or DRF's) is; computed once and kept on the request.
+
+    ``jwt_only`` (the middleware) leaves a well-formed legacy key pending for DRF.
+    """
+    django_request = getattr(request, "_request", request)
+    found: Optional[Outcome] = getattr(django_request, _ATTR, None)
+    if found is not None and (found.pending is None or jwt_only):
+        return found
+    if found is not None and found.pending is not None:
+        outcome = _admit_legacy(found.pending, django_request)
+    else:
+        try:
+            pending = ls_auth.begin_authenticate(authorization_bytes(django_request.META), verifier=verifier())
+        except (ls_auth.NoCredentials, ls_auth.UnsupportedScheme):
+            outcome = _NOTHING  # not ours: session authentication (or NotAuthenticated) answers
+        except ls_auth.AuthError as error:
+            outcome = Outcome(error=error)
+        else:
+            if pending.kind == "jwt":
+                outcome = _admit_jwt(pending)
+            elif jwt_only:
+                outcome = Outcome(pending=pending)
+            else:
+                outcome = _admit_legacy(pending, django_request)
+    setattr(django_request, _ATTR, outcome)
+    return outcome
+
+
+def challenge(error: Optional[Refusal]) -> str:
+    """The ``WWW-Authenticate`` value for a refusal (SPEC section 2)."""
+    if isinstance(error, LSAuthenticationFailed):
+        # A host-side refusal (unknown or inactive user) of a valid token: invalid_token too.
+        core_error = error.ls_error or ls_auth.InvalidToken(str(error.detail["detail"]))
+        return ls_auth.www_authenticate(core_error) or 'Bearer realm="api"'
+    return ls_auth.www_authenticate(error) or 'Bearer realm="api"'
+
+
+class TokenAuthentication(BaseAuthentication):
+    """DRF's side of :func:`authenticate_request`; first in ``DEFAULT_AUTHENTICATION_CLASSES``.
+
+    A request whose credential was refused gets the refusal (401 with ``code`` and the
+    challenge, 400 for a malformed header), even if it also carries a session: an explicit
+    credential that fails is never silently replaced by another.
+    """
+
+    def authenticate(self, request: Any) -> Optional[Tuple[Any, Any]]:
+        outcome = authenticate_request(request)
+        error = outcome.error
+        if error is not None:
+            if isinstance(error, LSAuthenticationFailed):
+                raise error
+            raise_for(error)
+        if outcome.user is None:
+            return None
+        return (outcome.user, outcome.auth)
+
+    def authenticate_header(self, request: Any) -> str:
+        found: Optional[Outcome] = getattr(getattr(request, "_request", request), _ATTR, None)
+        return challenge(found.error if found is not None else None)

@@ -1,0 +1,94 @@
+"""Users and their organisation's token settings, read from Label Studio's tables.
+
+Label Studio keeps the settings per organisation (``organization.jwt``: ``JWTSettings`` with
+``api_tokens_enabled``, ``legacy_api_tokens_enabled``, ``api_token_ttl_days``) and finds the
+organisation from the user (``user.active_organization``). One query fetches the user, the
+organisation and its settings together.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+import ls_auth
+
+__all__ = ["JWT_FLAG", "org_settings", "user_for_id"]
+
+#: Label Studio's feature flag for API tokens: off, its middleware ignores JWTs and its
+#: TokenAuthenticationPhaseout accepts legacy keys whatever the organisation says. Honoured alike.
+JWT_FLAG = "fflag__feature_develop__prompts__dia_1829_jwt_token_auth"
+
+# created_by: Label Studio's feature-flag lookup reads the organisation owner's email.
+_WITH_SETTINGS = ("active_organization__jwt", "active_organization__created_by")
+
+
+def user_for_id(user_id: str) -> Optional[Any]:
+    """The user a verified token names, with organisation and settings (one query), or ``None``."""
+    model = get_user_model()
+    try:
+        pk = model._meta.pk.to_python(user_id)
+        return model._default_manager.select_related(*_WITH_SETTINGS).get(pk=pk)
+    except (model.DoesNotExist, ValidationError, ValueError, TypeError):
+        return None
+
+
+def user_for_legacy_key(key: str) -> Optional[Any]:
+    """The user owning a legacy key in DRF's ``authtoken`` table (one query), or ``None``."""
+    from rest_framework.authtoken.models import Token
+
+    related = ("user",) + tuple(f"user__{name}" for name in _WITH_SETTINGS)
+    try:
+        return Token.objects.select_related(*related).get(key=key).user
+    except Token.DoesNotExist:
+        return None
+
+
+def _jwt_settings(org: Any) -> Any:
+    # `organization.jwt` is django-annoying's AutoOneToOneField, whose accessor runs in
+    # transaction.atomic (a savepoint round trip per read inside a transaction). The row
+    # select_related already fetched is read from the relation's cache; only a missing row
+    # goes through the accessor, which creates it with Label Studio's defaults.
+    cached = org._meta.get_field("jwt").get_cached_value(org, default=None)
+    return cached if cached is not None else org.jwt
+
+
+def _flag(user: Any = None) -> bool:
+    from core import feature_flags  # looked up per call: Label Studio's tests patch it
+
+    if user is None:
+        return bool(feature_flags.flag_set(JWT_FLAG))
+    return bool(feature_flags.flag_set(JWT_FLAG, user=user))
+
+
+def org_settings(user: Any, *, kind: str = "jwt") -> ls_auth.OrgSettings:
+    """The settings of ``user.active_organization`` as the core takes them.
+
+    A user without an organisation gets Label Studio's defaults. ``kind`` ("jwt" or "legacy")
+    only matters when Label Studio's API-token flag is off (see :data:`JWT_FLAG`).
+    """
+    org = getattr(user, "active_organization", None)
+    jwt = _jwt_settings(org) if org is not None else None
+    if jwt is None:
+        settings = ls_auth.OrgSettings()
+    else:
+        settings = ls_auth.OrgSettings(
+            api_tokens_enabled=bool(jwt.api_tokens_enabled),
+            legacy_api_tokens_enabled=bool(jwt.legacy_api_tokens_enabled),
+            pat_ttl_days=int(jwt.api_token_ttl_days),
+        )
+    if kind == "jwt" and not _flag(user):
+        return ls_auth.OrgSettings(
+            api_tokens_enabled=False,
+            legacy_api_tokens_enabled=settings.legacy_api_tokens_enabled,
+            pat_ttl_days=settings.pat_ttl_days,
+        )
+    if kind == "legacy" and not _flag():
+        return ls_auth.OrgSettings(
+            api_tokens_enabled=settings.api_tokens_enabled,
+            legacy_api_tokens_enabled=True,
+            pat_ttl_days=settings.pat_ttl_days,
+        )
+    return settings

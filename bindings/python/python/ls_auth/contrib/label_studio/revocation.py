@@ -1,0 +1,75 @@
+"""Revocation in djangorestframework-simplejwt's ``token_blacklist`` tables, through the ORM.
+
+Label Studio records every PAT it mints in ``OutstandingToken`` (the truncated
+``header.payload``, its ``jti``, owner and expiry) and revokes one by adding a
+``BlacklistedToken`` row pointing at it. Reading and writing the same tables means every Label
+Studio worker, and every service sharing its database (SQLite or PostgreSQL), sees the same
+revocations, whichever of them made it.
+
+``revoke_if_active`` is the atomic conditional insert the core's rotation needs: the unique
+constraint on ``BlacklistedToken.token`` decides which of two concurrent calls recorded the
+revocation; the loser's ``IntegrityError`` is rolled back to its savepoint and reported as
+``False``. Database errors propagate (the request fails, nothing is half-done).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from django.db import IntegrityError, transaction
+
+import ls_auth
+
+__all__ = ["BlacklistTables"]
+
+
+def _truncated(token: Optional[str]) -> str:
+    if not token:
+        return ""
+    return token if token.count(".") == 1 else ls_auth.truncate(token)
+
+
+class BlacklistTables:
+    """The revocation store of a Label Studio database (``revoked=`` of the core's calls).
+
+    ``token`` (the PAT, full or truncated) and ``user_id`` describe the token for the
+    ``OutstandingToken`` row written when a PAT minted elsewhere (``ls-auth mint-pat``, another
+    service) is revoked for the first time; they are never used to decide anything.
+    """
+
+    def __init__(self, *, token: Optional[str] = None, user_id: Any = None, using: Optional[str] = None) -> None:
+        self._token = token
+        self._user_id = user_id
+        self._using = using
+
+    def _models(self) -> Any:
+        from rest_framework_simplejwt.token_blacklist import models
+
+        return models
+
+    def is_revoked(self, jti: str) -> bool:
+        models = self._models()
+        return bool(models.BlacklistedToken.objects.using(self._using).filter(token__jti=jti).exists())
+
+    def __contains__(self, jti: object) -> bool:
+        return isinstance(jti, str) and self.is_revoked(jti)
+
+    def revoke_if_active(self, jti: str, exp: int, now: int) -> bool:
+        from rest_framework_simplejwt.utils import datetime_from_epoch
+
+        models = self._models()
+        outstanding, _ = models.OutstandingToken.objects.using(self._using).get_or_create(
+            jti=jti,
+            defaults={
+                "token": _truncated(self._token),
+                "user_id": self._user_id,
+                "created_at": datetime_from_epoch(now),
+                "expires_at": datetime_from_epoch(exp),
+            },
+        )
+        try:
+            with transaction.atomic(using=self._using):
+                models.BlacklistedToken.objects.using(self._using).create(token=outstanding)
+        except IntegrityError:
+            return False
+        return True

@@ -1,0 +1,16 @@
+"""Label Studio's URLs, with its API-token endpoints answered by :mod:`.views` (matched first)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("api/token/", views.TokenView.as_view(), name="ls_auth_token_manage"),
+    path("api/token/refresh/", views.TokenRefreshView.as_view(), name="ls_auth_token_refresh"),
+    path("api/token/rotate/", views.TokenRotateView.as_view(), name="ls_auth_token_rotate"),
+    path("api/token/blacklist/", views.TokenBlacklistView.as_view(), name="ls_auth_token_blacklist"),
+    path("", include(getattr(settings, "LS_AUTH_LABEL_STUDIO_URLCONF", "core.urls"))),
+]

@@ -1,0 +1,254 @@
+"""Label Studio's API-token endpoints, answered by the core.
+
+Same paths, status codes and JSON shapes as Label Studio 1.23.2 (``jwt_auth.views``), with these
+deliberate differences (each also in the README's "Label Studio" section):
+
+- ``POST /api/token/`` mints with the organisation's ``api_token_ttl_days`` (stock: always
+  200 years) and records the PAT in ``OutstandingToken`` as stock does.
+- ``POST /api/token/refresh/`` applies the organisation's settings: refused while it has PATs
+  disabled (stock refreshes anyway and refuses the access token later) and for a PAT older than
+  a shortened TTL. A refusal is 401 with ``detail``, ``code`` and the ``WWW-Authenticate``
+  challenge, instead of stock's "Token is invalid or expired".
+- ``POST /api/token/rotate/`` rotates only the caller's own PAT, or one of a user of an
+  organisation the caller owns (stock: any authenticated user rotates anyone's PAT, and the new
+  PAT is the caller's); concurrent rotations of one PAT: exactly one succeeds.
+- ``POST /api/token/blacklist/``: a full PAT revokes itself without authentication, as stock;
+  the truncated ``header.payload`` (what the token list shows) is accepted only from the PAT's
+  owner or the owner of their organisation (stock: from anyone, unauthenticated).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, NoReturn, Optional
+
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+import ls_auth
+
+from .._django import LSAuthenticationFailed, issuer, raise_for, verifier
+from . import orgs
+from .authentication import Refusal, challenge
+from .revocation import BlacklistTables
+
+__all__ = ["TokenBlacklistView", "TokenRefreshView", "TokenRotateView", "TokenView", "may_manage"]
+
+_TOKEN_ERROR = "Token is invalid or already blacklisted."  # Label Studio's words, kept as is
+
+
+class _Refused(exceptions.APIException):
+    """A refusal with Label Studio's status for this endpoint, our ``code`` and a specific detail."""
+
+    def __init__(self, status_code: int, message: str, code: str) -> None:
+        super().__init__({"detail": message, "code": code})
+        self.status_code = status_code
+        self.ls_code = code
+
+
+def _refuse(status_code: int, error: ls_auth.AuthError) -> _Refused:
+    return _Refused(status_code, error.message, error.code)
+
+
+class _RefreshField(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+def _token_from(request: Any) -> str:
+    data = _RefreshField(data=request.data)
+    data.is_valid(raise_exception=True)
+    return str(data.validated_data["refresh"])
+
+
+def may_manage(actor: Any, owner: Any) -> bool:
+    """May ``actor`` rotate or revoke by its truncated form a PAT of ``owner``?
+
+    The owner may; so may the owner (creator) of the owner's active organisation, Label Studio
+    Community's organisation administrator.
+    """
+    if actor is None or owner is None or not getattr(actor, "is_authenticated", False):
+        return False
+    if actor.pk == owner.pk:
+        return True
+    org = getattr(owner, "active_organization", None)
+    return org is not None and org.created_by_id is not None and org.created_by_id == actor.pk
+
+
+def record_outstanding(pat: str, user: Any) -> None:
+    """Write the PAT's ``OutstandingToken`` row, as simplejwt's ``RefreshToken.for_user`` does
+    (the truncated token only: Label Studio never stores a signature)."""
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+    from rest_framework_simplejwt.utils import datetime_from_epoch
+
+    claims = verifier().verify_refresh(pat, settings=ls_auth.OrgSettings(enforce_ttl_on_existing=False))
+    OutstandingToken.objects.create(
+        user=user,
+        jti=claims.jti,
+        token=ls_auth.truncate(pat),
+        created_at=datetime_from_epoch(claims.iat if claims.iat is not None else int(time.time())),
+        expires_at=datetime_from_epoch(claims.exp),
+    )
+
+
+class _Minted:
+    """What Label Studio's create serializer reads (``get_full_jwt``)."""
+
+    def __init__(self, pat: str) -> None:
+        self._pat = pat
+
+    def get_full_jwt(self) -> str:
+        return self._pat
+
+
+def _label_studio_token_view() -> Any:
+    from jwt_auth.views import LSAPITokenView
+
+    return LSAPITokenView
+
+
+class TokenView(_label_studio_token_view()):  # type: ignore[misc]
+    """``GET``/``POST /api/token/``: Label Studio's list, and a mint that honours the org's TTL."""
+
+    def perform_create(self, serializer: Any) -> None:
+        from jwt_auth.views import TokenExistsError
+
+        if self.get_queryset().exists():
+            raise TokenExistsError()
+        user = self.request.user
+        pat = issuer().mint_pat(user.pk, settings=orgs.org_settings(user, kind="mint"))
+        record_outstanding(pat, user)
+        serializer.instance = _Minted(pat)
+
+
+class _TokenEndpoint(APIView):
+    """Our challenge on every 401 (DRF would otherwise turn a 401 without one into a 403)."""
+
+    _ls_error: Optional[Refusal] = None
+
+    def get_authenticate_header(self, request: Any) -> str:
+        header = super().get_authenticate_header(request)
+        if self._ls_error is not None or header is None:
+            return challenge(self._ls_error)
+        return header
+
+    def _fail(self, error: Refusal) -> NoReturn:
+        self._ls_error = error
+        if isinstance(error, LSAuthenticationFailed):
+            raise error
+        raise_for(error)
+
+
+class TokenRefreshView(_TokenEndpoint):
+    """``POST /api/token/refresh/`` ``{"refresh": PAT}`` -> 200 ``{"access": ...}``."""
+
+    authentication_classes = ()
+    permission_classes = ()
+
+    def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        pat = _token_from(request)
+        try:
+            pending = issuer().begin_refresh(pat)
+        except ls_auth.AuthError as error:
+            return self._fail(error)
+        user = orgs.user_for_id(pending.user_id_for_lookup)
+        if user is None:
+            return self._fail(LSAuthenticationFailed("User not found", "user_not_found"))
+        if not user.is_active:
+            # simplejwt's words and code for this refusal
+            return self._fail(LSAuthenticationFailed("No active account found for the given token.", "no_active_account"))
+        try:
+            access = issuer().finish_refresh(
+                pending, settings=orgs.org_settings(user, kind="refresh"), revoked=BlacklistTables()
+            )
+        except ls_auth.AuthError as error:
+            return self._fail(error)
+        return Response({"access": access}, status=status.HTTP_200_OK)
+
+
+class TokenRotateView(_TokenEndpoint):
+    """``POST /api/token/rotate/`` ``{"refresh": PAT}`` -> 200 ``{"refresh": new PAT}``; the old
+    PAT is blacklisted. Needs authentication as the PAT's owner (or their organisation's owner)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        pat = _token_from(request)
+        try:
+            pending = issuer().begin_refresh(pat)
+        except ls_auth.AuthError as error:
+            raise _refuse(status.HTTP_400_BAD_REQUEST, error) from None
+        owner = orgs.user_for_id(pending.user_id_for_lookup)
+        if owner is None:
+            raise _Refused(status.HTTP_400_BAD_REQUEST, "User not found", "user_not_found")
+        if not may_manage(request.user, owner):
+            raise _Refused(
+                status.HTTP_403_FORBIDDEN,
+                "Only the token's owner or the owner of their organization may rotate it",
+                "not_token_owner",
+            )
+        # No enclosing transaction: on SQLite a read-then-write transaction cannot wait for the
+        # write lock, so each write commits on its own. The blacklist insert decides the race;
+        # the new PAT is recorded only by the rotation that won it.
+        try:
+            rotation = issuer().finish_rotate(
+                pending,
+                settings=orgs.org_settings(owner, kind="refresh"),
+                revoked=BlacklistTables(token=pat, user_id=owner.pk),
+            )
+        except ls_auth.AuthError as error:
+            raise _refuse(status.HTTP_400_BAD_REQUEST, error) from None
+        record_outstanding(rotation.pat, owner)
+        return Response({"refresh": rotation.pat}, status=status.HTTP_200_OK)
+
+
+class TokenBlacklistView(_TokenEndpoint):
+    """``POST /api/token/blacklist/`` ``{"refresh": PAT or header.payload}`` -> 204; 404 when the
+    token is invalid, unknown or already blacklisted (Label Studio's statuses)."""
+
+    permission_classes = ()
+
+    def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        token = _token_from(request)
+        if token.count(".") == 2:
+            revoked = self._revoke_full(token)
+        else:
+            revoked = self._revoke_truncated(request, token)
+        if not revoked:
+            raise _Refused(status.HTTP_404_NOT_FOUND, "Token is already blacklisted.", "token_revoked")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _revoke_full(self, token: str) -> bool:
+        # Whoever holds the whole PAT may revoke it: its signature proves it. Revoking never
+        # needs the organisation's permission, so the kind and TTL switches do not apply.
+        try:
+            claims = verifier().verify_refresh(token, settings=ls_auth.OrgSettings(enforce_ttl_on_existing=False))
+        except ls_auth.AuthError as error:
+            raise _Refused(status.HTTP_404_NOT_FOUND, f"{_TOKEN_ERROR} ({error.message})", error.code) from None
+        owner = orgs.user_for_id(claims.user_id)
+        store = BlacklistTables(token=token, user_id=owner.pk if owner is not None else None)
+        return store.revoke_if_active(claims.jti, claims.exp, int(time.time()))
+
+    def _revoke_truncated(self, request: Any, token: str) -> bool:
+        # header.payload authenticates nothing: it names a PAT this server issued and listed.
+        from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+        if not request.user or not request.user.is_authenticated:
+            self._fail(
+                LSAuthenticationFailed(
+                    "Authentication credentials were not provided: a truncated token is accepted only from its owner",
+                    "not_authenticated",
+                )
+            )
+        row = OutstandingToken.objects.select_related("user__active_organization").filter(token=token).first()
+        if row is None:
+            raise _Refused(status.HTTP_404_NOT_FOUND, f"{_TOKEN_ERROR} (no token with this header.payload)", "token_not_found")
+        if not may_manage(request.user, row.user):
+            raise _Refused(
+                status.HTTP_403_FORBIDDEN,
+                "Only the token's owner or the owner of their organization may revoke it by its truncated form",
+                "not_token_owner",
+            )
+        store = BlacklistTables(token=token, user_id=row.user_id)
+        return store.revoke_if_active(row.jti, int(row.expires_at.timestamp()), int(time.time()))
