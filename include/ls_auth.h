@@ -47,7 +47,7 @@
 // is a failure whose numeric value is stable and never reused for another meaning.
 //
 // Values 1-99 are the binding's own (a problem at the C boundary); values from 100 are the
-// stable error codes of the core (SPEC §4), in the core's code order. New codes get new
+// stable error codes of the core (contract §4), in the core's code order. New codes get new
 // numbers; a removed code's number is never given to another.
 enum ls_auth_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -254,7 +254,7 @@ typedef struct ls_auth_string ls_auth_string;
 // Verifies tokens. Immutable: one verifier may be shared by every thread of a server.
 typedef struct ls_auth_verifier ls_auth_verifier;
 
-// An organisation's API-token settings (SPEC §1). Fill it with `ls_auth_org_settings_default`
+// An organisation's API-token settings (contract §1). Fill it with `ls_auth_org_settings_default`
 // and change fields. Functions taking `const ls_auth_org_settings *` treat NULL as the defaults.
 typedef struct ls_auth_org_settings {
   // Personal access tokens (and their access tokens) authenticate. Default true.
@@ -416,7 +416,7 @@ ls_auth_result ls_auth_claims_to_json(const struct ls_auth_claims *claims,
 void ls_auth_claims_free(struct ls_auth_claims *claims);
 
 // Tells a PAT, an access token and a legacy key apart without verifying anything (the client
-// side, SPEC §5). A JWT without `exp` or an expired PAT (at `now`, or `LS_AUTH_NOW`) is an
+// side, contract §5). A JWT without `exp` or an expired PAT (at `now`, or `LS_AUTH_NOW`) is an
 // error the user must see.
 ls_auth_result ls_auth_classify_api_key(const char *key,
                                         size_t key_len,
@@ -618,7 +618,7 @@ ls_auth_result ls_auth_result_message(uint32_t code,
                                       size_t len,
                                       size_t *out_len);
 
-// Writes the stable snake_case code of a result (SPEC §4, e.g. "token_expired"; the
+// Writes the stable snake_case code of a result (contract §4, e.g. "token_expired"; the
 // binding's own are "ok", "null_parameter", "invalid_utf8", "insufficient_size", "panic").
 ls_auth_result ls_auth_result_code(uint32_t code,
                                    char *buf,

@@ -1,4 +1,4 @@
-"""Memory soak of the Python module (issue 11): run by scripts/bench, never by the tests.
+"""Memory soak of the Python module: run by scripts/bench, never by the tests.
 
     python bindings/python/soak.py [--verifications N] [--refreshes N] [--refcount-calls N]
 

@@ -5,7 +5,7 @@
 //! on the stable toolchain. A body never returns an error: it panics when the core misbehaves.
 //!
 //! Besides "never panic", the bodies check the core against an independent oracle written here
-//! from SPEC §2–§3 (not from the core's code): whenever the core accepts something, the oracle
+//! from contract §2–§3 (not from the core's code): whenever the core accepts something, the oracle
 //! must agree that every rule holds, and the MAC is recomputed with `ring::hmac` from the raw
 //! key bytes. A fuzzer cannot forge MACs, so each JWS input is also tried *re-signed* with the
 //! fixed key, and as a raw JSON payload wrapped into a signed token: the claim rules then get
@@ -32,7 +32,7 @@ pub use c_abi::c_abi;
 pub const NOW: i64 = 1_700_000_000;
 /// The key that signs: HS256 over these bytes. `scripts/seed-fuzz-corpus` mints seeds with it.
 pub const KEY: &[u8] = b"ls-auth-fuzz-primary-key-0123456789";
-/// A fallback key (SPEC §3.7): verifies, never signs.
+/// A fallback key (contract §3.7): verifies, never signs.
 pub const FALLBACK_KEY: &[u8] = b"ls-auth-fuzz-fallback-key-0123456789";
 /// A `jti` the revocation store of the refresh checks holds.
 pub const REVOKED_JTI: &str = "0000000000000000000000000000dead";
@@ -116,7 +116,7 @@ fn jws_candidates(data: &[u8]) -> Vec<String> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The oracle: SPEC §3, written independently of the core.
+// The oracle: contract §3, written independently of the core.
 
 /// A JSON object read with every member kept in order, duplicates included.
 struct Members(Vec<(String, Value)>);
@@ -175,7 +175,7 @@ fn json_int(v: &Value) -> Option<i64> {
     }
 }
 
-/// Panics unless `token` satisfies every rule of SPEC §3 for `expected` at `NOW` under the
+/// Panics unless `token` satisfies every rule of contract §3 for `expected` at `NOW` under the
 /// fuzz keyring and the default policy (leeway 0, no issuer, no audience), and `claims` is
 /// what it says.
 fn assert_valid(token: &str, expected: TokenType, claims: &Claims) {
@@ -289,7 +289,7 @@ fn assert_valid(token: &str, expected: TokenType, claims: &Claims) {
     }
 }
 
-/// Error messages never carry the input (SPEC §4, issue 5 §4). Fixed messages contain spaces,
+/// Error messages never carry the input (contract §4). Fixed messages contain spaces,
 /// so any space-free input of 20+ bytes found in one would be a leak.
 fn assert_no_leak(error: &Error, input: &str) {
     assert!(
@@ -359,9 +359,9 @@ pub fn parse_authorization(data: &[u8]) {
     }
 }
 
-/// SPEC §3.2: a token under the cap, in three segments, one of which is not canonical
+/// contract §3.2: a token under the cap, in three segments, one of which is not canonical
 /// unpadded base64url. Its error is `malformed_token` whatever its header and signature say:
-/// structure is checked before the header is read and before the MAC (issue 11).
+/// structure is checked before the header is read and before the MAC.
 fn structurally_broken(token: &str) -> bool {
     let segments: Vec<&str> = token.split('.').collect();
     token.len() <= MAX_TOKEN_LEN

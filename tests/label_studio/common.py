@@ -224,7 +224,7 @@ def truncated(token: str) -> str:
 
 def spec_layout(token: str, kind: str, user_id: str, pat: Optional[str] = None,
                 ttl: Optional[int] = None) -> Tuple[bool, str]:
-    """SPEC section 1's byte layout of a token: (ok, evidence)."""
+    """contract section 1's byte layout of a token: (ok, evidence)."""
     problems = []
     try:
         h, p, sig = token.split(".")

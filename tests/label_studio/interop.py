@@ -2,8 +2,8 @@
 
 Every check is named `<kind>.<id>`. The ids a.* to h.*, spec.*, key.* and revoke.* are the
 checks the bash script made against the stock server (tokens both ways through the CLI, Python
-and C; the SPEC byte layout; the org toggles); toggle.*, refusal.*, blacklist.*, rotate.*,
-mint.* and refresh.* are issue 9's, with the answer each server must give: where ours differs on
+and C; the contract's byte layout; the org toggles); toggle.*, refusal.*, blacklist.*, rotate.*,
+mint.* and refresh.* check the token endpoints, with the answer each server must give: where ours differs on
 purpose the expected answers differ, and both are checked.
 """
 
@@ -96,7 +96,7 @@ class Interop:
         """Leave the organisation's settings as we found them."""
         self.settings(bool(found.get("api_tokens_enabled", True)), bool(found.get("legacy_api_tokens_enabled", False)))
 
-    # -- key, SPEC layout ---------------------------------------------------------------------
+    # -- key, contract layout ---------------------------------------------------------------------
     def key(self) -> None:
         # Label Studio 1.23.2's /version/ dumps every Django setting to a logged-in superuser.
         import html
@@ -276,7 +276,7 @@ print(json.dumps({"access": ls_auth.Issuer(s).refresh(pat), "truncated": ls_auth
         self.check("revoke.server-blacklists-truncated", r.status == 204 and r2.status == 401,
                    f"POST /api/token/blacklist/ {{refresh: header.payload}} as the owner: HTTP {r.status}; then refresh: HTTP {r2.status} {self.why(r2)}")
 
-    # -- issue 9 ------------------------------------------------------------------------------------
+    # -- token endpoints and org toggles-------------------------------------------------------------------------------
     def toggles(self) -> None:
         pat = self.fresh_server_pat()
         access = str(self.refresh(pat).get("access"))

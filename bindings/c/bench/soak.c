@@ -1,4 +1,4 @@
-/* Memory soak through libls_auth (issue 11): verifications (claims freed each call) and
+/* Memory soak through libls_auth: verifications (claims freed each call) and
  * refreshes (token string freed each call) in one process, the resident set size printed
  * before and after. Run by scripts/bench, never by the tests.
  * Usage: soak [VERIFICATIONS] [REFRESHES]   (default 10000000 and 1000000)

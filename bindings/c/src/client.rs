@@ -1,4 +1,4 @@
-//! The client side (SPEC §5): what kind of API key a user holds, and what a key looks like.
+//! The client side (contract §5): what kind of API key a user holds, and what a key looks like.
 
 use std::ffi::c_char;
 
@@ -20,7 +20,7 @@ pub enum ls_auth_api_key_kind {
 }
 
 /// Tells a PAT, an access token and a legacy key apart without verifying anything (the client
-/// side, SPEC §5). A JWT without `exp` or an expired PAT (at `now`, or `LS_AUTH_NOW`) is an
+/// side, contract §5). A JWT without `exp` or an expired PAT (at `now`, or `LS_AUTH_NOW`) is an
 /// error the user must see.
 #[no_mangle]
 pub unsafe extern "C" fn ls_auth_classify_api_key(

@@ -19,7 +19,7 @@ pub struct ls_auth_policy {
     pub(crate) inner: core::TokenPolicy,
 }
 
-/// An organisation's API-token settings (SPEC §1). Fill it with `ls_auth_org_settings_default`
+/// An organisation's API-token settings (contract §1). Fill it with `ls_auth_org_settings_default`
 /// and change fields. Functions taking `const ls_auth_org_settings *` treat NULL as the defaults.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]

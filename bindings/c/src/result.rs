@@ -11,7 +11,7 @@ use crate::ffi::{guard, out, str_out};
 /// is a failure whose numeric value is stable and never reused for another meaning.
 ///
 /// Values 1-99 are the binding's own (a problem at the C boundary); values from 100 are the
-/// stable error codes of the core (SPEC §4), in the core's code order. New codes get new
+/// stable error codes of the core (contract §4), in the core's code order. New codes get new
 /// numbers; a removed code's number is never given to another.
 #[allow(non_camel_case_types)]
 #[repr(u32)]
@@ -159,7 +159,7 @@ impl ls_auth_result {
             .chain(KIND_RESULTS.iter().map(|(_, r)| *r))
     }
 
-    /// The stable snake_case code: the core's SPEC §4 code, or the binding's own name.
+    /// The stable snake_case code: the core's contract §4 code, or the binding's own name.
     pub fn code(self) -> &'static str {
         match self.kind() {
             Some(kind) => kind.code(),
@@ -221,7 +221,7 @@ pub unsafe extern "C" fn ls_auth_result_message(
     guard(|| unsafe { result_text(code, buf, len, out_len, ls_auth_result::message) })
 }
 
-/// Writes the stable snake_case code of a result (SPEC §4, e.g. "token_expired"; the
+/// Writes the stable snake_case code of a result (contract §4, e.g. "token_expired"; the
 /// binding's own are "ok", "null_parameter", "invalid_utf8", "insufficient_size", "panic").
 #[no_mangle]
 pub unsafe extern "C" fn ls_auth_result_code(

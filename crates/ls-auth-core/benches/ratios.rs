@@ -1,4 +1,4 @@
-//! The benches whose ratios are targets (issue 11), measured interleaved in one process.
+//! The benches whose ratios are targets, measured interleaved in one process.
 //!
 //! Criterion (`benches/auth.rs`) runs one function after another; on a machine whose other
 //! cores come and go (CI, neighbours compiling) the floor can be measured in a quiet second

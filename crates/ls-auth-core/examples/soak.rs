@@ -1,4 +1,4 @@
-//! Memory soak (issue 11): verifications and refreshes in one process, the resident set size
+//! Memory soak: verifications and refreshes in one process, the resident set size
 //! printed before and after. Run by `scripts/bench` (step `soak`), never by the tests.
 //!
 //! Usage: `soak [VERIFICATIONS] [REFRESHES]` (default 10,000,000 and 1,000,000). Prints

@@ -1,4 +1,4 @@
-//! Typed claims of a verified token, and the strict reading of a payload (SPEC §3.5).
+//! Typed claims of a verified token, and the strict reading of a payload (contract §3.5).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -48,7 +48,7 @@ impl fmt::Display for TokenType {
     }
 }
 
-/// The claims of a token whose signature and every rule of SPEC §3 have been checked.
+/// The claims of a token whose signature and every rule of contract §3 have been checked.
 ///
 /// `user_id` is always a string: an integer claim is normalised to its decimal form.
 #[derive(Clone)]
@@ -83,7 +83,7 @@ enum ExtraClaims {
     /// Read as values (none, or read by serde_json).
     Values(Vec<(String, Value)>),
     /// Still in the payload text, built as values on first use. Verification has already
-    /// checked that text completely (SPEC §3.3, §3.5); building a `serde_json::Value` per
+    /// checked that text completely (contract §3.3, §3.5); building a `serde_json::Value` per
     /// claim costs allocations that a service reading only `user_id` never needs.
     InText(OnceLock<Vec<(String, Value)>>),
 }
@@ -218,7 +218,7 @@ impl Claims {
     }
 
     /// The payload exactly as Label Studio's server writes it for `expected` and nothing else
-    /// (SPEC §1): `{"token_type":…,"exp":N,"iat":N,"jti":"…","user_id":…}`, compact, in that
+    /// (contract §1): `{"token_type":…,"exp":N,"iat":N,"jti":"…","user_id":…}`, compact, in that
     /// order, with plain strings, and valid. Recognising that text byte for byte is the same
     /// check as reading it member by member, without the work: no name is searched for, no
     /// member dispatched, no intermediate struct built. Anything else, including every invalid
@@ -292,7 +292,7 @@ impl Claims {
     }
 }
 
-/// The order in which Label Studio's server writes the registered claims (SPEC §1); the
+/// The order in which Label Studio's server writes the registered claims (contract §1); the
 /// scanner recognises these names without searching when they come in this order.
 const SERVER_ORDER: [&str; 5] = ["token_type", "exp", "iat", "jti", "user_id"];
 

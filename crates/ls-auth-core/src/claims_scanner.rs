@@ -268,7 +268,7 @@ fn literal(b: &[u8], pos: usize, word: &[u8]) -> Option<usize> {
 
 /// `"key" :` inside a nested object at `pos`, returning where its value starts. Nested keys
 /// may repeat: serde_json keeps the last, and the duplicate-key rule is about the payload's own
-/// members (SPEC §3.3).
+/// members (contract §3.3).
 #[inline(always)]
 fn nested_key(b: &[u8], pos: usize) -> Option<usize> {
     if b.get(pos) != Some(&b'"') {

@@ -1,4 +1,4 @@
-//! The client side (SPEC §5): telling what kind of API key a user has, and caching the access
+//! The client side (contract §5): telling what kind of API key a user has, and caching the access
 //! token a PAT is exchanged for. Nothing here verifies a signature: the client has no key.
 
 use crate::claims::TokenType;

@@ -1,6 +1,6 @@
 //! A clock reading taken by the host, as the core's time: whole seconds since the epoch.
 //!
-//! The core never reads the clock (SPEC §3.8); hosts that do (the bindings' `now` defaults,
+//! The core never reads the clock (contract §3.8); hosts that do (the bindings' `now` defaults,
 //! the CLI) convert the reading here, so they all round the same way.
 
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -1,4 +1,4 @@
-//! Duplicate object keys (SPEC §3.3): the keys of one object remembered, without allocating
+//! Duplicate object keys (contract §3.3): the keys of one object remembered, without allocating
 //! for the usual handful and at a near-constant cost per key for a hundred.
 
 use std::borrow::Cow;

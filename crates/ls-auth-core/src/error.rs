@@ -1,4 +1,4 @@
-//! The one error type of ls-auth: a stable kind (SPEC §4), an HTTP status and a human message.
+//! The one error type of ls-auth: a stable kind (contract §4), an HTTP status and a human message.
 //!
 //! Messages never carry a token or a key: at most a claim name or a short fixed description.
 
@@ -27,12 +27,12 @@ macro_rules! error_kinds {
             /// Every kind, in code order; bindings use it to build their tables.
             pub const ALL: [ErrorKind; [$( stringify!($kind) ),*].len()] = [$( ErrorKind::$kind ),*];
 
-            /// The stable snake_case code of SPEC §4.
+            /// The stable snake_case code of contract §4.
             pub const fn code(self) -> &'static str {
                 match self { $( ErrorKind::$kind => $code, )* }
             }
 
-            /// The HTTP status a server answers with (SPEC §2): header problems are the
+            /// The HTTP status a server answers with (contract §2): header problems are the
             /// client's request being wrong (400); token problems and absent credentials are
             /// 401; a short key or a bad argument is the host's own mistake (500).
             pub const fn http_status(self) -> u16 {
@@ -139,7 +139,7 @@ impl Error {
         self.kind
     }
 
-    /// The stable code (SPEC §4).
+    /// The stable code (contract §4).
     pub const fn code(&self) -> &'static str {
         self.kind.code()
     }

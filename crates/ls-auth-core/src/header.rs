@@ -1,4 +1,4 @@
-//! The `Authorization` header (SPEC §2): parsing into a credential, and building header values.
+//! The `Authorization` header (contract §2): parsing into a credential, and building header values.
 
 use crate::error::{Error, ErrorKind};
 

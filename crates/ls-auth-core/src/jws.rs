@@ -1,7 +1,7 @@
 //! Compact JWS for HMAC (RFC 7515): splitting, strict base64url, the header, the MAC, signing.
 //!
 //! The order of work is the defence: size cap, structure, header, then the MAC in constant
-//! time, and only then the claims (SPEC §3.1–3.4). Decoding happens into stack buffers, so a
+//! time, and only then the claims (contract §3.1–3.4). Decoding happens into stack buffers, so a
 //! token refused before the MAC check costs no allocation.
 
 use std::fmt;
@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::keys::{Algorithm, Keyring, SigningKey};
 use crate::value_kind::{Key, ValueKind};
 
-/// The largest token accepted, checked before any decoding (SPEC §3.1).
+/// The largest token accepted, checked before any decoding (contract §3.1).
 pub const MAX_TOKEN_LEN: usize = 4096;
 
 /// Length of unpadded base64 text for `n` bytes: four characters per three bytes, rounded up.
@@ -101,7 +101,7 @@ fn decode_into<'b>(segment: &str, buf: &'b mut [MaybeUninit<u8>]) -> Result<&'b 
     Ok(out)
 }
 
-/// SPEC §3.2 without decoding: only the URL-safe alphabet, no padding, a length that base64
+/// contract §3.2 without decoding: only the URL-safe alphabet, no padding, a length that base64
 /// can have and zero spare bits in the last character. base64-simd checks 32 characters per
 /// step with whatever vector unit the CPU has, so checking the payload before the MAC costs a
 /// few percent of decoding it.
@@ -228,7 +228,7 @@ fn header_algorithm(segment: &str, keyring: &Keyring) -> Result<Algorithm> {
 /// Checks structure, header and MAC; on success the payload may be trusted and parsed.
 pub(crate) fn verify<'t>(token: &'t str, keyring: &Keyring) -> Result<Compact<'t>> {
     let parts = split_outer(token)?;
-    // Structure of all three segments first (SPEC §3.2 before §3.3 and §3.4): a damaged token
+    // Structure of all three segments first (contract §3.2 before §3.3 and §3.4): a damaged token
     // is malformed whatever its header says and whatever its signature. The payload is
     // checked without decoding (a dot in it is a fourth segment), the signature as it is
     // decoded, the header as it is recognised or decoded.

@@ -1,8 +1,8 @@
-//! HMAC keys: the algorithm is bound to the key, never taken from a token (SPEC §3.3, §3.6, §3.7).
+//! HMAC keys: the algorithm is bound to the key, never taken from a token (contract §3.3, §3.6, §3.7).
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// The shortest HMAC secret accepted without the explicit opt-in (SPEC §3.6).
+/// The shortest HMAC secret accepted without the explicit opt-in (contract §3.6).
 pub const MIN_SECRET_LEN: usize = 32;
 
 /// An HMAC algorithm for compact JWS.
@@ -45,7 +45,7 @@ impl Algorithm {
     }
 }
 
-/// Whether a secret shorter than [`MIN_SECRET_LEN`] is accepted (SPEC §3.6): the one switch
+/// Whether a secret shorter than [`MIN_SECRET_LEN`] is accepted (contract §3.6): the one switch
 /// behind every binding's `allow_short_key`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ShortKeys {
@@ -153,7 +153,7 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
-/// The keys a deployment trusts: the first signs new tokens, all of them verify (SPEC §3.7,
+/// The keys a deployment trusts: the first signs new tokens, all of them verify (contract §3.7,
 /// like Django's `SECRET_KEY_FALLBACKS`).
 ///
 /// ```

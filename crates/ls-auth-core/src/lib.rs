@@ -4,7 +4,7 @@
 //! refresh tokens), the access tokens they are exchanged for, legacy `Token` keys, the
 //! organisation's TTL policy and `Authorization` header parsing. Wire-compatible with a Label
 //! Studio 1.23 server (djangorestframework-simplejwt 5.5), and stricter than it where the
-//! contract (`SPEC.md`) says so.
+//! contract (`docs/contract.md`) says so.
 //!
 //! The core does no I/O and reads no clock: time is always an argument (seconds since the
 //! epoch), randomness comes through [`SecureRandom`], and revocation through [`Revocation`],

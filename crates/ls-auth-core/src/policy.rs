@@ -11,7 +11,7 @@ pub const DEFAULT_ACCESS_TTL: u32 = 300;
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
-/// An organisation's API-token settings (SPEC §1), as stored by Label Studio.
+/// An organisation's API-token settings (contract §1), as stored by Label Studio.
 ///
 /// ```
 /// let s = ls_auth_core::OrgSettings::default();
@@ -54,7 +54,7 @@ pub(crate) enum KeyKind {
 
 impl OrgSettings {
     /// Refuses a kind of key the organisation has disabled. A disabled kind authenticates
-    /// nothing, including tokens issued before it was disabled (SPEC §1).
+    /// nothing, including tokens issued before it was disabled (contract §1).
     pub(crate) fn admit(&self, kind: KeyKind) -> Result<()> {
         match kind {
             KeyKind::Jwt if !self.api_tokens_enabled => Err(Error::with_detail(

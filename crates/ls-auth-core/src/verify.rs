@@ -1,4 +1,4 @@
-//! Verification of access tokens and PATs: every rule of SPEC §3, with the clock passed in.
+//! Verification of access tokens and PATs: every rule of contract §3, with the clock passed in.
 
 use crate::claims::{Claims, TokenType};
 use crate::error::{Error, ErrorKind, Result};

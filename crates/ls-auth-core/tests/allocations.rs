@@ -1,4 +1,4 @@
-//! Heap allocations per verification, counted by a global allocator (issue 6 targets: at most
+//! Heap allocations per verification, counted by a global allocator (the targets: at most
 //! two for a successful verify of a Label Studio access token, none for a token refused
 //! before the MAC check). One test function only: the counter is process-wide.
 

@@ -17,62 +17,62 @@ use serde_json::Value;
 
 const SECRET: &str = "differential-test-secret-0123456789abcdef";
 
-/// Where SPEC §3 makes ls-auth refuse what jsonwebtoken accepts.
+/// Where contract §3 makes ls-auth refuse what jsonwebtoken accepts.
 const STRICTER: &[(&str, &str)] = &[
     (
         "crit_header",
-        "SPEC §3.3: any `crit` is refused. jsonwebtoken accepts crit:[\"b64\"] with b64:true.",
+        "contract §3.3: any `crit` is refused. jsonwebtoken accepts crit:[\"b64\"] with b64:true.",
     ),
     (
         "typ_not_jwt",
-        "SPEC §3.3: `typ`, if present, is `JWT`. jsonwebtoken does not look at typ.",
+        "contract §3.3: `typ`, if present, is `JWT`. jsonwebtoken does not look at typ.",
     ),
     (
         "duplicate_keys",
-        "SPEC §3.3: duplicate keys in header or claims are refused. jsonwebtoken's serde_json \
+        "contract §3.3: duplicate keys in header or claims are refused. jsonwebtoken's serde_json \
          Value keeps the last one (it only notices duplicates of the members it types).",
     ),
     (
         "non_integer_time",
-        "SPEC §3.5: exp and nbf must be JSON integers. jsonwebtoken rounds a float.",
+        "contract §3.5: exp and nbf must be JSON integers. jsonwebtoken rounds a float.",
     ),
     (
         "time_beyond_i64",
-        "SPEC §3.5: times are integer seconds held as i64; an exp above i64::MAX is refused. \
+        "contract §3.5: times are integer seconds held as i64; an exp above i64::MAX is refused. \
          jsonwebtoken reads times as u64.",
     ),
     (
         "iat_checked",
-        "SPEC §3.5: iat must be an integer and not later than now + leeway. jsonwebtoken \
+        "contract §3.5: iat must be an integer and not later than now + leeway. jsonwebtoken \
          ignores iat.",
     ),
     (
         "required_claims",
-        "SPEC §3.5: token_type, jti and user_id are required with their types. jsonwebtoken \
+        "contract §3.5: token_type, jti and user_id are required with their types. jsonwebtoken \
          requires only exp.",
     ),
     (
         "wrong_token_type",
-        "SPEC §1, §3.5: an access token has token_type \"access\". jsonwebtoken has no notion \
+        "contract §1, §3.5: an access token has token_type \"access\". jsonwebtoken has no notion \
          of it.",
     ),
     (
         "exp_equal_now",
-        "SPEC §1: a token is expired when exp <= now - leeway. jsonwebtoken expires it only \
+        "contract §1: a token is expired when exp <= now - leeway. jsonwebtoken expires it only \
          when exp < now - leeway.",
     ),
     (
         "size_cap",
-        "SPEC §3.1: tokens over 4 KiB are refused before any decoding. jsonwebtoken has no cap.",
+        "contract §3.1: tokens over 4 KiB are refused before any decoding. jsonwebtoken has no cap.",
     ),
     (
         "claims_not_object",
-        "SPEC §3.5: the claims are a JSON object. jsonwebtoken deserialises its validation \
+        "contract §3.5: the claims are a JSON object. jsonwebtoken deserialises its validation \
          struct from a JSON array as well, so [exp, nbf, sub, iss, aud] passes.",
     ),
     (
         "registered_claim_types",
-        "SPEC §3.5 strict types: iss (and aud) must have their JSON types even when no \
+        "contract §3.5 strict types: iss (and aud) must have their JSON types even when no \
          issuer is configured. jsonwebtoken checks iss only when one is configured.",
     ),
 ];
@@ -83,7 +83,7 @@ const LENIENT: &[(&str, &str)] = &[
         "header_member_types",
         "jsonwebtoken types every registered header member (kid, jku, jwk, x5c, ...) and refuses \
          a wrong type. ls-auth reads only alg, typ and crit and ignores the rest by design \
-         (SPEC §3.3: the token never chooses its key), whatever their type.",
+         (contract §3.3: the token never chooses its key), whatever their type.",
     ),
     (
         "b64_false",
@@ -169,9 +169,9 @@ fn our_code(token: &str, now: u64) -> Option<&'static str> {
         .map(|e| e.code())
 }
 
-/// SPEC §3.2, written here from the rule: a token under the cap that splits into three
+/// contract §3.2, written here from the rule: a token under the cap that splits into three
 /// segments, one of which is not canonical unpadded base64url. Such a token must be refused
-/// as `malformed_token` whatever its header and signature say (issue 11).
+/// as `malformed_token` whatever its header and signature say.
 fn structurally_broken(token: &str) -> bool {
     use base64::Engine;
     let canonical = |seg: &str| {
@@ -807,7 +807,7 @@ proptest! {
 }
 
 /// Structural damage of every kind in every segment of a validly signed token, never
-/// re-signed: both refuse, ls-auth always as `malformed_token` (SPEC §3.2 before §3.4).
+/// re-signed: both refuse, ls-auth always as `malformed_token` (contract §3.2 before §3.4).
 /// jsonwebtoken checks the MAC over the raw text first, so for a damaged payload it reports
 /// a bad signature: the user would be told their key is wrong.
 #[test]

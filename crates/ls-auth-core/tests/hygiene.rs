@@ -373,7 +373,7 @@ fn generated_legacy_keys_leave_no_freed_copy() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 3. The core reads no clock and does no I/O (SPEC §3.8): checked on its source.
+// 3. The core reads no clock and does no I/O (contract §3.8): checked on its source.
 
 #[test]
 fn the_core_reads_no_clock_and_does_no_io() {

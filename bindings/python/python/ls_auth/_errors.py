@@ -1,6 +1,6 @@
 """The exceptions of ls_auth, and the one table mapping each stable core code to its class.
 
-Every failure the core reports has a stable snake_case code (SPEC section 4). The native module
+Every failure the core reports has a stable snake_case code (contract section 4). The native module
 raises ``cls(message, code, status)`` with ``cls`` looked up in :data:`EXCEPTIONS_BY_CODE`; the
 table is handed to the native module at import, which refuses it unless it covers every code of
 the core's ``ErrorKind::ALL`` exactly.

@@ -128,7 +128,7 @@ def authenticate_request(request: Any, *, jwt_only: bool = False) -> Outcome:
 
 
 def challenge(error: Optional[Refusal]) -> str:
-    """The ``WWW-Authenticate`` value for a refusal (SPEC section 2)."""
+    """The ``WWW-Authenticate`` value for a refusal (contract section 2)."""
     if isinstance(error, LSAuthenticationFailed):
         # A host-side refusal (unknown or inactive user) of a valid token: invalid_token too.
         core_error = error.ls_error or ls_auth.InvalidToken(str(error.detail["detail"]))

@@ -2,7 +2,7 @@
 
 Label Studio's ``core.utils.common.custom_exception_handler`` answers every API error as
 ``{"id", "status_code", "version", "detail", "exc_info"}`` and keeps only ``detail``. Ours calls
-it unchanged and adds ``"code"`` (SPEC section 4) when the refusal came from ls-auth, so a client
+it unchanged and adds ``"code"`` (contract section 4) when the refusal came from ls-auth, so a client
 can tell an expired token from a disabled kind without parsing English.
 """
 
