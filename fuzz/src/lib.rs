@@ -261,16 +261,7 @@ fn assert_valid(token: &str, expected: TokenType, claims: &Claims) {
     assert_eq!(claims.jti(), jti);
     assert_eq!(claims.user_id(), user_id);
     // Extra claims are read from the payload text on first use: the same members, in order.
-    let registered = [
-        "token_type",
-        "exp",
-        "iat",
-        "nbf",
-        "jti",
-        "user_id",
-        "iss",
-        "aud",
-    ];
+    let registered = ls_auth_core::REGISTERED_CLAIMS;
     let extra: Vec<(String, Value)> = c
         .iter()
         .filter(|(k, _)| !registered.contains(&k.as_str()))

@@ -15,6 +15,19 @@ use crate::value_kind::{Key, ValueKind};
 /// Claim names that a token's issuer sets itself and a refresh never copies.
 pub(crate) const RESERVED: [&str; 5] = ["token_type", "exp", "iat", "jti", "user_id"];
 
+/// The claims [`Claims`] reads into typed fields, in the order [`Claims::to_json`] lists them;
+/// every other claim is an extra one.
+pub const REGISTERED_CLAIMS: [&str; 8] = [
+    "token_type",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "user_id",
+    "iss",
+    "aud",
+];
+
 /// The two kinds of JWT that Label Studio issues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TokenType {
@@ -184,16 +197,7 @@ impl Claims {
     /// All claims as one JSON object: registered claims first, then the extra ones in order.
     pub fn to_json(&self) -> serde_json::Map<String, Value> {
         let mut map = serde_json::Map::new();
-        for name in [
-            "token_type",
-            "exp",
-            "iat",
-            "nbf",
-            "jti",
-            "user_id",
-            "iss",
-            "aud",
-        ] {
+        for name in REGISTERED_CLAIMS {
             if let Some(v) = self.get(name) {
                 map.insert(name.to_owned(), v);
             }

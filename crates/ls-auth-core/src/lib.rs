@@ -57,7 +57,7 @@ mod value_kind;
 mod verify;
 
 pub use authenticate::{authenticate, begin_authenticate, Lookup, PendingPrincipal, Principal};
-pub use claims::{Claims, TokenType};
+pub use claims::{Claims, TokenType, REGISTERED_CLAIMS};
 pub use client::{
     classify_api_key, inspect_key, AccessTokenCache, ApiKeyKind, KeyShape, DEFAULT_REFRESH_MARGIN,
 };
