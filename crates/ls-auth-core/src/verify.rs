@@ -2,7 +2,7 @@
 
 use crate::claims::{Claims, TokenType};
 use crate::error::{Error, ErrorKind, Result};
-use crate::jws::{self, Compact};
+use crate::jws;
 use crate::keys::Keyring;
 use crate::policy::{KeyKind, OrgSettings, TokenPolicy};
 use crate::revocation::Revocation;
@@ -50,7 +50,7 @@ impl Verifier {
     /// Verifies an access token (`Authorization: Bearer`) at time `now` (seconds since the
     /// epoch). Access tokens are never looked up: this does no I/O.
     pub fn verify_access(&self, token: &str, now: i64) -> Result<Claims> {
-        self.verify_parts(token, TokenType::Access, now)
+        self.verify_parts(token, TokenType::Access, now, |_| ())
             .map(|(claims, _)| claims)
     }
 
@@ -91,10 +91,13 @@ impl Verifier {
     /// assert_eq!(refused.code(), "token_kind_disabled");
     /// ```
     pub fn begin_refresh(&self, token: &str, now: i64) -> Result<PendingRefresh> {
-        let (claims, parts) = self.verify_parts(token, TokenType::Refresh, now)?;
+        // Claims::parse has checked that the payload is UTF-8 JSON.
+        let (claims, payload) = self.verify_parts(token, TokenType::Refresh, now, |json| {
+            String::from_utf8_lossy(json).into_owned().into_boxed_str()
+        })?;
         Ok(PendingRefresh {
             claims,
-            payload: parts.payload.into(),
+            payload,
             now,
             earliest_valid: self.earliest_valid(now),
         })
@@ -105,17 +108,22 @@ impl Verifier {
         now.saturating_sub(i64::from(self.policy.leeway))
     }
 
-    pub(crate) fn verify_parts<'t>(
+    /// Every check of contract §3; `keep` also sees the decoded payload, once, for a caller
+    /// that needs more of it than the claims (a refresh copies the PAT's members in order).
+    pub(crate) fn verify_parts<T>(
         &self,
-        token: &'t str,
+        token: &str,
         expected: TokenType,
         now: i64,
-    ) -> Result<(Claims, Compact<'t>)> {
+        keep: impl FnOnce(&[u8]) -> T,
+    ) -> Result<(Claims, T)> {
         let parts = jws::verify(token, &self.keyring)?;
-        let claims = jws::with_decoded(parts.payload, |json| Claims::parse(json, expected))?;
+        let (claims, kept) = jws::with_decoded(parts.payload, |json| {
+            Ok((Claims::parse(json, expected)?, keep(json)))
+        })?;
         self.check_times(&claims, now)?;
         self.check_issuer_and_audience(&claims)?;
-        Ok((claims, parts))
+        Ok((claims, kept))
     }
 
     fn check_times(&self, claims: &Claims, now: i64) -> Result<()> {
@@ -174,7 +182,8 @@ impl Verifier {
 #[derive(Debug)]
 pub struct PendingRefresh {
     claims: Claims,
-    /// The payload segment, for re-issuing the PAT's claims in their order.
+    /// The verified payload's JSON text, decoded once, for re-issuing the PAT's claims in
+    /// their order.
     payload: Box<str>,
     now: i64,
     earliest_valid: i64,
