@@ -259,12 +259,24 @@ fn revoke(
             arg.to_owned()
         }
     };
-    let server = args.server()?;
     let jti = jti_of(&target);
     let path = "/api/token/blacklist/";
-    let reply = server
-        .send("POST", path, None, Some(&json!({ "refresh": target })))
-        .map_err(|e| CliError::Failed(e.to_string()))?;
+    let body = json!({ "refresh": target });
+    // A whole PAT revokes itself without credentials. The truncated form (what the token list
+    // shows) is revoked as its owner: a server running ls-auth refuses it from anyone else
+    // (stock Label Studio takes it from anyone, unauthenticated).
+    let truncated = decode_unverified(&target).map_or(true, |t| t.truncated);
+    let (server, reply) = if truncated {
+        let (server, mut authorized, _) = authorized(args, now)?;
+        let reply = client::call(&server, &mut authorized, "POST", path, Some(&body))?;
+        (server, reply)
+    } else {
+        let server = args.server()?;
+        let reply = server
+            .send("POST", path, None, Some(&body))
+            .map_err(|e| CliError::Failed(e.to_string()))?;
+        (server, reply)
+    };
     let which = jti.map(|j| format!(" (jti {j})")).unwrap_or_default();
     match reply.status {
         204 | 200 => {

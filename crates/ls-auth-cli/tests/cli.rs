@@ -242,6 +242,24 @@ fn secret_from_file_env_file_and_env_var() {
         stderr(&o)
     );
 
+    // A key starting with `$` is one Label Studio would read as a variable reference after a
+    // restart: refused with that reason, not used as written.
+    std::fs::write(
+        &env_file,
+        "SECRET_KEY=$abcdefghijklmnopqrstuvwxyz0123456789\n",
+    )
+    .unwrap();
+    let o = bin()
+        .args(["verify", "--kind", "refresh", &pat, "--now", "1700000001"])
+        .args(["--env-file", env_file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        code(&o) != 0 && stderr(&o).contains("starts with `$`"),
+        "{}",
+        stderr(&o)
+    );
+
     // A different key refuses the signature.
     std::fs::write(&secret_file, "another-key-that-is-at-least-32-bytes").unwrap();
     let o = bin()
