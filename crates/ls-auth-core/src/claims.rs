@@ -28,6 +28,17 @@ pub const REGISTERED_CLAIMS: [&str; 8] = [
     "aud",
 ];
 
+/// The lengths of the registered names, one bit each (all are shorter than 64 bytes).
+const REGISTERED_LENGTHS: u64 = {
+    let mut bits = 0;
+    let mut i = 0;
+    while i < REGISTERED_CLAIMS.len() {
+        bits |= 1 << REGISTERED_CLAIMS[i].len();
+        i += 1;
+    }
+    bits
+};
+
 /// The two kinds of JWT that Label Studio issues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TokenType {
@@ -367,7 +378,13 @@ impl<'de> RawClaims<'de> {
         })
     }
 
+    #[inline(always)]
     fn member(&mut self, key: &[u8]) -> Member<'_, 'de> {
+        // A name of no registered name's length is a custom claim without looking at its
+        // bytes (most custom claims, in a payload with many).
+        if key.len() >= 64 || REGISTERED_LENGTHS >> key.len() & 1 == 0 {
+            return Member::Extra;
+        }
         // Dispatch on the first bytes so each key is compared with one name at most, not
         // tried against every name in turn (a hot spot when verifying).
         Member::Registered(match (key.first(), key.get(1)) {
@@ -391,7 +408,7 @@ impl<'de> RawClaims<'de> {
         let mut raw = RawClaims::new();
         // Most tokens have no extra claims: track their names only once one appears.
         let mut seen_extra: Option<KeySet> = None;
-        let text = crate::claims_scanner::object(json, &SERVER_ORDER, |key, index, value| {
+        let text = crate::claims_scanner::object(json, &SERVER_ORDER, |key, at, index, value| {
             let member = match index {
                 Some(i) => raw.registered(i),
                 None => raw.member(key),
@@ -422,7 +439,10 @@ impl<'de> RawClaims<'de> {
                     });
                 }
                 Member::Extra => {
-                    if !seen_extra.get_or_insert_with(KeySet::new).insert(key) {
+                    if !seen_extra
+                        .get_or_insert_with(|| KeySet::new(json))
+                        .insert(at, key.len())
+                    {
                         return None;
                     }
                 }
