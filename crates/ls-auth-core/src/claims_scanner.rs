@@ -147,13 +147,19 @@ impl<'a, 's> Indexed<'a, 's> {
     /// position at or past the end.
     #[inline(always)]
     fn stop(&self, pos: usize) -> Option<usize> {
-        let mut i = pos / 8;
-        let mut flags = *self.stops.get(i)? & (u64::MAX << (pos % 8 * 8));
-        while flags == 0 {
-            i += 1;
-            flags = *self.stops.get(i)?;
+        // Most strings end in the word they start in.
+        let flags = *self.stops.get(pos / 8)? >> (pos % 8 * 8);
+        if flags != 0 {
+            return Some(pos + (flags.trailing_zeros() / 8) as usize);
         }
-        Some(i * 8 + (flags.trailing_zeros() / 8) as usize)
+        let mut i = pos / 8;
+        loop {
+            i += 1;
+            let flags = *self.stops.get(i)?;
+            if flags != 0 {
+                return Some(i * 8 + (flags.trailing_zeros() / 8) as usize);
+            }
+        }
     }
 
     /// The string whose content starts at `pos` (after its opening quote): the position of
@@ -382,31 +388,13 @@ fn literal(b: &[u8], pos: usize, word: &[u8]) -> Option<usize> {
     (b.get(pos..end) == Some(word)).then_some(end)
 }
 
-/// The position after the number at `pos`, checked as [`number`] checks it, without its
-/// value: nested numbers are only validated. Integers, the usual kind, take the short way.
-#[inline(always)]
-fn skip_number(b: &[u8], pos: usize) -> Option<usize> {
-    let int_start = pos + usize::from(b.get(pos) == Some(&b'-'));
-    let mut end = int_start;
-    while b.get(end).is_some_and(u8::is_ascii_digit) {
-        end += 1;
-    }
-    let int_len = end - int_start;
-    match b.get(end) {
-        // An integer that an f64 holds: valid when canonical.
-        _ if int_len == 0 => None,
-        Some(b'.' | b'e' | b'E') => number(b, pos).map(|(end, _)| end),
-        _ if int_len > 308 => number(b, pos).map(|(end, _)| end),
-        _ => (int_len == 1 || b[int_start] != b'0').then_some(end),
-    }
-}
-
 /// An array or object at `pos` (its opening bracket), nested at most `MAX_DEPTH - depth`
 /// levels. Returns the position after it.
 ///
 /// One loop over values, containers kept as one bit per open level (1: object) instead of
 /// recursion, so that hostile nesting costs no stack. Whitespace is looked for only in the
 /// arm that meets it.
+#[inline(always)]
 fn compound(t: &Indexed<'_, '_>, mut pos: usize, depth: usize) -> Option<usize> {
     let b = t.b;
     let room = MAX_DEPTH.checked_sub(depth)?;
@@ -416,49 +404,60 @@ fn compound(t: &Indexed<'_, '_>, mut pos: usize, depth: usize) -> Option<usize> 
     let mut levels = 0;
     let mut in_object = false;
     loop {
-        // At the start of a value, `levels` deep (0: the container at `pos` itself).
-        let c = *b.get(pos)?;
-        if c == b'"' {
-            pos = t.string_end(pos + 1)?.0 + 1;
-        } else if c.is_ascii_digit() || c == b'-' {
-            pos = skip_number(b, pos)?;
-        } else if c == b'{' || c == b'[' {
-            if levels >= room {
-                return None;
-            }
-            *enclosing.get_mut(levels)? = u8::from(in_object);
-            levels += 1;
-            in_object = c == b'{';
-            pos += 1;
-            let close = c + 2; // `}` and `]` follow their opening bracket by two
-            let mut next = *b.get(pos)?;
-            if next <= b' ' {
-                pos = skip_whitespace(b, pos);
-                next = *b.get(pos)?;
-            }
-            if next != close {
-                if in_object {
-                    pos = t.nested_key(pos)?;
+        // At the start of a value, `levels` deep (0: the container at `pos` itself). One
+        // match, one jump table: an if-chain tested the likely kinds one by one.
+        match *b.get(pos)? {
+            b'"' => pos = t.string_end(pos + 1)?.0 + 1,
+            c @ b'0'..=b'9' => {
+                // A short integer, the usual nested number, digit by digit and without its
+                // value; a fraction or an exponent the long way.
+                let mut end = pos + 1;
+                while b.get(end).is_some_and(u8::is_ascii_digit) {
+                    end += 1;
                 }
+                pos = match b.get(end) {
+                    Some(b'.' | b'e' | b'E') => number(b, pos)?.0,
+                    _ if c == b'0' && end > pos + 1 => return None,
+                    _ if end - pos > 308 => number(b, pos)?.0,
+                    _ => end,
+                };
+            }
+            b'-' => pos = number(b, pos)?.0,
+            c @ (b'{' | b'[') => {
+                if levels >= room {
+                    return None;
+                }
+                *enclosing.get_mut(levels)? = u8::from(in_object);
+                levels += 1;
+                in_object = c == b'{';
+                pos += 1;
+                let close = c + 2; // `}` and `]` follow their opening bracket by two
+                let mut next = *b.get(pos)?;
+                if next <= b' ' {
+                    pos = skip_whitespace(b, pos);
+                    next = *b.get(pos)?;
+                }
+                if next != close {
+                    if in_object {
+                        pos = t.nested_key(pos)?;
+                    }
+                    continue;
+                }
+                pos += 1;
+                levels -= 1;
+                if levels == 0 {
+                    return Some(pos);
+                }
+                in_object = enclosing[levels] == 1;
+            }
+            b't' => pos = literal(b, pos, b"true")?,
+            b'f' => pos = literal(b, pos, b"false")?,
+            b'n' => pos = literal(b, pos, b"null")?,
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                pos = skip_whitespace(b, pos);
                 continue;
             }
-            pos += 1;
-            levels -= 1;
-            if levels == 0 {
-                return Some(pos);
-            }
-            in_object = enclosing[levels] == 1;
-        } else if c == b't' {
-            pos = literal(b, pos, b"true")?;
-        } else if c == b'f' {
-            pos = literal(b, pos, b"false")?;
-        } else if c == b'n' {
-            pos = literal(b, pos, b"null")?;
-        } else if is_whitespace(c) {
-            pos = skip_whitespace(b, pos);
-            continue;
-        } else {
-            return None;
+            _ => return None,
         }
         // After a value: a comma, or the end of the innermost container (and maybe more).
         loop {
@@ -489,8 +488,11 @@ fn compound(t: &Indexed<'_, '_>, mut pos: usize, depth: usize) -> Option<usize> 
 /// A member value at `pos`, and the position after it. Always inlined: returned through
 /// memory, the result was written in parts and read back whole, a stalled load per member.
 #[inline(always)]
-fn value<'a>(t: &Indexed<'a, '_>, pos: usize) -> Option<(Scalar<'a>, usize)> {
+fn value<'a>(t: &Indexed<'a, '_>, mut pos: usize) -> Option<(Scalar<'a>, usize)> {
     let b = t.b;
+    if b.get(pos).is_some_and(|&c| c <= b' ') {
+        pos = skip_whitespace(b, pos);
+    }
     let end = match *b.get(pos)? {
         b'"' => {
             let (end, escaped) = t.string_end(pos + 1)?;
@@ -545,9 +547,13 @@ fn short_eq(b: &[u8], at: usize, name: &[u8]) -> bool {
 /// `usual` lists member names in the order a writer usually puts them: while the members
 /// come in that order, compact, each name is recognised by one comparison with the next one
 /// expected instead of a search for its closing quote, and `member` is told its index.
+///
+/// With `from`, the caller has read the object up to a comma between members, just before
+/// `from`, and the members after it are read (without `usual`).
 #[inline]
 pub(crate) fn object<'a>(
     json: &'a [u8],
+    from: Option<usize>,
     usual: &[&str],
     mut member: impl FnMut(&'a [u8], usize, Option<usize>, Scalar<'a>) -> Option<()>,
 ) -> Option<&'a str> {
@@ -563,18 +569,29 @@ pub(crate) fn object<'a>(
         large.get_mut(..words)?
     };
     let t = Indexed::new(b, stops);
-    let mut pos = skip_whitespace(b, 0);
-    if b.get(pos) != Some(&b'{') {
-        return None;
+    let mut pos;
+    let mut next_usual = 0;
+    if let Some(from) = from {
+        pos = skip_whitespace(b, from);
+        next_usual = usize::MAX;
+    } else {
+        pos = skip_whitespace(b, 0);
+        if b.get(pos) != Some(&b'{') {
+            return None;
+        }
+        pos = skip_whitespace(b, pos + 1);
     }
-    pos = skip_whitespace(b, pos + 1);
-    if b.get(pos) == Some(&b'}') {
+    if from.is_none() && b.get(pos) == Some(&b'}') {
         pos += 1;
     } else {
-        let mut next_usual = 0;
         loop {
+            // Whitespace is looked for only where compact JSON has none and a byte did not
+            // match: here, after the colon (in `value`) and after the value.
             if b.get(pos) != Some(&b'"') {
-                return None;
+                pos = skip_whitespace(b, pos);
+                if b.get(pos) != Some(&b'"') {
+                    return None;
+                }
             }
             let key_at = pos + 1;
             // The name the writer usually puts here, followed by `":`?
@@ -607,25 +624,25 @@ pub(crate) fn object<'a>(
                 pos += 1;
                 (key, None)
             };
-            if b.get(pos).copied().is_some_and(is_whitespace) {
-                pos = skip_whitespace(b, pos);
-            }
             let (v, end) = value(&t, pos)?;
             member(key, key_at, index, v)?;
             pos = end;
-            if b.get(pos).copied().is_some_and(is_whitespace) {
-                pos = skip_whitespace(b, pos);
-            }
-            match b.get(pos) {
-                Some(b',') => {
-                    pos += 1;
-                    if b.get(pos).copied().is_some_and(is_whitespace) {
-                        pos = skip_whitespace(b, pos);
-                    }
-                }
-                Some(b'}') => {
+            match *b.get(pos)? {
+                b',' => pos += 1,
+                b'}' => {
                     pos += 1;
                     break;
+                }
+                c if is_whitespace(c) => {
+                    pos = skip_whitespace(b, pos);
+                    match b.get(pos) {
+                        Some(b',') => pos += 1,
+                        Some(b'}') => {
+                            pos += 1;
+                            break;
+                        }
+                        _ => return None,
+                    }
                 }
                 _ => return None,
             }
@@ -661,7 +678,7 @@ mod tests {
 
     fn members(json: &str) -> Option<Vec<(String, V)>> {
         let mut out = Vec::new();
-        object(json.as_bytes(), &["a", "b"], |k, at, i, v| {
+        object(json.as_bytes(), None, &["a", "b"], |k, at, i, v| {
             assert_eq!(&json.as_bytes()[at..at + k.len()], k);
             assert_eq!(i.map(|i| ["a", "b"][i].as_bytes()), i.map(|_| k));
             let v = match v {
@@ -892,10 +909,12 @@ mod tests {
         // 1e308 fits an f64, 1e309 does not.
         assert!(members(&format!("{{\"a\":1{}}}", "0".repeat(308))).is_some());
         assert!(members(&format!("{{\"a\":1{}}}", "0".repeat(309))).is_none());
-        assert!(object(b"{\"a\":\"\xff\"}", &[], |_, _, _, _| Some(())).is_none());
-        assert!(object(br#"{"a":1,"b":2}"#, &[], |k, _, _, _| (k == b"a")
-            .then_some(()))
-        .is_none());
+        assert!(object(b"{\"a\":\"\xff\"}", None, &[], |_, _, _, _| Some(())).is_none());
+        assert!(
+            object(br#"{"a":1,"b":2}"#, None, &[], |k, _, _, _| (k == b"a")
+                .then_some(()))
+            .is_none()
+        );
     }
 
     #[test]

@@ -148,12 +148,13 @@ fn hash(key: &[u8]) -> u64 {
     };
     let mut h = (len as u64).wrapping_mul(K);
     if len >= 8 {
+        // Keys of up to 16 bytes, most of them, in two words with no loop to set up.
         let mut at = 0;
-        while at + 8 < len {
+        while at + 16 < len {
             h = mix(h, word(at));
             at += 8;
         }
-        h = mix(h, word(len - 8));
+        h = mix(mix(h, word(at)), word(len - 8));
     } else if len >= 4 {
         h = mix(h, half(0) | half(len - 4) << 32);
     } else if len > 0 {
@@ -205,14 +206,14 @@ impl<'a> KeySet<'a> {
         }
     }
 
-    /// Records the key `payload[at..at + len]`. False when it is already there, or when the
-    /// probe budget is spent.
+    /// Records `key`, which is `payload[at..at + key.len()]`. False when it is already there,
+    /// or when the probe budget is spent.
     #[inline]
-    pub(crate) fn insert(&mut self, at: usize, len: usize) -> bool {
-        let Some(key) = self.payload.get(at..at + len) else {
-            return false;
-        };
-        if at + 1 >= FIELD || len >= FIELD {
+    pub(crate) fn insert(&mut self, at: usize, key: &[u8]) -> bool {
+        let len = key.len();
+        // Offsets and lengths fit their fields in any payload the scanner reads (at most
+        // 3 KiB): one comparison keeps a longer one out.
+        if at + len >= FIELD {
             return false;
         }
         if 2 * (self.len + 1) > self.slots().len() {
@@ -335,32 +336,35 @@ mod tests {
         let mut keys: Vec<String> = (0..300).map(|i| format!("claim_{i:03}")).collect();
         keys.push(String::new());
         let (payload, at) = payload_of(&keys);
-        let mut set = KeySet::new(payload.as_bytes());
+        let p = payload.as_bytes();
+        let mut set = KeySet::new(p);
         for i in 0..300 {
             let (start, len) = at[i];
-            assert!(set.insert(start, len), "{}", keys[i]);
+            assert!(set.insert(start, &p[start..start + len]), "{}", keys[i]);
             let (start, len) = at[i / 2];
-            assert!(!set.insert(start, len), "{}", keys[i]);
+            assert!(!set.insert(start, &p[start..start + len]), "{}", keys[i]);
         }
         // A key equal to a prefix of another is distinct from it, and the empty key is a key.
-        assert!(set.insert(at[5].0, 5));
-        assert!(!set.insert(at[7].0, 5));
+        assert!(set.insert(at[5].0, &p[at[5].0..at[5].0 + 5]));
+        assert!(!set.insert(at[7].0, &p[at[7].0..at[7].0 + 5]));
         let (start, len) = at[300];
-        assert!(set.insert(start, len));
-        assert!(!set.insert(start, len));
-        // Keys past the payload are never taken.
-        assert!(!set.insert(payload.len(), 1));
+        assert!(set.insert(start, &p[start..start + len]));
+        assert!(!set.insert(start, &p[start..start + len]));
     }
 
     #[test]
     fn key_set_finds_the_same_key_anywhere() {
-        let payload = "abcdefghij-abcdefghij-abcdefghiX";
-        let mut set = KeySet::new(payload.as_bytes());
-        assert!(set.insert(0, 10));
-        assert!(!set.insert(11, 10), "same bytes at another offset");
-        assert!(set.insert(22, 10), "one byte differs");
-        assert!(set.insert(1, 9));
-        assert!(!set.insert(12, 9));
+        let p = b"abcdefghij-abcdefghij-abcdefghiX-abcdefghijklmnopqrstuvwxyz-abcdefghijklmnopqrstuvwxyZ";
+        let mut set = KeySet::new(p);
+        assert!(set.insert(0, &p[0..10]));
+        assert!(!set.insert(11, &p[11..21]), "same bytes at another offset");
+        assert!(set.insert(22, &p[22..32]), "one byte differs");
+        assert!(set.insert(1, &p[1..10]));
+        assert!(!set.insert(12, &p[12..21]));
+        // Long keys, hashed word by word, equal up to their last byte.
+        assert!(set.insert(33, &p[33..59]));
+        assert!(set.insert(60, &p[60..86]));
+        assert!(!set.insert(33, &p[33..59]));
     }
 
     #[test]
@@ -372,10 +376,11 @@ mod tests {
             .take(80)
             .collect();
         let (payload, at) = payload_of(&colliding);
-        let mut set = KeySet::new(payload.as_bytes());
+        let p = payload.as_bytes();
+        let mut set = KeySet::new(p);
         let accepted = at
             .iter()
-            .take_while(|&&(start, len)| set.insert(start, len))
+            .take_while(|&&(start, len)| set.insert(start, &p[start..start + len]))
             .count();
         assert!(accepted < colliding.len(), "the probe budget ends it");
     }
