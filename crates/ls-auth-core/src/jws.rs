@@ -225,23 +225,40 @@ fn header_algorithm(segment: &str, keyring: &Keyring) -> Result<Algorithm> {
     }
 }
 
-/// Checks structure, header and MAC; on success the payload may be trusted and parsed.
-pub(crate) fn verify<'t>(token: &'t str, keyring: &Keyring) -> Result<Compact<'t>> {
+/// Checks structure, header and MAC; on success runs `then` on the parts and the decoded
+/// payload, which may be trusted and parsed.
+///
+/// The payload is decoded before the MAC, into a stack buffer: decoding checks the same
+/// canonical alphabet as a check would, and the claims need the bytes anyway, so the payload
+/// is read once (a check, then a decode after the MAC, read it twice).
+pub(crate) fn verify<'t, T>(
+    token: &'t str,
+    keyring: &Keyring,
+    then: impl FnOnce(Compact<'t>, &[u8]) -> Result<T>,
+) -> Result<T> {
     let parts = split_outer(token)?;
+    let mut small = [MaybeUninit::uninit(); SMALL_DECODED_LEN];
+    let mut large;
+    let buf: &mut [MaybeUninit<u8>] = if decoded_len(parts.payload.len()) <= SMALL_DECODED_LEN {
+        &mut small
+    } else {
+        large = [MaybeUninit::uninit(); MAX_DECODED_LEN];
+        &mut large
+    };
     // Structure of all three segments first (contract §3.2 before §3.3 and §3.4): a damaged token
     // is malformed whatever its header says and whatever its signature. The payload is
-    // checked without decoding (a dot in it is a fourth segment), the signature as it is
-    // decoded, the header as it is recognised or decoded.
-    check_canonical(parts.payload).map_err(|e| {
+    // checked as it is decoded (a dot in it is a fourth segment), the signature too, the
+    // header as it is recognised or decoded.
+    let payload = decode_into(parts.payload, buf).map_err(|e| {
         if parts.payload.contains('.') {
             wrong_segment_count()
         } else {
             e
         }
     })?;
-    let mut buf = [MaybeUninit::uninit(); MAX_TAG_LEN];
+    let mut tag = [MaybeUninit::uninit(); MAX_TAG_LEN];
     let signature = if parts.signature.len() <= MAX_SIGNATURE_LEN {
-        Some(decode_into(parts.signature, &mut buf)?)
+        Some(decode_into(parts.signature, &mut tag)?)
     } else {
         check_canonical(parts.signature)?;
         None
@@ -258,7 +275,7 @@ pub(crate) fn verify<'t>(token: &'t str, keyring: &Keyring) -> Result<Compact<'t
         .filter(|k| k.algorithm() == alg)
         .any(|k| k.verify(signed, signature))
     {
-        Ok(parts)
+        then(parts, payload)
     } else {
         Err(Error::new(ErrorKind::InvalidSignature))
     }
@@ -422,11 +439,25 @@ mod tests {
         assert_eq!(split(&huge).unwrap_err().code(), "token_too_large");
     }
 
+    /// Verification that keeps the parts.
+    fn verify<'t>(token: &'t str, keyring: &Keyring) -> Result<Compact<'t>> {
+        super::verify(token, keyring, |parts, _| Ok(parts))
+    }
+
     #[test]
     fn sign_then_verify() {
         let t = sign(keyring().signing_key(), r#"{"exp":1}"#);
         let parts = verify(&t, &keyring()).unwrap();
         assert_eq!(parts.payload, b64(r#"{"exp":1}"#));
+        // The payload is handed over decoded, small or large.
+        for claims in [
+            r#"{"exp":1}"#.to_owned(),
+            format!(r#"{{"x":"{}"}}"#, "y".repeat(2000)),
+        ] {
+            let t = sign(keyring().signing_key(), &claims);
+            let json = super::verify(&t, &keyring(), |_, json| Ok(json.to_vec())).unwrap();
+            assert_eq!(json, claims.as_bytes());
+        }
     }
 
     #[test]

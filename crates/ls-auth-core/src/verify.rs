@@ -111,8 +111,9 @@ impl Verifier {
         expected: TokenType,
         now: i64,
     ) -> Result<(Claims, Compact<'t>)> {
-        let parts = jws::verify(token, &self.keyring)?;
-        let claims = jws::with_decoded(parts.payload, |json| Claims::parse(json, expected))?;
+        let (claims, parts) = jws::verify(token, &self.keyring, |parts, json| {
+            Ok((Claims::parse(json, expected)?, parts))
+        })?;
         self.check_times(&claims, now)?;
         self.check_issuer_and_audience(&claims)?;
         Ok((claims, parts))
