@@ -222,7 +222,7 @@ impl Issuer {
     }
 
     /// A new token of `kind` carrying the verified PAT payload's claims in their order.
-    fn reissue(&self, payload: &str, kind: TokenType, ttl: i64, now: i64) -> Result<String> {
+    fn reissue(&self, payload: &[u8], kind: TokenType, ttl: i64, now: i64) -> Result<String> {
         // Re-read the payload in order: copied claims keep the PAT's order and JSON types.
         let payload: Map<String, Value> = jws::with_decoded(payload, |bytes| {
             serde_json::from_slice(bytes).map_err(|_| Error::new(ErrorKind::MalformedToken))
@@ -296,7 +296,7 @@ mod tests {
     }
 
     fn claims_json(token: &str) -> String {
-        let parts = jws::split(token).unwrap();
+        let parts = jws::split(token.as_bytes()).unwrap();
         jws::with_decoded(
             parts.payload,
             |b| Ok(String::from_utf8(b.to_vec()).unwrap()),

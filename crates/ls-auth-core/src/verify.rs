@@ -50,8 +50,7 @@ impl Verifier {
     /// Verifies an access token (`Authorization: Bearer`) at time `now` (seconds since the
     /// epoch). Access tokens are never looked up: this does no I/O.
     pub fn verify_access(&self, token: &str, now: i64) -> Result<Claims> {
-        self.verify_parts(token, TokenType::Access, now)
-            .map(|(claims, _)| claims)
+        self.verify_access_bytes(token.as_bytes(), now)
     }
 
     /// Verifies a PAT presented for refresh: the organisation must allow PATs, the PAT must be
@@ -91,7 +90,7 @@ impl Verifier {
     /// assert_eq!(refused.code(), "token_kind_disabled");
     /// ```
     pub fn begin_refresh(&self, token: &str, now: i64) -> Result<PendingRefresh> {
-        let (claims, parts) = self.verify_parts(token, TokenType::Refresh, now)?;
+        let (claims, parts) = self.verify_parts(token.as_bytes(), TokenType::Refresh, now)?;
         Ok(PendingRefresh {
             claims,
             payload: parts.payload.into(),
@@ -105,9 +104,16 @@ impl Verifier {
         now.saturating_sub(i64::from(self.policy.leeway))
     }
 
+    /// [`Verifier::verify_access`] for a token given as bytes: an `Authorization` header's
+    /// credentials, which need no check as text (a token that verifies is ASCII).
+    pub(crate) fn verify_access_bytes(&self, token: &[u8], now: i64) -> Result<Claims> {
+        self.verify_parts(token, TokenType::Access, now)
+            .map(|(claims, _)| claims)
+    }
+
     pub(crate) fn verify_parts<'t>(
         &self,
-        token: &'t str,
+        token: &'t [u8],
         expected: TokenType,
         now: i64,
     ) -> Result<(Claims, Compact<'t>)> {
@@ -176,7 +182,7 @@ impl Verifier {
 pub struct PendingRefresh {
     claims: Claims,
     /// The payload segment, for re-issuing the PAT's claims in their order.
-    payload: Box<str>,
+    payload: Box<[u8]>,
     now: i64,
     earliest_valid: i64,
 }
@@ -205,7 +211,7 @@ impl PendingRefresh {
     }
 
     /// The admitted parts, for the issuer: claims, payload segment and the time of step one.
-    pub(crate) fn into_parts(self) -> (Claims, Box<str>, i64) {
+    pub(crate) fn into_parts(self) -> (Claims, Box<[u8]>, i64) {
         (self.claims, self.payload, self.now)
     }
 }
