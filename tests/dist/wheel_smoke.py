@@ -182,7 +182,8 @@ def httpx_extra() -> None:
         return httpx.Response(200, json={"user_id": claims.user_id})
 
     transport = httpx.MockTransport(server)
-    auth = LabelStudioAuth(pat, base_url="http://ls.test", transport=transport)
+    # The refresh goes through the client's own transport, like every other request.
+    auth = LabelStudioAuth(pat, base_url="http://ls.test")
     with httpx.Client(base_url="http://ls.test", auth=auth, transport=transport) as client:
         for _ in range(2):
             r = client.get("/api/projects/")

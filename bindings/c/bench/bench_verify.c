@@ -1,21 +1,11 @@
 /* Per-call cost of ls_auth_verifier_verify_access from C (claims freed each call, as a
  * service would). Prints "c_ns_per_op=<n>"; scripts/bench compares it with rust_bench
  * (bench/rust_bench.rs, the same loop through ls-auth-core). Usage: bench_verify [ITERATIONS] */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
-#include "ls_auth.h"
+#include "bench_common.h"
 
 #define SECRET "django-insecure-ls-auth-bench-0123456789-abcdefghijklmnop"
-#define NOW 1700000000
-
-static bool never_revoked(void *c, const char *j, size_t l) {
-  (void)c, (void)j, (void)l;
-  return false;
-}
 
 static double now_ns(void) {
   struct timespec ts;

@@ -3,20 +3,10 @@
  * before and after. Run by scripts/bench, never by the tests.
  * Usage: soak [VERIFICATIONS] [REFRESHES]   (default 10000000 and 1000000)
  * "before" is taken after a warm-up of 1% of each. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "ls_auth.h"
+#include "bench_common.h"
 
 #define SECRET "soak-secret-key-of-at-least-32-bytes!!"
-#define NOW 1700000000
-
-static bool never_revoked(void *c, const char *j, size_t l) {
-  (void)c, (void)j, (void)l;
-  return false;
-}
 
 static long rss_kib(void) {
   long pages = 0, resident = 0;

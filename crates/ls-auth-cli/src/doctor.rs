@@ -45,7 +45,7 @@ pub const EXIT_CODES: &str = "Exit codes (one per diagnosis):
 pub struct DoctorArgs {
     #[command(flatten)]
     pub server: ServerArgs,
-    /// How your client sends the key itself (e.g. curl -H 'Authorization: Bearer <key>'):
+    /// How your client sends the key itself (e.g. curl -H 'Authorization: Bearer KEY'):
     /// doctor checks that this is how this kind of key is sent, and asks the server.
     #[arg(long, value_enum, value_name = "SCHEME")]
     pub sent_as: Option<Scheme>,

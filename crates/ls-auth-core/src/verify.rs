@@ -2,7 +2,7 @@
 
 use crate::claims::{Claims, TokenType};
 use crate::error::{Error, ErrorKind, Result};
-use crate::jws::{self, Compact};
+use crate::jws;
 use crate::keys::Keyring;
 use crate::policy::{KeyKind, OrgSettings, TokenPolicy};
 use crate::revocation::Revocation;
@@ -90,10 +90,14 @@ impl Verifier {
     /// assert_eq!(refused.code(), "token_kind_disabled");
     /// ```
     pub fn begin_refresh(&self, token: &str, now: i64) -> Result<PendingRefresh> {
-        let (claims, parts) = self.verify_parts(token.as_bytes(), TokenType::Refresh, now)?;
+        // Claims::parse has checked that the payload is UTF-8 JSON.
+        let (claims, payload) =
+            self.verify_parts(token.as_bytes(), TokenType::Refresh, now, |json| {
+                String::from_utf8_lossy(json).into_owned().into_boxed_str()
+            })?;
         Ok(PendingRefresh {
             claims,
-            payload: parts.payload.into(),
+            payload,
             now,
             earliest_valid: self.earliest_valid(now),
         })
@@ -107,22 +111,25 @@ impl Verifier {
     /// [`Verifier::verify_access`] for a token given as bytes: an `Authorization` header's
     /// credentials, which need no check as text (a token that verifies is ASCII).
     pub(crate) fn verify_access_bytes(&self, token: &[u8], now: i64) -> Result<Claims> {
-        self.verify_parts(token, TokenType::Access, now)
+        self.verify_parts(token, TokenType::Access, now, |_| ())
             .map(|(claims, _)| claims)
     }
 
-    pub(crate) fn verify_parts<'t>(
+    /// Every check of contract §3; `keep` also sees the decoded payload, once, for a caller
+    /// that needs more of it than the claims (a refresh copies the PAT's members in order).
+    pub(crate) fn verify_parts<T>(
         &self,
-        token: &'t [u8],
+        token: &[u8],
         expected: TokenType,
         now: i64,
-    ) -> Result<(Claims, Compact<'t>)> {
-        let (claims, parts) = jws::verify(token, &self.keyring, |parts, json| {
-            Ok((Claims::parse(json, expected)?, parts))
+        keep: impl FnOnce(&[u8]) -> T,
+    ) -> Result<(Claims, T)> {
+        let (claims, kept) = jws::verify(token, &self.keyring, |_, json| {
+            Ok((Claims::parse(json, expected)?, keep(json)))
         })?;
         self.check_times(&claims, now)?;
         self.check_issuer_and_audience(&claims)?;
-        Ok((claims, parts))
+        Ok((claims, kept))
     }
 
     fn check_times(&self, claims: &Claims, now: i64) -> Result<()> {
@@ -181,8 +188,9 @@ impl Verifier {
 #[derive(Debug)]
 pub struct PendingRefresh {
     claims: Claims,
-    /// The payload segment, for re-issuing the PAT's claims in their order.
-    payload: Box<[u8]>,
+    /// The verified payload's JSON text, decoded once, for re-issuing the PAT's claims in
+    /// their order.
+    payload: Box<str>,
     now: i64,
     earliest_valid: i64,
 }
@@ -211,7 +219,7 @@ impl PendingRefresh {
     }
 
     /// The admitted parts, for the issuer: claims, payload segment and the time of step one.
-    pub(crate) fn into_parts(self) -> (Claims, Box<[u8]>, i64) {
+    pub(crate) fn into_parts(self) -> (Claims, Box<str>, i64) {
         (self.claims, self.payload, self.now)
     }
 }
