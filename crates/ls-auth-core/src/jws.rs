@@ -102,9 +102,8 @@ fn decode_into<'b>(segment: &[u8], buf: &'b mut [MaybeUninit<u8>]) -> Result<&'b
 }
 
 /// contract §3.2 without decoding: only the URL-safe alphabet, no padding, a length that base64
-/// can have and zero spare bits in the last character. base64-simd checks 32 characters per
-/// step with whatever vector unit the CPU has, so checking the payload before the MAC costs a
-/// few percent of decoding it.
+/// can have and zero spare bits in the last character. For a signature too long to match any
+/// key, which is refused, but as malformed first when it is not base64url.
 fn check_canonical(segment: &[u8]) -> Result<()> {
     URL_SAFE_NO_PAD
         .check(segment)
