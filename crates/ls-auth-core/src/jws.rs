@@ -227,28 +227,20 @@ fn header_algorithm(segment: &[u8], keyring: &Keyring) -> Result<Algorithm> {
 /// Checks structure, header and MAC; on success runs `then` on the parts and the decoded
 /// payload, which may be trusted and parsed.
 ///
-/// The payload is decoded before the MAC, into a stack buffer: decoding checks the same
-/// canonical alphabet as a check would, and the claims need the bytes anyway, so the payload
-/// is read once (a check, then a decode after the MAC, read it twice).
+/// Before the MAC the payload is only checked (a vectorised pass, no decode), so a refused
+/// token costs no decode of attacker-chosen bytes; it is decoded, into a stack buffer, once
+/// the MAC has passed.
 pub(crate) fn verify<'t, T>(
     token: &'t [u8],
     keyring: &Keyring,
     then: impl FnOnce(Compact<'t>, &[u8]) -> Result<T>,
 ) -> Result<T> {
     let parts = split_outer(token)?;
-    let mut small = [MaybeUninit::uninit(); SMALL_DECODED_LEN];
-    let mut large;
-    let buf: &mut [MaybeUninit<u8>] = if decoded_len(parts.payload.len()) <= SMALL_DECODED_LEN {
-        &mut small
-    } else {
-        large = [MaybeUninit::uninit(); MAX_DECODED_LEN];
-        &mut large
-    };
     // Structure of all three segments first (contract §3.2 before §3.3 and §3.4): a damaged token
     // is malformed whatever its header says and whatever its signature. The payload is
-    // checked as it is decoded (a dot in it is a fourth segment), the signature too, the
-    // header as it is recognised or decoded.
-    let payload = decode_into(parts.payload, buf).map_err(|e| {
+    // checked (a dot in it is a fourth segment), the signature as it is decoded, the header as
+    // it is recognised or decoded.
+    check_canonical(parts.payload).map_err(|e| {
         if parts.payload.contains(&b'.') {
             wrong_segment_count()
         } else {
@@ -274,7 +266,7 @@ pub(crate) fn verify<'t, T>(
         .filter(|k| k.algorithm() == alg)
         .any(|k| k.verify(signed, signature))
     {
-        then(parts, payload)
+        with_decoded(parts.payload, |payload| then(parts, payload))
     } else {
         Err(Error::new(ErrorKind::InvalidSignature))
     }
