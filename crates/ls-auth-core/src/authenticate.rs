@@ -54,10 +54,31 @@ pub fn authenticate<'h>(
     settings: &OrgSettings,
     now: i64,
 ) -> Result<Principal<'h>> {
-    let presented = Presented::read(header)?;
     // The settings are known in advance: a disabled kind is refused before any crypto.
+    if settings.admit(KeyKind::Jwt).is_ok() {
+        if let Some(verified) = verified_bearer(header, verifier, now) {
+            return verified.map(Principal::Jwt);
+        }
+    }
+    let presented = Presented::read(header)?;
     settings.admit(presented.kind())?;
     presented.verify(verifier, now)?.admit(settings)
+}
+
+/// The usual request, `Bearer <access token>`, verified without checking the token's
+/// characters first: a token that verifies is base64url and dots, so token68 and ASCII, and
+/// the two passes that check them (over the whole token, about 40 ns) are the difference
+/// between authenticating and verifying. `None` when the header is not a Bearer one; when
+/// verification fails, the error [`Presented::read`] would report first (a bad character,
+/// a token that is no JWT) or else verification's own, so that the result is exactly that of
+/// reading the header first, without verifying twice.
+#[inline(always)]
+fn verified_bearer(header: &[u8], verifier: &Verifier, now: i64) -> Option<Result<Claims>> {
+    let token = crate::header::bearer_credentials(header)?;
+    Some(match verifier.verify_access_bytes(token, now) {
+        Ok(claims) => Ok(claims),
+        Err(e) => Presented::read(header).and(Err(e)),
+    })
 }
 
 /// The first step of authentication for a host whose organisation settings depend on the
@@ -87,6 +108,11 @@ pub fn begin_authenticate<'h>(
     verifier: &Verifier,
     now: i64,
 ) -> Result<PendingPrincipal<'h>> {
+    if let Some(verified) = verified_bearer(header, verifier, now) {
+        return verified.map(|claims| PendingPrincipal {
+            principal: Principal::Jwt(claims),
+        });
+    }
     Presented::read(header)?.verify(verifier, now)
 }
 
@@ -229,6 +255,77 @@ mod tests {
         authenticate(header.as_bytes(), issuer.verifier(), settings, NOW)
             .unwrap_err()
             .code()
+    }
+
+    /// Authentication as the header is read: every header check, then the settings, then
+    /// verification, with no shortcut.
+    fn read_first<'h>(
+        header: &'h [u8],
+        verifier: &Verifier,
+        settings: Option<&OrgSettings>,
+        now: i64,
+    ) -> Result<Principal<'h>> {
+        let presented = Presented::read(header)?;
+        if let Some(settings) = settings {
+            settings.admit(presented.kind())?;
+        }
+        let pending = presented.verify(verifier, now)?;
+        match settings {
+            Some(settings) => pending.admit(settings),
+            None => Ok(pending.principal),
+        }
+    }
+
+    #[test]
+    fn the_bearer_shortcut_answers_as_reading_the_header_first() {
+        let (issuer, pat, access) = setup();
+        let (head, _) = access.rsplit_once('.').unwrap();
+        let mut headers: Vec<String> = vec![
+            format!("Bearer {access}"),
+            format!("bearer  {access} \t"),
+            format!("BEARER {access}="),
+            format!("Bearer {access}!"),
+            format!("Bearer {access}x"),
+            format!("Bearer {access} x"),
+            format!("Bearer {head}.abc"),
+            format!("Bearer {head}+abc"),
+            format!("Bearer {pat}"),
+            format!("Bearer {LEGACY}"),
+            format!("Bearer é{access}"),
+            format!("Token {access}"),
+            format!("Token {LEGACY}"),
+            format!("Basic {access}"),
+            "Bearer".to_owned(),
+            "Bearer ".to_owned(),
+            String::new(),
+            format!("Bearer {}", "a".repeat(9000)),
+        ];
+        headers.push(format!("Bearer {}", access.replace('.', "..")));
+        let off = OrgSettings {
+            api_tokens_enabled: false,
+            ..OrgSettings::default()
+        };
+        let legacy_on = OrgSettings {
+            legacy_api_tokens_enabled: true,
+            ..OrgSettings::default()
+        };
+        let verifier = issuer.verifier();
+        for header in &headers {
+            for now in [NOW, NOW + 300] {
+                for settings in [&OrgSettings::default(), &off, &legacy_on] {
+                    assert_eq!(
+                        authenticate(header.as_bytes(), verifier, settings, now),
+                        read_first(header.as_bytes(), verifier, Some(settings), now),
+                        "{header:?}"
+                    );
+                }
+                assert_eq!(
+                    begin_authenticate(header.as_bytes(), verifier, now).map(|p| p.principal),
+                    read_first(header.as_bytes(), verifier, None, now),
+                    "{header:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -27,6 +28,17 @@ pub const REGISTERED_CLAIMS: [&str; 8] = [
     "iss",
     "aud",
 ];
+
+/// The lengths of the registered names, one bit each (all are shorter than 64 bytes).
+const REGISTERED_LENGTHS: u64 = {
+    let mut bits = 0;
+    let mut i = 0;
+    while i < REGISTERED_CLAIMS.len() {
+        bits |= 1 << REGISTERED_CLAIMS[i].len();
+        i += 1;
+    }
+    bits
+};
 
 /// The two kinds of JWT that Label Studio issues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,8 +90,11 @@ pub struct Claims {
     user_id_end: u32,
     /// What most tokens do not have, boxed: the claims travel by value through every result
     /// of verification, and each move of a larger struct was a memcpy (14% of the samples of
-    /// Claims::parse went to returning it).
-    rare: Option<Box<Rare>>,
+    /// Claims::parse went to returning it). Set when verified for `iss`, `aud` and extra
+    /// claims read by serde_json; extra claims still in the text (after `user_id` in `text`)
+    /// get it only when first read, so that verifying a token with custom claims allocates
+    /// once, like one without.
+    rare: OnceLock<Box<Rare>>,
 }
 
 /// `iss`, `aud` and extra claims, when a token has any of them.
@@ -158,20 +173,29 @@ impl Claims {
     }
     /// `iss`, when present.
     pub fn issuer(&self) -> Option<&str> {
-        self.rare.as_ref()?.iss.as_deref()
+        self.rare.get()?.iss.as_deref()
     }
     /// `aud` as a list (a single string becomes a list of one), when present.
     pub fn audience(&self) -> Option<&[String]> {
-        self.rare.as_ref()?.aud.as_deref()
+        self.rare.get()?.aud.as_deref()
     }
     /// Every other claim, in the token's order.
     pub fn extra(&self) -> &[(String, Value)] {
-        match self.rare.as_deref().map(|rare| &rare.extra) {
-            None => &[],
-            Some(ExtraClaims::Values(values)) => values,
-            Some(ExtraClaims::InText(values)) => {
-                values.get_or_init(|| read_extra(&self.text[self.user_id_end as usize..]))
-            }
+        let payload = &self.text[self.user_id_end as usize..];
+        let rare = match self.rare.get() {
+            Some(rare) => rare,
+            None if payload.is_empty() => return &[],
+            None => self.rare.get_or_init(|| {
+                Box::new(Rare {
+                    iss: None,
+                    aud: None,
+                    extra: ExtraClaims::InText(OnceLock::new()),
+                })
+            }),
+        };
+        match &rare.extra {
+            ExtraClaims::Values(values) => values,
+            ExtraClaims::InText(values) => values.get_or_init(|| read_extra(payload)),
         }
     }
 
@@ -212,23 +236,77 @@ impl Claims {
     /// bytes, every registered claim of the right JSON type, the required ones present and
     /// `token_type` equal to `expected`. Times are checked by the caller, who has the clock.
     pub(crate) fn parse(json: &[u8], expected: TokenType) -> Result<Claims> {
-        if let Some(claims) = Self::parse_server_form(json, expected) {
-            return Ok(claims);
+        let prefix = ServerPrefix::read(json, expected);
+        if let Some(prefix) = &prefix {
+            if json.get(prefix.end..) == Some(b"}") {
+                if let Some(claims) = prefix.claims(json, expected) {
+                    return Ok(claims);
+                }
+            }
         }
-        match RawClaims::scan(json) {
-            Some(raw) => raw.validate(expected),
+        Self::parse_scanning(json, expected, prefix)
+    }
+
+    /// Everything but the server's own payload. Out of line, so that its frame (the raw
+    /// claims, the scanner's index and key table) is not set up for the server's payload.
+    #[inline(never)]
+    fn parse_scanning(
+        json: &[u8],
+        expected: TokenType,
+        prefix: Option<ServerPrefix>,
+    ) -> Result<Claims> {
+        // Read in place: moving the raw claims (about 300 bytes) in and out of the scan was
+        // a third of the fixed cost of a payload with custom claims.
+        let mut raw = RawClaims::new();
+        let scanned = match prefix {
+            // The server's members, then custom claims: read on from there, not again.
+            Some(prefix) if json.get(prefix.end) == Some(&b',') => {
+                raw.scan_after(json, &prefix, expected)
+            }
+            _ => raw.scan(json),
+        };
+        match scanned {
+            Some(()) => raw.validate(expected),
             None => Self::parse_with_serde(json, expected),
         }
     }
 
-    /// The payload exactly as Label Studio's server writes it for `expected` and nothing else
-    /// (contract §1): `{"token_type":…,"exp":N,"iat":N,"jti":"…","user_id":…}`, compact, in that
-    /// order, with plain strings, and valid. Recognising that text byte for byte is the same
-    /// check as reading it member by member, without the work: no name is searched for, no
-    /// member dispatched, no intermediate struct built. Anything else, including every invalid
-    /// payload, is `None` and goes the general way, which alone makes errors.
+    /// The general path, for payloads the scanner gives up on; it also makes every error.
+    fn parse_with_serde(json: &[u8], expected: TokenType) -> Result<Claims> {
+        let raw: RawClaims = serde_json::from_slice(json).map_err(|_| {
+            Error::with_detail(
+                ErrorKind::MalformedToken,
+                "token payload is not a JSON object with unique keys",
+            )
+        })?;
+        raw.validate(expected)
+    }
+}
+
+/// The order in which Label Studio's server writes the registered claims (contract §1); the
+/// scanner recognises these names without searching when they come in this order.
+const SERVER_ORDER: [&str; 5] = ["token_type", "exp", "iat", "jti", "user_id"];
+
+/// The registered members exactly as Label Studio's server writes them for a token type, at
+/// the start of a payload (contract §1): `{"token_type":…,"exp":N,"iat":N,"jti":"…","user_id":…`,
+/// compact, in that order, with plain strings and integers. Recognising that text byte for
+/// byte is the same check as reading it member by member, without the work: no name is
+/// searched for, no member dispatched, no intermediate struct built.
+struct ServerPrefix {
+    exp: i64,
+    iat: i64,
+    /// The content of the `jti` string.
+    jti: Range<usize>,
+    /// The content of a string `user_id`, or an integer one.
+    user_id: std::result::Result<Range<usize>, i64>,
+    /// Where the `user_id` value ends: at `}` for the server's own payload, at `,` when custom
+    /// claims follow.
+    end: usize,
+}
+
+impl ServerPrefix {
     #[inline]
-    fn parse_server_form(json: &[u8], expected: TokenType) -> Option<Claims> {
+    fn read(json: &[u8], expected: TokenType) -> Option<Self> {
         let b = json;
         let prefix: &[u8] = match expected {
             TokenType::Access => br#"{"token_type":"access","exp":"#,
@@ -251,15 +329,23 @@ impl Claims {
             let (n, end) = plain_int(b, pos)?;
             (Err(n), end)
         };
-        // A token with more members (extra claims) is not this form: decided before the UTF-8
-        // check, which the general way then does once.
-        if b.get(end..)? != b"}" {
-            return None;
-        }
+        Some(ServerPrefix {
+            exp,
+            iat,
+            jti,
+            user_id,
+            end,
+        })
+    }
+
+    /// The claims of a payload that is this prefix and `}`, when they are valid. Anything
+    /// else is `None` and goes the general way, which alone makes errors.
+    #[inline]
+    fn claims(&self, json: &[u8], expected: TokenType) -> Option<Claims> {
         let text = crate::claims_scanner::utf8(json)?;
-        let jti = text.get(jti)?;
-        let user_id = match user_id {
-            Ok(range) => Cow::Borrowed(text.get(range)?),
+        let jti = text.get(self.jti.clone())?;
+        let user_id = match &self.user_id {
+            Ok(range) => Cow::Borrowed(text.get(range.clone())?),
             Err(n) => Cow::Owned(n.to_string()),
         };
         if jti.is_empty()
@@ -274,31 +360,16 @@ impl Claims {
         ids.push_str(&user_id);
         Some(Claims {
             token_type: expected,
-            exp,
-            iat: Some(iat),
+            exp: self.exp,
+            iat: Some(self.iat),
             nbf: None,
             text: ids,
             jti_len: offset(jti.len()),
             user_id_end: offset(jti.len() + user_id.len()),
-            rare: None,
+            rare: OnceLock::new(),
         })
     }
-
-    /// The general path, for payloads the scanner gives up on; it also makes every error.
-    fn parse_with_serde(json: &[u8], expected: TokenType) -> Result<Claims> {
-        let raw: RawClaims = serde_json::from_slice(json).map_err(|_| {
-            Error::with_detail(
-                ErrorKind::MalformedToken,
-                "token payload is not a JSON object with unique keys",
-            )
-        })?;
-        raw.validate(expected)
-    }
 }
-
-/// The order in which Label Studio's server writes the registered claims (contract §1); the
-/// scanner recognises these names without searching when they come in this order.
-const SERVER_ORDER: [&str; 5] = ["token_type", "exp", "iat", "jti", "user_id"];
 
 /// A payload as read, before its types are checked. Values borrow from the decoded bytes.
 #[derive(Debug, PartialEq)]
@@ -367,7 +438,13 @@ impl<'de> RawClaims<'de> {
         })
     }
 
+    #[inline(always)]
     fn member(&mut self, key: &[u8]) -> Member<'_, 'de> {
+        // A name of no registered name's length is a custom claim without looking at its
+        // bytes (most custom claims, in a payload with many).
+        if key.len() >= 64 || REGISTERED_LENGTHS >> key.len() & 1 == 0 {
+            return Member::Extra;
+        }
         // Dispatch on the first bytes so each key is compared with one name at most, not
         // tried against every name in turn (a hot spot when verifying).
         Member::Registered(match (key.first(), key.get(1)) {
@@ -386,54 +463,88 @@ impl<'de> RawClaims<'de> {
     /// The fast path; `None` sends the payload to serde_json, including any duplicate key and
     /// any registered claim that is not a plain string or integer, so that errors and unusual
     /// values are read in one place.
+    fn scan(&mut self, json: &'de [u8]) -> Option<()> {
+        self.scan_members(json, None).map(|_| ())
+    }
+
+    /// [`RawClaims::scan`] for a payload that starts with the server's members: those are
+    /// taken as read, and the scan goes on after them.
+    fn scan_after(
+        &mut self,
+        json: &'de [u8],
+        prefix: &ServerPrefix,
+        expected: TokenType,
+    ) -> Option<()> {
+        self.token_type = Some(ValueKind::Str(Cow::Borrowed(expected.as_str())));
+        self.exp = Some(ValueKind::Int(prefix.exp));
+        self.iat = Some(ValueKind::Int(prefix.iat));
+        // Placeholders until the text is known to be UTF-8; present, so that a repeated
+        // `jti` or `user_id` is a duplicate.
+        self.jti = Some(ValueKind::Null);
+        self.user_id = Some(ValueKind::Null);
+        let text = self.scan_members(json, Some(prefix.end + 1))?;
+        self.jti = Some(ValueKind::Str(Cow::Borrowed(text.get(prefix.jti.clone())?)));
+        self.user_id = Some(match &prefix.user_id {
+            Ok(range) => ValueKind::Str(Cow::Borrowed(text.get(range.clone())?)),
+            Err(n) => ValueKind::Int(*n),
+        });
+        Some(())
+    }
+
+    /// Reads the members of `json` into `self`: all of them, or (`from`) those after the
+    /// comma before `from`. Returns the payload as text.
     #[inline(always)]
-    fn scan(json: &'de [u8]) -> Option<Self> {
-        let mut raw = RawClaims::new();
+    fn scan_members(&mut self, json: &'de [u8], from: Option<usize>) -> Option<&'de str> {
+        let raw = self;
         // Most tokens have no extra claims: track their names only once one appears.
         let mut seen_extra: Option<KeySet> = None;
-        let text = crate::claims_scanner::object(json, &SERVER_ORDER, |key, index, value| {
-            let member = match index {
-                Some(i) => raw.registered(i),
-                None => raw.member(key),
-            };
-            match member {
-                Member::Registered(slot) => {
-                    if slot.is_some() {
-                        return None;
-                    }
-                    *slot = Some(match value {
-                        // Registered strings are few and short: UTF-8 again costs little,
-                        // and it was checked with the whole payload.
-                        Scalar::Str(s) => {
-                            ValueKind::Str(Cow::Borrowed(std::str::from_utf8(s).ok()?))
+        let text =
+            crate::claims_scanner::object(json, from, &SERVER_ORDER, |key, at, index, value| {
+                let member = match index {
+                    Some(i) => raw.registered(i),
+                    None => raw.member(key),
+                };
+                match member {
+                    Member::Registered(slot) => {
+                        if slot.is_some() {
+                            return None;
                         }
-                        Scalar::Int(n) => ValueKind::Int(n),
-                        Scalar::Other(_) => return None,
-                    });
-                }
-                Member::Audience => {
-                    if raw.aud.is_some() {
-                        return None;
+                        *slot = Some(match value {
+                            // Registered strings are few and short: UTF-8 again costs little,
+                            // and it was checked with the whole payload.
+                            Scalar::Str(s) => {
+                                ValueKind::Str(Cow::Borrowed(std::str::from_utf8(s).ok()?))
+                            }
+                            Scalar::Int(n) => ValueKind::Int(n),
+                            Scalar::Other(_) => return None,
+                        });
                     }
-                    raw.aud = Some(match value {
-                        Scalar::Str(s) => Value::from(std::str::from_utf8(s).ok()?),
-                        Scalar::Int(n) => Value::from(n),
-                        Scalar::Other(text) => serde_json::from_slice(text).ok()?,
-                    });
-                }
-                Member::Extra => {
-                    if !seen_extra.get_or_insert_with(KeySet::new).insert(key) {
-                        return None;
+                    Member::Audience => {
+                        if raw.aud.is_some() {
+                            return None;
+                        }
+                        raw.aud = Some(match value {
+                            Scalar::Str(s) => Value::from(std::str::from_utf8(s).ok()?),
+                            Scalar::Int(n) => Value::from(n),
+                            Scalar::Other(text) => serde_json::from_slice(text).ok()?,
+                        });
+                    }
+                    Member::Extra => {
+                        if !seen_extra
+                            .get_or_insert_with(|| KeySet::new(json))
+                            .insert(at, key)
+                        {
+                            return None;
+                        }
                     }
                 }
-            }
-            Some(())
-        })?;
+                Some(())
+            })?;
         if seen_extra.is_some() {
             // The scanner has checked the whole text as UTF-8.
             raw.extra = Extra::InText(text);
         }
-        Some(raw)
+        Some(text)
     }
 }
 
@@ -638,9 +749,21 @@ impl RawClaims<'_> {
             Extra::InText(_) => ExtraClaims::InText(OnceLock::new()),
             Extra::Values(values) => ExtraClaims::Values(values),
         };
+        // Extra claims in the text are read, and boxed, when first asked for.
         let plain = iss.is_none()
             && aud.is_none()
-            && matches!(&extra, ExtraClaims::Values(v) if v.is_empty());
+            && match &extra {
+                ExtraClaims::Values(values) => values.is_empty(),
+                ExtraClaims::InText(_) => true,
+            };
+        let rare = OnceLock::new();
+        if !plain {
+            let _ = rare.set(Box::new(Rare {
+                iss: iss.map(Cow::into_owned),
+                aud,
+                extra,
+            }));
+        }
         Ok(Claims {
             token_type: expected,
             exp,
@@ -649,13 +772,7 @@ impl RawClaims<'_> {
             text,
             jti_len: offset(jti.len()),
             user_id_end: offset(jti.len() + user_id.len()),
-            rare: (!plain).then(|| {
-                Box::new(Rare {
-                    iss: iss.map(Cow::into_owned),
-                    aud,
-                    extra,
-                })
-            }),
+            rare,
         })
     }
 }
@@ -815,7 +932,7 @@ mod tests {
         ) {
             let body: Vec<String> = members.iter().map(|(k, v, ws)| format!("{ws}\"{k}\"{ws}:{ws}{v}{ws}")).collect();
             let json = format!("{{{}}}", body.join(","));
-            if let Some(mut raw) = RawClaims::scan(json.as_bytes()) {
+            if let Some(mut raw) = scan(json.as_bytes()) {
                 let by_serde = serde_json::from_slice::<RawClaims>(json.as_bytes());
                 // Extra claims the scanner leaves in the text are what serde_json reads there.
                 let extra = std::mem::replace(&mut raw.extra, Extra::Values(Vec::new()));
@@ -825,7 +942,7 @@ mod tests {
                 };
                 let raw_values = RawClaims { extra, ..raw };
                 proptest::prop_assert_eq!(Some(&raw_values), by_serde.as_ref().ok(), "{}", json);
-                let raw = RawClaims::scan(json.as_bytes()).unwrap();
+                let raw = scan(json.as_bytes()).unwrap();
                 proptest::prop_assert_eq!(raw.validate(expected), Claims::parse_with_serde(json.as_bytes(), expected), "{}", json);
             }
         }
@@ -842,31 +959,61 @@ mod tests {
             iat in proptest::sample::select(vec!["1700000000", "7", "1e3", "null"]),
             jti in proptest::sample::select(vec!["\"0123456789abcdef0123456789abcdef\"", "\"\"", "\"a\\u0000b\"", "\"é\"", "\"a\\\"b\"", "5"]),
             user_id in proptest::sample::select(vec!["\"1\"", "42", "\"\"", "\"x\\u0000\"", "0", "-3", "1.0", "true"]),
-            tail in proptest::sample::select(vec!["}", "} ", "}x", ",\"org\":1}", ",\"exp\":1}", ""]),
+            tail in proptest::sample::select(vec![
+                "}", "} ", "}x", ",\"org\":1}", ",\"exp\":1}", "",
+                ",\"org\":{\"a\":[1,\"b\"]},\"n\":null}", ",\"jti\":\"x\"}", ",\"user_id\":\"2\"}",
+                ",\"token_type\":\"access\"}", ", \"org\" : 1 }", ",\"nbf\":5}", ",\"iss\":\"x\",\"aud\":[\"y\"]}",
+                ",\"org\":1,\"org\":2}", ",}", ",\"org\":1", ",\"o\\u0072g\":1}", ",\"org\":\"\\ud800\"}",
+            ]),
             expected in proptest::sample::select(vec![TokenType::Access, TokenType::Refresh]),
         ) {
             let json = format!(r#"{{"token_type":"{kind}","exp":{exp},"iat":{iat},"jti":{jti},"user_id":{user_id}{tail}"#);
-            let general = match RawClaims::scan(json.as_bytes()) {
+            let general = match scan(json.as_bytes()) {
                 Some(raw) => raw.validate(expected),
                 None => Claims::parse_with_serde(json.as_bytes(), expected),
             };
-            if let Some(fast) = Claims::parse_server_form(json.as_bytes(), expected) {
+            if let Some(fast) = server_form(json.as_bytes(), expected) {
                 proptest::prop_assert_eq!(Ok(fast), general.clone(), "{}", json);
             }
             proptest::prop_assert_eq!(Claims::parse(json.as_bytes(), expected), general, "{}", json);
         }
     }
 
+    /// The scanner's reading of a payload, when it takes it.
+    fn scan(json: &[u8]) -> Option<RawClaims<'_>> {
+        let mut raw = RawClaims::new();
+        raw.scan(json)?;
+        Some(raw)
+    }
+
+    /// The server's own payload, read by recognising it.
+    fn server_form(json: &[u8], expected: TokenType) -> Option<Claims> {
+        let prefix = ServerPrefix::read(json, expected)?;
+        (json.get(prefix.end..) == Some(b"}")).then_some(())?;
+        prefix.claims(json, expected)
+    }
+
+    #[test]
+    fn the_scan_goes_on_after_the_server_members() {
+        let json = r#"{"token_type":"access","exp":1700000300,"iat":1700000000,"jti":"j","user_id":7,"org":{"id":1},"iss":"me","c":"é"}"#;
+        let prefix = ServerPrefix::read(json.as_bytes(), TokenType::Access).unwrap();
+        let mut after = RawClaims::new();
+        after
+            .scan_after(json.as_bytes(), &prefix, TokenType::Access)
+            .unwrap();
+        assert_eq!(after, scan(json.as_bytes()).unwrap());
+    }
+
     #[test]
     fn the_server_form_is_taken() {
-        assert!(Claims::parse_server_form(OK.as_bytes(), TokenType::Access).is_some());
-        assert!(Claims::parse_server_form(OK.as_bytes(), TokenType::Refresh).is_none());
+        assert!(server_form(OK.as_bytes(), TokenType::Access).is_some());
+        assert!(server_form(OK.as_bytes(), TokenType::Refresh).is_none());
     }
 
     #[test]
     fn the_scanner_takes_nested_extra_claims() {
         let json = r#"{"token_type":"access","exp":1,"jti":"j","user_id":"1","org":{"id":1,"tags":["a","b"],"on":true},"f":1.5,"s":"\u00e9"}"#;
-        let raw = RawClaims::scan(json.as_bytes()).expect("scanned without serde");
+        let raw = scan(json.as_bytes()).expect("scanned without serde");
         assert_eq!(raw.extra, Extra::InText(json));
         let c = raw.validate(TokenType::Access).unwrap();
         assert_eq!(

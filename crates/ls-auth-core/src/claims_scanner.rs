@@ -10,9 +10,13 @@
 //! one-sided: whatever the scanner accepts, serde_json accepts and reads the same (tested here
 //! and in claims.rs).
 //!
-//! Speed: the common compact form (`{"k":v,"k":v}`) takes no detour through the whitespace
-//! rules, string contents and digit runs are searched eight bytes at a time, and positions are
-//! passed by value so that they stay in registers.
+//! Speed: before the walk, one pass flags every byte at which a string ends or needs a closer
+//! look (`"`, `\\`, control characters), eight bytes per word operation in a loop the compiler
+//! vectorises; the walk then finds each string's end in that index with a shift and a count of
+//! trailing zeros instead of testing the string's bytes itself (claims are many short strings:
+//! the per-string setup was most of the scan). The common compact form (`{"k":v,"k":v}`) takes
+//! no detour through the whitespace rules: whitespace is looked for only where a byte did not
+//! match what compact JSON has there.
 
 /// A member value as the scanner hands it over. Texts are the payload's bytes, which the
 /// scanner has checked as UTF-8: handing them over as `&str` cost a call to `str::get` per
@@ -33,6 +37,22 @@ const MAX_DEPTH: usize = 127;
 
 const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
 const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+const LOWS: u64 = u64::from_ne_bytes([0x7f; 8]);
+
+/// The longest payload the scanner indexes: what a token under the size cap decodes to at
+/// most. Anything longer is left to serde_json.
+const MAX_INDEXED_LEN: usize = crate::jws::MAX_TOKEN_LEN / 4 * 3;
+
+/// Index words on the stack for a payload of up to 512 bytes, the usual size; a larger one
+/// gets an index for the cap. Only the index a payload needs is zeroed.
+const SMALL_INDEX_WORDS: usize = index_words(512);
+const LARGE_INDEX_WORDS: usize = index_words(MAX_INDEXED_LEN);
+
+/// Words of stop flags for a text of `len` bytes: one per eight bytes and one for the partial
+/// last word, which always has a stop (past the end reads as NUL).
+const fn index_words(len: usize) -> usize {
+    len / 8 + 1
+}
 
 fn is_whitespace(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
@@ -76,17 +96,122 @@ fn word_at(b: &[u8], at: usize, fill: u8) -> u64 {
 }
 
 /// The lowest byte of `w` that is `"`, `\\` or a control character, as a bit mask (its high
-/// bit), or 0. The classic "has a byte below n" test; only its lowest flagged byte is exact,
-/// which is the only one used.
+/// bit), or 0. One borrow chain per kind, sharing the final masks: only the lowest flagged
+/// byte is exact, which is the only one used.
 #[inline(always)]
 fn string_stops(w: u64) -> u64 {
-    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS;
-    below(w ^ (ONES * u64::from(b'"')), 1)
-        | below(w ^ (ONES * u64::from(b'\\')), 1)
-        | below(w, 0x20)
+    ((w ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES)
+        | (w ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES)
+        | w.wrapping_sub(ONES * 0x20))
+        & !w
+        & HIGHS
 }
 
-/// The position of the first `"`, `\\` or control character at or after `pos`.
+/// Every byte of `w` that is `"`, `\\` or a control character, as its high bit. Exact for
+/// every byte (unlike [`string_stops`]), so that a search may start anywhere in the word: the
+/// low seven bits are compared by additions that cannot carry out of their byte.
+#[inline(always)]
+fn stop_flags(w: u64) -> u64 {
+    let low = w & LOWS;
+    let not_quote = (low ^ (ONES * u64::from(b'"'))) + LOWS;
+    let not_backslash = (low ^ (ONES * u64::from(b'\\'))) + LOWS;
+    let not_control = low + ONES * (0x80 - 0x20);
+    // Bytes with the high bit set are never stops.
+    !((not_quote & not_backslash & not_control) | w) & HIGHS
+}
+
+/// A text with the stop flags of its every byte, one word per eight bytes: where a string's
+/// scan must stop (`"`, `\\`, a control character, or the end of the text).
+struct Indexed<'a, 's> {
+    b: &'a [u8],
+    stops: &'s [u64],
+}
+
+impl<'a, 's> Indexed<'a, 's> {
+    /// Flags the stops of `b` into `stops`, which has [`index_words`]`(b.len())` words.
+    /// Word after word with no dependency between them: the compiler vectorises the loop.
+    fn new(b: &'a [u8], stops: &'s mut [u64]) -> Self {
+        let (words, _) = b.as_chunks::<8>();
+        for (flags, word) in stops.iter_mut().zip(words) {
+            *flags = stop_flags(u64::from_le_bytes(*word));
+        }
+        // The partial last word reads NUL past the end, a control character: every search
+        // ends there at the latest.
+        if let Some(last) = stops.get_mut(words.len()) {
+            *last = stop_flags(word_at(b, words.len() * 8, 0));
+        }
+        Indexed { b, stops }
+    }
+
+    /// The position of the first `"`, `\\` or control character at or after `pos`, or a
+    /// position at or past the end.
+    #[inline(always)]
+    fn stop(&self, pos: usize) -> Option<usize> {
+        // Most strings end in the word they start in.
+        let flags = *self.stops.get(pos / 8)? >> (pos % 8 * 8);
+        if flags != 0 {
+            return Some(pos + (flags.trailing_zeros() / 8) as usize);
+        }
+        let mut i = pos / 8;
+        loop {
+            i += 1;
+            let flags = *self.stops.get(i)?;
+            if flags != 0 {
+                return Some(i * 8 + (flags.trailing_zeros() / 8) as usize);
+            }
+        }
+    }
+
+    /// The string whose content starts at `pos` (after its opening quote): the position of
+    /// its closing quote, and whether it has escapes.
+    #[inline(always)]
+    fn string_end(&self, mut pos: usize) -> Option<(usize, bool)> {
+        let mut escaped = false;
+        loop {
+            pos = self.stop(pos)?;
+            match *self.b.get(pos)? {
+                b'"' => return Some((pos, escaped)),
+                b'\\' => {
+                    escaped = true;
+                    pos = escape(self.b, pos)?;
+                }
+                _ => return None, // a control character
+            }
+        }
+    }
+
+    /// `"key":` inside a nested object at `pos`, returning the position after the colon.
+    /// Nested keys may repeat: serde_json keeps the last, and the duplicate-key rule is about
+    /// the payload's own members (contract §3.3).
+    #[inline(always)]
+    fn nested_key(&self, mut pos: usize) -> Option<usize> {
+        if self.b.get(pos) != Some(&b'"') {
+            pos = skip_whitespace(self.b, pos);
+            if self.b.get(pos) != Some(&b'"') {
+                return None;
+            }
+        }
+        self.nested_key_at_quote(pos)
+    }
+
+    /// [`Indexed::nested_key`] for a key whose opening quote is at `pos`.
+    #[inline(always)]
+    fn nested_key_at_quote(&self, pos: usize) -> Option<usize> {
+        let b = self.b;
+        let (end, _) = self.string_end(pos + 1)?;
+        let mut pos = end + 1;
+        if b.get(pos) != Some(&b':') {
+            pos = skip_whitespace(b, pos);
+            if b.get(pos) != Some(&b':') {
+                return None;
+            }
+        }
+        Some(pos + 1)
+    }
+}
+
+/// The position of the first `"`, `\\` or control character at or after `pos`, found without
+/// an index: for the few short strings of the server's own payload.
 #[inline(always)]
 fn string_stop(b: &[u8], mut pos: usize) -> Option<usize> {
     loop {
@@ -103,8 +228,8 @@ fn string_stop(b: &[u8], mut pos: usize) -> Option<usize> {
     }
 }
 
-/// The string whose content starts at `pos` (after its opening quote): the position of its
-/// closing quote, and whether it has escapes.
+/// The string whose content starts at `pos` (after its opening quote), without an index: the
+/// position of its closing quote, and whether it has escapes.
 #[inline(always)]
 fn string_end(b: &[u8], mut pos: usize) -> Option<(usize, bool)> {
     let mut escaped = false;
@@ -176,7 +301,7 @@ fn digit_run(b: &[u8], pos: usize) -> usize {
 /// long integer, `-0`) has no value here; one whose value overflows an f64 is refused, as
 /// serde_json refuses it.
 #[inline]
-fn number(b: &[u8], text: &str, pos: usize) -> Option<(usize, Option<i64>)> {
+fn number(b: &[u8], pos: usize) -> Option<(usize, Option<i64>)> {
     let negative = b.get(pos) == Some(&b'-');
     let int_start = pos + usize::from(negative);
     // The integer part digit by digit: timestamps have ten digits, too few for the eight-at-
@@ -228,16 +353,22 @@ fn number(b: &[u8], text: &str, pos: usize) -> Option<(usize, Option<i64>)> {
     // Rounding is correct in serde_json and in Rust's parser, so they agree on where an f64
     // overflows; an integer below 10^308 never does.
     if !(integer && int_len <= 308) {
-        let value: f64 = sub(text, pos, end)?.parse().ok()?;
-        if !value.is_finite() {
-            return None;
-        }
+        overflows_f64(b.get(pos..end)?).then_some(())?;
     }
     Some((end, None))
 }
 
+/// Whether a JSON number's text reads as a finite f64 (false: serde_json refuses it).
+#[cold]
+fn overflows_f64(number: &[u8]) -> bool {
+    std::str::from_utf8(number)
+        .ok()
+        .and_then(|text| text.parse::<f64>().ok())
+        .is_some_and(f64::is_finite)
+}
+
 /// The string whose content starts at `pos`: the position of its closing quote and whether
-/// it has escapes (for the claims reader's fast path).
+/// it has escapes (for the claims reader's fast path, which has no index).
 #[inline(always)]
 pub(crate) fn string_end_at(b: &[u8], pos: usize) -> Option<(usize, bool)> {
     string_end(b, pos)
@@ -247,16 +378,7 @@ pub(crate) fn string_end_at(b: &[u8], pos: usize) -> Option<(usize, bool)> {
 /// reader's fast path): only integers of at most 18 digits have a value.
 #[inline(always)]
 pub(crate) fn number_at(b: &[u8], pos: usize) -> Option<(usize, Option<i64>)> {
-    number(b, "", pos)
-}
-
-/// `text[from..to]` when both ends are on character boundaries. The scanner only cuts next to
-/// ASCII delimiters, so this never fails; spelled out so that it is inlined (a call to
-/// `str::get` per string showed in profiles).
-#[inline(always)]
-fn sub(text: &str, from: usize, to: usize) -> Option<&str> {
-    (from <= to && text.is_char_boundary(from) && text.is_char_boundary(to))
-        .then(|| &text[from..to])
+    number(b, pos)
 }
 
 /// `word` at `pos`, for the literals `true`, `false` and `null`.
@@ -266,90 +388,99 @@ fn literal(b: &[u8], pos: usize, word: &[u8]) -> Option<usize> {
     (b.get(pos..end) == Some(word)).then_some(end)
 }
 
-/// `"key" :` inside a nested object at `pos`, returning where its value starts. Nested keys
-/// may repeat: serde_json keeps the last, and the duplicate-key rule is about the payload's own
-/// members (contract §3.3).
+/// An array or object at `pos` (its opening bracket), nested at most `MAX_DEPTH - depth`
+/// levels. Returns the position after it.
+///
+/// One loop over values, containers kept as one bit per open level (1: object) instead of
+/// recursion, so that hostile nesting costs no stack. Whitespace is looked for only in the
+/// arm that meets it.
 #[inline(always)]
-fn nested_key(b: &[u8], pos: usize) -> Option<usize> {
-    if b.get(pos) != Some(&b'"') {
-        return None;
-    }
-    let (end, _) = string_end(b, pos + 1)?;
-    // Compact JSON: the colon right after the name, the value right after the colon.
-    let mut pos = end + 1;
-    if b.get(pos) != Some(&b':') {
-        pos = skip_whitespace(b, pos);
-        if b.get(pos) != Some(&b':') {
-            return None;
-        }
-    }
-    pos += 1;
-    if b.get(pos).copied().is_some_and(is_whitespace) {
-        pos = skip_whitespace(b, pos);
-    }
-    Some(pos)
-}
-
-/// Any JSON value at `pos` other than a string or a number: `true`, `false`, `null`, or an
-/// array or object nested at most `MAX_DEPTH - depth` levels. Returns the position after it.
-fn compound(b: &[u8], text: &str, mut pos: usize, depth: usize) -> Option<usize> {
-    // Containers iteratively, one bit per open level (1: object) instead of recursion, so
-    // that hostile nesting costs no stack.
-    let mut open: u128 = 0;
+fn compound(t: &Indexed<'_, '_>, mut pos: usize, depth: usize) -> Option<usize> {
+    let b = t.b;
+    let room = MAX_DEPTH.checked_sub(depth)?;
+    // The kind of each enclosing level (1: object) in memory, touched only when a container
+    // opens or closes; the innermost's kind in a register, since every comma asks for it.
+    let mut enclosing = [0u8; MAX_DEPTH];
     let mut levels = 0;
+    let mut in_object = false;
     loop {
-        // At the start of a value.
-        pos = match *b.get(pos)? {
-            c @ (b'[' | b'{') => {
-                levels += 1;
-                if depth + levels > MAX_DEPTH {
+        // At the start of a value, `levels` deep (0: the container at `pos` itself). One
+        // match, one jump table: an if-chain tested the likely kinds one by one.
+        match *b.get(pos)? {
+            b'"' => pos = t.string_end(pos + 1)?.0 + 1,
+            c @ b'0'..=b'9' => {
+                // A short integer, the usual nested number, digit by digit and without its
+                // value; a fraction or an exponent the long way.
+                let mut end = pos + 1;
+                while b.get(end).is_some_and(u8::is_ascii_digit) {
+                    end += 1;
+                }
+                pos = match b.get(end) {
+                    Some(b'.' | b'e' | b'E') => number(b, pos)?.0,
+                    _ if c == b'0' && end > pos + 1 => return None,
+                    _ if end - pos > 308 => number(b, pos)?.0,
+                    _ => end,
+                };
+            }
+            b'-' => pos = number(b, pos)?.0,
+            c @ (b'{' | b'[') => {
+                if levels >= room {
                     return None;
                 }
-                let object = c == b'{';
-                open = open << 1 | u128::from(object);
-                pos = skip_whitespace(b, pos + 1);
-                if b.get(pos) != Some(if object { &b'}' } else { &b']' }) {
-                    pos = if object { nested_key(b, pos)? } else { pos };
+                *enclosing.get_mut(levels)? = u8::from(in_object);
+                levels += 1;
+                in_object = c == b'{';
+                pos += 1;
+                let close = c + 2; // `}` and `]` follow their opening bracket by two
+                let mut next = *b.get(pos)?;
+                if next <= b' ' {
+                    pos = skip_whitespace(b, pos);
+                    next = *b.get(pos)?;
+                }
+                if next != close {
+                    if in_object {
+                        pos = t.nested_key(pos)?;
+                    }
                     continue;
                 }
-                open >>= 1;
+                pos += 1;
                 levels -= 1;
-                pos + 1
-            }
-            b'"' => string_end(b, pos + 1)?.0 + 1,
-            b'-' | b'0'..=b'9' => number(b, text, pos)?.0,
-            b't' => literal(b, pos, b"true")?,
-            b'f' => literal(b, pos, b"false")?,
-            b'n' => literal(b, pos, b"null")?,
-            _ => return None,
-        };
-        // After a value: close what ends here, then on to the next value.
-        loop {
-            if levels == 0 {
-                return Some(pos);
-            }
-            if b.get(pos).copied().is_some_and(is_whitespace) {
-                pos = skip_whitespace(b, pos);
-            }
-            let object = open & 1 == 1;
-            match *b.get(pos)? {
-                b',' => {
-                    pos += 1;
-                    if b.get(pos).copied().is_some_and(is_whitespace) {
-                        pos = skip_whitespace(b, pos);
-                    }
-                    if object {
-                        pos = nested_key(b, pos)?;
-                    }
-                    break;
+                if levels == 0 {
+                    return Some(pos);
                 }
-                b'}' if object => {}
-                b']' if !object => {}
-                _ => return None,
+                in_object = enclosing[levels] == 1;
             }
-            pos += 1;
-            open >>= 1;
-            levels -= 1;
+            b't' => pos = literal(b, pos, b"true")?,
+            b'f' => pos = literal(b, pos, b"false")?,
+            b'n' => pos = literal(b, pos, b"null")?,
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                pos = skip_whitespace(b, pos);
+                continue;
+            }
+            _ => return None,
+        }
+        // After a value: a comma, or the end of the innermost container (and maybe more).
+        loop {
+            let c = *b.get(pos)?;
+            if c == b',' {
+                pos += 1;
+                if in_object {
+                    pos = t.nested_key(pos)?;
+                }
+                break;
+            }
+            if c == if in_object { b'}' } else { b']' } {
+                pos += 1;
+                levels -= 1;
+                if levels == 0 {
+                    return Some(pos);
+                }
+                in_object = enclosing[levels] == 1;
+            } else if is_whitespace(c) {
+                pos = skip_whitespace(b, pos);
+            } else {
+                return None;
+            }
         }
     }
 }
@@ -357,32 +488,38 @@ fn compound(b: &[u8], text: &str, mut pos: usize, depth: usize) -> Option<usize>
 /// A member value at `pos`, and the position after it. Always inlined: returned through
 /// memory, the result was written in parts and read back whole, a stalled load per member.
 #[inline(always)]
-fn value<'a>(b: &'a [u8], text: &str, pos: usize) -> Option<(Scalar<'a>, usize)> {
-    match *b.get(pos)? {
+fn value<'a>(t: &Indexed<'a, '_>, mut pos: usize) -> Option<(Scalar<'a>, usize)> {
+    let b = t.b;
+    if b.get(pos).is_some_and(|&c| c <= b' ') {
+        pos = skip_whitespace(b, pos);
+    }
+    let end = match *b.get(pos)? {
         b'"' => {
-            let (end, escaped) = string_end(b, pos + 1)?;
+            let (end, escaped) = t.string_end(pos + 1)?;
             // The payload is valid UTF-8 and `"` is ASCII: these slices are on boundaries.
             let value = if escaped {
                 Scalar::Other(b.get(pos..end + 1)?)
             } else {
                 Scalar::Str(b.get(pos + 1..end)?)
             };
-            Some((value, end + 1))
+            return Some((value, end + 1));
         }
         b'-' | b'0'..=b'9' => {
-            let (end, n) = number(b, text, pos)?;
+            let (end, n) = number(b, pos)?;
             let value = match n {
                 Some(n) => Scalar::Int(n),
                 None => Scalar::Other(b.get(pos..end)?),
             };
-            Some((value, end))
+            return Some((value, end));
         }
-        _ => {
-            // The payload object itself is the first level.
-            let end = compound(b, text, pos, 1)?;
-            Some((Scalar::Other(b.get(pos..end)?), end))
-        }
-    }
+        // The payload object itself is the first level.
+        b'{' | b'[' => compound(t, pos, 1)?,
+        b't' => literal(b, pos, b"true")?,
+        b'f' => literal(b, pos, b"false")?,
+        b'n' => literal(b, pos, b"null")?,
+        _ => return None,
+    };
+    Some((Scalar::Other(b.get(pos..end)?), end))
 }
 
 /// Whether `b` holds `name` at `at`. Names of 4 to 16 bytes are compared as two overlapping
@@ -406,30 +543,57 @@ fn short_eq(b: &[u8], at: usize, name: &[u8]) -> bool {
 /// Returns `None` as soon as the text is not one JSON object the scanner takes, or `member`
 /// returns `None`.
 ///
+/// `member` is given each name, the position of its first byte in `json`, and its value.
 /// `usual` lists member names in the order a writer usually puts them: while the members
 /// come in that order, compact, each name is recognised by one comparison with the next one
 /// expected instead of a search for its closing quote, and `member` is told its index.
+///
+/// With `from`, the caller has read the object up to a comma between members, just before
+/// `from`, and the members after it are read (without `usual`).
 #[inline]
 pub(crate) fn object<'a>(
     json: &'a [u8],
+    from: Option<usize>,
     usual: &[&str],
-    mut member: impl FnMut(&'a [u8], Option<usize>, Scalar<'a>) -> Option<()>,
+    mut member: impl FnMut(&'a [u8], usize, Option<usize>, Scalar<'a>) -> Option<()>,
 ) -> Option<&'a str> {
     let text = utf8(json)?;
     let b = json;
-    let mut pos = skip_whitespace(b, 0);
-    if b.get(pos) != Some(&b'{') {
-        return None;
+    let words = index_words(b.len());
+    let mut small = [0u64; SMALL_INDEX_WORDS];
+    let mut large;
+    let stops = if words <= SMALL_INDEX_WORDS {
+        &mut small[..words]
+    } else {
+        large = [0u64; LARGE_INDEX_WORDS];
+        large.get_mut(..words)?
+    };
+    let t = Indexed::new(b, stops);
+    let mut pos;
+    let mut next_usual = 0;
+    if let Some(from) = from {
+        pos = skip_whitespace(b, from);
+        next_usual = usize::MAX;
+    } else {
+        pos = skip_whitespace(b, 0);
+        if b.get(pos) != Some(&b'{') {
+            return None;
+        }
+        pos = skip_whitespace(b, pos + 1);
     }
-    pos = skip_whitespace(b, pos + 1);
-    if b.get(pos) == Some(&b'}') {
+    if from.is_none() && b.get(pos) == Some(&b'}') {
         pos += 1;
     } else {
-        let mut next_usual = 0;
         loop {
+            // Whitespace is looked for only where compact JSON has none and a byte did not
+            // match: here, after the colon (in `value`) and after the value.
             if b.get(pos) != Some(&b'"') {
-                return None;
+                pos = skip_whitespace(b, pos);
+                if b.get(pos) != Some(&b'"') {
+                    return None;
+                }
             }
+            let key_at = pos + 1;
             // The name the writer usually puts here, followed by `":`?
             let usual_key = usual.get(next_usual).filter(|name| {
                 let end = pos + 1 + name.len();
@@ -444,7 +608,7 @@ pub(crate) fn object<'a>(
                 next_usual = usize::MAX;
                 // A member name: a string without escapes (an escaped one is left to
                 // serde_json, which compares names after unescaping them).
-                let (end, escaped) = string_end(b, pos + 1)?;
+                let (end, escaped) = t.string_end(pos + 1)?;
                 if escaped {
                     return None;
                 }
@@ -460,25 +624,25 @@ pub(crate) fn object<'a>(
                 pos += 1;
                 (key, None)
             };
-            if b.get(pos).copied().is_some_and(is_whitespace) {
-                pos = skip_whitespace(b, pos);
-            }
-            let (v, end) = value(b, text, pos)?;
-            member(key, index, v)?;
+            let (v, end) = value(&t, pos)?;
+            member(key, key_at, index, v)?;
             pos = end;
-            if b.get(pos).copied().is_some_and(is_whitespace) {
-                pos = skip_whitespace(b, pos);
-            }
-            match b.get(pos) {
-                Some(b',') => {
-                    pos += 1;
-                    if b.get(pos).copied().is_some_and(is_whitespace) {
-                        pos = skip_whitespace(b, pos);
-                    }
-                }
-                Some(b'}') => {
+            match *b.get(pos)? {
+                b',' => pos += 1,
+                b'}' => {
                     pos += 1;
                     break;
+                }
+                c if is_whitespace(c) => {
+                    pos = skip_whitespace(b, pos);
+                    match b.get(pos) {
+                        Some(b',') => pos += 1,
+                        Some(b'}') => {
+                            pos += 1;
+                            break;
+                        }
+                        _ => return None,
+                    }
                 }
                 _ => return None,
             }
@@ -514,7 +678,8 @@ mod tests {
 
     fn members(json: &str) -> Option<Vec<(String, V)>> {
         let mut out = Vec::new();
-        object(json.as_bytes(), &["a", "b"], |k, i, v| {
+        object(json.as_bytes(), None, &["a", "b"], |k, at, i, v| {
+            assert_eq!(&json.as_bytes()[at..at + k.len()], k);
             assert_eq!(i.map(|i| ["a", "b"][i].as_bytes()), i.map(|_| k));
             let v = match v {
                 Scalar::Str(s) => V::Str(text(s)),
@@ -624,6 +789,54 @@ mod tests {
     }
 
     #[test]
+    fn stop_flags_are_exact_for_every_byte() {
+        let is_stop = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
+        for byte in 0..=255u8 {
+            for at in 0..8 {
+                // Neighbours that are stops, and ones that are not, must not change the answer.
+                for fill in [b'a', b'"', 0x00, 0xff, 0x7f, b'!', b'#', b'[', b']'] {
+                    let mut word = [fill; 8];
+                    word[at] = byte;
+                    let flags = stop_flags(u64::from_le_bytes(word));
+                    for (i, &b) in word.iter().enumerate() {
+                        assert_eq!(
+                            flags >> (8 * i) & 0xff,
+                            if is_stop(b) { 0x80 } else { 0 },
+                            "byte {byte:#04x} at {at}, fill {fill:#04x}, checking {i}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    proptest! {
+        /// The indexed search finds the first stop at or after any position, or answers past
+        /// the end when there is none.
+        #[test]
+        fn indexed_stop_is_the_first_stop(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(vec![b'a', b'"', b'\\', 0x00, 0x1f, b' ', 0x80, 0xff]),
+                0..70,
+            )
+        ) {
+            let mut stops = vec![0; index_words(bytes.len())];
+            let t = Indexed::new(&bytes, &mut stops);
+            for start in 0..=bytes.len() {
+                let expected = bytes[start..]
+                    .iter()
+                    .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                    .map(|i| start + i);
+                let found = t.stop(start).unwrap();
+                match expected {
+                    Some(at) => prop_assert_eq!(found, at),
+                    None => prop_assert!(found >= bytes.len()),
+                }
+            }
+        }
+    }
+
+    #[test]
     fn words_near_the_end_are_padded() {
         for len in 0..20 {
             let b: Vec<u8> = (1..=len as u8).collect();
@@ -696,10 +909,12 @@ mod tests {
         // 1e308 fits an f64, 1e309 does not.
         assert!(members(&format!("{{\"a\":1{}}}", "0".repeat(308))).is_some());
         assert!(members(&format!("{{\"a\":1{}}}", "0".repeat(309))).is_none());
-        assert!(object(b"{\"a\":\"\xff\"}", &[], |_, _, _| Some(())).is_none());
-        assert!(object(br#"{"a":1,"b":2}"#, &[], |k, _, _| (k == b"a")
-            .then_some(()))
-        .is_none());
+        assert!(object(b"{\"a\":\"\xff\"}", None, &[], |_, _, _, _| Some(())).is_none());
+        assert!(
+            object(br#"{"a":1,"b":2}"#, None, &[], |k, _, _, _| (k == b"a")
+                .then_some(()))
+            .is_none()
+        );
     }
 
     #[test]

@@ -148,12 +148,13 @@ fn hash(key: &[u8]) -> u64 {
     };
     let mut h = (len as u64).wrapping_mul(K);
     if len >= 8 {
+        // Keys of up to 16 bytes, most of them, in two words with no loop to set up.
         let mut at = 0;
-        while at + 8 < len {
+        while at + 16 < len {
             h = mix(h, word(at));
             at += 8;
         }
-        h = mix(h, word(len - 8));
+        h = mix(mix(h, word(at)), word(len - 8));
     } else if len >= 4 {
         h = mix(h, half(0) | half(len - 4) << 32);
     } else if len > 0 {
@@ -165,69 +166,92 @@ fn hash(key: &[u8]) -> u64 {
     h
 }
 
-/// Slots of the table a [`KeySet`] keeps on the stack: room for 32 keys at half load.
-const STACK_SLOTS: usize = 64;
+/// Slots of the table a [`KeySet`] keeps on the stack: room for 128 keys at half load, one
+/// kilobyte to zero.
+const STACK_SLOTS: usize = 256;
+
+/// Bits of a slot for a key's offset plus one, and for its length: payloads under the token
+/// cap decode to less than 4 KiB.
+const FIELD_BITS: u32 = 12;
+const FIELD: usize = 1 << FIELD_BITS;
 
 /// The member names of one payload as the claims scanner meets them: all borrowed from the
-/// payload, none escaped. The same hashing as [`SeenKeys`], with the keys themselves in the
-/// slots and the first 64 slots on the stack, so that a token with up to 32 custom claims
-/// checks them without allocating, and a larger one allocates a table four times as large
-/// (then doubles it as needed).
+/// payload, none escaped. The same hashing as [`SeenKeys`], in a table whose slots are one
+/// `u32` each (eight bits of the key's hash, its length, its offset in the payload) and
+/// whose first 256 are on the stack: a token with up to 128 custom claims checks them
+/// without allocating, a larger one allocates a table four times as large (then again as
+/// needed). A slot of four bytes instead of a hash and a slice (24) keeps the table small
+/// enough to clear for every payload that has custom claims at all.
 ///
 /// It answers for the fast path only: when keys collide past the probe budget it gives up
 /// (`insert` returns false, as for a duplicate) and the caller falls back to serde_json and
 /// [`SeenKeys`], which decide.
 pub(crate) struct KeySet<'a> {
-    stack: [Slot<'a>; STACK_SLOTS],
-    heap: Vec<Slot<'a>>,
+    payload: &'a [u8],
+    stack: [u32; STACK_SLOTS],
+    heap: Vec<u32>,
     len: usize,
     probes: usize,
 }
 
-/// A key and its full hash: colliding slots compare hashes before bytes, so a probe past
-/// another key costs no memcmp call.
-type Slot<'a> = Option<(u64, &'a [u8])>;
-
 impl<'a> KeySet<'a> {
-    pub(crate) fn new() -> Self {
+    /// An empty set of keys, all of which will be slices of `payload`.
+    pub(crate) fn new(payload: &'a [u8]) -> Self {
         KeySet {
-            stack: [None; STACK_SLOTS],
+            payload,
+            stack: [0; STACK_SLOTS],
             heap: Vec::new(),
             len: 0,
             probes: 0,
         }
     }
 
-    /// Records `key`. False when it is already there, or when the probe budget is spent.
+    /// Records `key`, which is `payload[at..at + key.len()]`. False when it is already there,
+    /// or when the probe budget is spent.
     #[inline]
-    pub(crate) fn insert(&mut self, key: &'a [u8]) -> bool {
+    pub(crate) fn insert(&mut self, at: usize, key: &[u8]) -> bool {
+        let len = key.len();
+        // Offsets and lengths fit their fields in any payload the scanner reads (at most
+        // 3 KiB): one comparison keeps a longer one out.
+        if at + len >= FIELD {
+            return false;
+        }
         if 2 * (self.len + 1) > self.slots().len() {
             self.grow();
         }
-        let slots: &mut [Slot<'a>] = if self.heap.is_empty() {
+        let hash = hash(key);
+        let slot = slot_for(hash, at, len);
+        let slots: &mut [u32] = if self.heap.is_empty() {
             &mut self.stack
         } else {
             &mut self.heap
         };
         let mask = slots.len() - 1;
-        let hash = hash(key);
-        let mut at = index(hash, slots.len());
-        while let Some((other_hash, other)) = slots[at] {
-            if other_hash == hash && other == key {
-                return false;
+        let mut i = index(hash, slots.len());
+        loop {
+            let other = slots[i];
+            if other == 0 {
+                break;
+            }
+            // The same tag and length: compare the bytes.
+            if other >> FIELD_BITS == slot >> FIELD_BITS {
+                let other_at = (other as usize & (FIELD - 1)) - 1;
+                if self.payload.get(other_at..other_at + len) == Some(key) {
+                    return false;
+                }
             }
             self.probes += 1;
             if self.probes > 4 * self.len + 64 {
                 return false;
             }
-            at = (at + 1) & mask;
+            i = (i + 1) & mask;
         }
-        slots[at] = Some((hash, key));
+        slots[i] = slot;
         self.len += 1;
         true
     }
 
-    fn slots(&self) -> &[Slot<'a>] {
+    fn slots(&self) -> &[u32] {
         if self.heap.is_empty() {
             &self.stack
         } else {
@@ -238,17 +262,27 @@ impl<'a> KeySet<'a> {
     #[cold]
     fn grow(&mut self) {
         let size = 4 * self.slots().len();
-        let mut heap = vec![None; size];
+        let mut heap = vec![0; size];
         let mask = size - 1;
-        for &(hash, key) in self.slots().iter().flatten() {
-            let mut at = index(hash, size);
-            while heap[at].is_some() {
-                at = (at + 1) & mask;
+        for &slot in self.slots().iter().filter(|&&s| s != 0) {
+            let len = (slot >> FIELD_BITS) as usize & (FIELD - 1);
+            let at = (slot as usize & (FIELD - 1)) - 1;
+            let mut i = index(hash(&self.payload[at..at + len]), size);
+            while heap[i] != 0 {
+                i = (i + 1) & mask;
             }
-            heap[at] = Some((hash, key));
+            heap[i] = slot;
         }
         self.heap = heap;
     }
+}
+
+/// A slot of a [`KeySet`]: eight bits of the hash other than those that pick the slot (the
+/// top ones), the key's length, its offset plus one (so that 0 is an empty slot).
+#[inline(always)]
+fn slot_for(hash: u64, at: usize, len: usize) -> u32 {
+    let tag = (hash >> 32) as u32 & 0xff;
+    tag << (2 * FIELD_BITS) | (len as u32) << FIELD_BITS | (at as u32 + 1)
 }
 
 #[cfg(test)]
@@ -286,16 +320,51 @@ mod tests {
         assert!(!seen.insert(Cow::Owned("x".repeat(17))));
     }
 
+    /// `keys` written one after another into one payload, and where each starts.
+    fn payload_of(keys: &[String]) -> (String, Vec<(usize, usize)>) {
+        let mut payload = String::new();
+        let mut at = Vec::new();
+        for k in keys {
+            at.push((payload.len(), k.len()));
+            payload.push_str(k);
+        }
+        (payload, at)
+    }
+
     #[test]
     fn key_set_through_stack_and_heap() {
-        let keys: Vec<String> = (0..300).map(|i| format!("claim_{i:03}")).collect();
-        let mut set = KeySet::new();
-        for (i, k) in keys.iter().enumerate() {
-            assert!(set.insert(k.as_bytes()), "{k}");
-            assert!(!set.insert(keys[i / 2].as_bytes()), "{k}");
+        let mut keys: Vec<String> = (0..300).map(|i| format!("claim_{i:03}")).collect();
+        keys.push(String::new());
+        let (payload, at) = payload_of(&keys);
+        let p = payload.as_bytes();
+        let mut set = KeySet::new(p);
+        for i in 0..300 {
+            let (start, len) = at[i];
+            assert!(set.insert(start, &p[start..start + len]), "{}", keys[i]);
+            let (start, len) = at[i / 2];
+            assert!(!set.insert(start, &p[start..start + len]), "{}", keys[i]);
         }
-        assert!(set.insert(b""));
-        assert!(!set.insert(b""));
+        // A key equal to a prefix of another is distinct from it, and the empty key is a key.
+        assert!(set.insert(at[5].0, &p[at[5].0..at[5].0 + 5]));
+        assert!(!set.insert(at[7].0, &p[at[7].0..at[7].0 + 5]));
+        let (start, len) = at[300];
+        assert!(set.insert(start, &p[start..start + len]));
+        assert!(!set.insert(start, &p[start..start + len]));
+    }
+
+    #[test]
+    fn key_set_finds_the_same_key_anywhere() {
+        let p = b"abcdefghij-abcdefghij-abcdefghiX-abcdefghijklmnopqrstuvwxyz-abcdefghijklmnopqrstuvwxyZ";
+        let mut set = KeySet::new(p);
+        assert!(set.insert(0, &p[0..10]));
+        assert!(!set.insert(11, &p[11..21]), "same bytes at another offset");
+        assert!(set.insert(22, &p[22..32]), "one byte differs");
+        assert!(set.insert(1, &p[1..10]));
+        assert!(!set.insert(12, &p[12..21]));
+        // Long keys, hashed word by word, equal up to their last byte.
+        assert!(set.insert(33, &p[33..59]));
+        assert!(set.insert(60, &p[60..86]));
+        assert!(!set.insert(33, &p[33..59]));
     }
 
     #[test]
@@ -304,12 +373,14 @@ mod tests {
         let colliding: Vec<String> = (0..)
             .map(|i| format!("c{i}"))
             .filter(|k| slot_of(k.as_bytes(), STACK_SLOTS) == target)
-            .take(30)
+            .take(80)
             .collect();
-        let mut set = KeySet::new();
-        let accepted = colliding
+        let (payload, at) = payload_of(&colliding);
+        let p = payload.as_bytes();
+        let mut set = KeySet::new(p);
+        let accepted = at
             .iter()
-            .take_while(|k| set.insert(k.as_bytes()))
+            .take_while(|&&(start, len)| set.insert(start, &p[start..start + len]))
             .count();
         assert!(accepted < colliding.len(), "the probe budget ends it");
     }

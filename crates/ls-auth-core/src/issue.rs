@@ -296,7 +296,7 @@ mod tests {
     }
 
     fn claims_json(token: &str) -> String {
-        let parts = jws::split(token).unwrap();
+        let parts = jws::split(token.as_bytes()).unwrap();
         jws::with_decoded(
             parts.payload,
             |b| Ok(String::from_utf8(b.to_vec()).unwrap()),

@@ -42,14 +42,15 @@ const MAX_SIGNATURE_LEN: usize = base64_len(MAX_TAG_LEN);
 /// this much, a larger one into a buffer for the cap.
 const SMALL_DECODED_LEN: usize = 512;
 
-/// The three segments of a compact JWS, borrowed from the token.
+/// The three segments of a compact JWS, borrowed from the token. Bytes, not text: a token
+/// that verifies is ASCII, and one read from a header need not be checked as UTF-8 first.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Compact<'t> {
-    pub(crate) header: &'t str,
-    pub(crate) payload: &'t str,
-    pub(crate) signature: &'t str,
+    pub(crate) header: &'t [u8],
+    pub(crate) payload: &'t [u8],
+    pub(crate) signature: &'t [u8],
     /// `header.payload`, the bytes the MAC covers and the server's truncated form.
-    pub(crate) signing_input: &'t str,
+    pub(crate) signing_input: &'t [u8],
 }
 
 fn malformed(detail: &'static str) -> Error {
@@ -63,12 +64,11 @@ fn wrong_segment_count() -> Error {
 /// Checks the size cap, then splits at the first and the last dot (a vectorised search from
 /// each end, over the short header and signature only). A dot in the middle segment is left to
 /// its caller: verification's alphabet check of the payload refuses it anyway.
-fn split_outer(token: &str) -> Result<Compact<'_>> {
+fn split_outer(token: &[u8]) -> Result<Compact<'_>> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(Error::new(ErrorKind::TokenTooLarge));
     }
-    let bytes = token.as_bytes();
-    let (Some(first), Some(last)) = (memchr::memchr(b'.', bytes), memchr::memrchr(b'.', bytes))
+    let (Some(first), Some(last)) = (memchr::memchr(b'.', token), memchr::memrchr(b'.', token))
     else {
         return Err(wrong_segment_count());
     };
@@ -84,36 +84,35 @@ fn split_outer(token: &str) -> Result<Compact<'_>> {
 }
 
 /// Checks the size cap and splits a token into exactly three segments.
-pub(crate) fn split(token: &str) -> Result<Compact<'_>> {
+pub(crate) fn split(token: &[u8]) -> Result<Compact<'_>> {
     let parts = split_outer(token)?;
-    if memchr::memchr(b'.', parts.payload.as_bytes()).is_some() {
+    if memchr::memchr(b'.', parts.payload).is_some() {
         return Err(wrong_segment_count());
     }
     Ok(parts)
 }
 
 /// Decodes one segment into `buf`: base64url alphabet, no padding, no non-zero trailing bits.
-fn decode_into<'b>(segment: &str, buf: &'b mut [MaybeUninit<u8>]) -> Result<&'b [u8]> {
+fn decode_into<'b>(segment: &[u8], buf: &'b mut [MaybeUninit<u8>]) -> Result<&'b [u8]> {
     let bad = || malformed("token segment is not canonical unpadded base64url");
     let out = URL_SAFE_NO_PAD
-        .decode(segment.as_bytes(), base64_simd::Out::from_uninit_slice(buf))
+        .decode(segment, base64_simd::Out::from_uninit_slice(buf))
         .map_err(|_| bad())?;
     Ok(out)
 }
 
 /// contract §3.2 without decoding: only the URL-safe alphabet, no padding, a length that base64
-/// can have and zero spare bits in the last character. base64-simd checks 32 characters per
-/// step with whatever vector unit the CPU has, so checking the payload before the MAC costs a
-/// few percent of decoding it.
-fn check_canonical(segment: &str) -> Result<()> {
+/// can have and zero spare bits in the last character. For a signature too long to match any
+/// key, which is refused, but as malformed first when it is not base64url.
+fn check_canonical(segment: &[u8]) -> Result<()> {
     URL_SAFE_NO_PAD
-        .check(segment.as_bytes())
+        .check(segment)
         .map_err(|_| malformed("token segment is not canonical unpadded base64url"))
 }
 
 /// Runs `f` on the decoded bytes of a segment, decoded on the stack into a buffer that is
 /// never zeroed (the decoder writes every byte it returns).
-pub(crate) fn with_decoded<T>(segment: &str, f: impl FnOnce(&[u8]) -> Result<T>) -> Result<T> {
+pub(crate) fn with_decoded<T>(segment: &[u8], f: impl FnOnce(&[u8]) -> Result<T>) -> Result<T> {
     if decoded_len(segment.len()) <= SMALL_DECODED_LEN {
         let mut buf = [MaybeUninit::uninit(); SMALL_DECODED_LEN];
         f(decode_into(segment, &mut buf)?)
@@ -195,11 +194,11 @@ impl<'de> Visitor<'de> for HeaderVisitor {
 }
 
 /// Reads the header and returns the algorithm it names, if the keyring allows it.
-fn header_algorithm(segment: &str, keyring: &Keyring) -> Result<Algorithm> {
+fn header_algorithm(segment: &[u8], keyring: &Keyring) -> Result<Algorithm> {
     // The server writes one of three exact headers; their decoded content is known to pass
     // every header rule, so recognising the text is the same check without the work.
     for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
-        if segment == encoded_header(alg) && keyring.allows(alg) {
+        if segment == encoded_header(alg).as_bytes() && keyring.allows(alg) {
             return Ok(alg);
         }
     }
@@ -225,23 +224,32 @@ fn header_algorithm(segment: &str, keyring: &Keyring) -> Result<Algorithm> {
     }
 }
 
-/// Checks structure, header and MAC; on success the payload may be trusted and parsed.
-pub(crate) fn verify<'t>(token: &'t str, keyring: &Keyring) -> Result<Compact<'t>> {
+/// Checks structure, header and MAC; on success runs `then` on the parts and the decoded
+/// payload, which may be trusted and parsed.
+///
+/// Before the MAC the payload is only checked (a vectorised pass, no decode), so a refused
+/// token costs no decode of attacker-chosen bytes; it is decoded, into a stack buffer, once
+/// the MAC has passed.
+pub(crate) fn verify<'t, T>(
+    token: &'t [u8],
+    keyring: &Keyring,
+    then: impl FnOnce(Compact<'t>, &[u8]) -> Result<T>,
+) -> Result<T> {
     let parts = split_outer(token)?;
     // Structure of all three segments first (contract §3.2 before §3.3 and §3.4): a damaged token
     // is malformed whatever its header says and whatever its signature. The payload is
-    // checked without decoding (a dot in it is a fourth segment), the signature as it is
-    // decoded, the header as it is recognised or decoded.
+    // checked (a dot in it is a fourth segment), the signature as it is decoded, the header as
+    // it is recognised or decoded.
     check_canonical(parts.payload).map_err(|e| {
-        if parts.payload.contains('.') {
+        if parts.payload.contains(&b'.') {
             wrong_segment_count()
         } else {
             e
         }
     })?;
-    let mut buf = [MaybeUninit::uninit(); MAX_TAG_LEN];
+    let mut tag = [MaybeUninit::uninit(); MAX_TAG_LEN];
     let signature = if parts.signature.len() <= MAX_SIGNATURE_LEN {
-        Some(decode_into(parts.signature, &mut buf)?)
+        Some(decode_into(parts.signature, &mut tag)?)
     } else {
         check_canonical(parts.signature)?;
         None
@@ -251,14 +259,14 @@ pub(crate) fn verify<'t>(token: &'t str, keyring: &Keyring) -> Result<Compact<'t
     let Some(signature) = signature else {
         return Err(Error::new(ErrorKind::InvalidSignature));
     };
-    let signed = parts.signing_input.as_bytes();
+    let signed = parts.signing_input;
     if keyring
         .keys()
         .iter()
         .filter(|k| k.algorithm() == alg)
         .any(|k| k.verify(signed, signature))
     {
-        Ok(parts)
+        with_decoded(parts.payload, |payload| then(parts, payload))
     } else {
         Err(Error::new(ErrorKind::InvalidSignature))
     }
@@ -319,7 +327,7 @@ pub fn decode_unverified(token: &str) -> Result<UnverifiedToken> {
     let (header, payload, truncated) = match segments.as_slice() {
         [h, p] => (*h, *p, true),
         [h, p, s] => {
-            with_decoded(s, |_| Ok(()))?;
+            with_decoded(s.as_bytes(), |_| Ok(()))?;
             (*h, *p, false)
         }
         _ => {
@@ -329,7 +337,7 @@ pub fn decode_unverified(token: &str) -> Result<UnverifiedToken> {
         }
     };
     let object = |segment: &str| {
-        with_decoded(segment, |bytes| {
+        with_decoded(segment.as_bytes(), |bytes| {
             serde_json::from_slice(bytes)
                 .map_err(|_| malformed("token segment is not a JSON object"))
         })
@@ -349,7 +357,8 @@ pub fn decode_unverified(token: &str) -> Result<UnverifiedToken> {
 /// assert_eq!(ls_auth_core::truncate(t).unwrap(), "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjF9");
 /// ```
 pub fn truncate(token: &str) -> Result<&str> {
-    split(token).map(|parts| parts.signing_input)
+    // The signing input ends before a dot, on a character boundary.
+    split(token.as_bytes()).map(|parts| &token[..parts.signing_input.len()])
 }
 
 #[cfg(test)]
@@ -370,12 +379,12 @@ mod tests {
         ) {
             let text = String::from_utf8_lossy(&text).into_owned();
             let mut buf = [MaybeUninit::uninit(); 128];
-            let ours = decode_into(&text, &mut buf).ok().map(<[u8]>::to_vec);
-            prop_assert_eq!(check_canonical(&text).is_ok(), ours.is_some(), "{:?}", text);
+            let ours = decode_into(text.as_bytes(), &mut buf).ok().map(<[u8]>::to_vec);
+            prop_assert_eq!(check_canonical(text.as_bytes()).is_ok(), ours.is_some(), "{:?}", text);
             prop_assert_eq!(ours, URL_SAFE_NO_PAD.decode(&text).ok(), "{:?}", text);
             let encoded = URL_SAFE_NO_PAD.encode(&bytes);
             let mut buf = [MaybeUninit::uninit(); 128];
-            prop_assert_eq!(decode_into(&encoded, &mut buf).ok().map(<[u8]>::to_vec), Some(bytes));
+            prop_assert_eq!(decode_into(encoded.as_bytes(), &mut buf).ok().map(<[u8]>::to_vec), Some(bytes));
         }
     }
 
@@ -414,19 +423,41 @@ mod tests {
 
     #[test]
     fn split_counts_dots() {
-        assert!(split("a.b.c").is_ok());
+        assert!(split(b"a.b.c").is_ok());
         for bad in ["", "a", "a.b", "a.b.c.d", "....", "a.b.c."] {
-            assert_eq!(split(bad).unwrap_err().code(), "malformed_token", "{bad}");
+            assert_eq!(
+                split(bad.as_bytes()).unwrap_err().code(),
+                "malformed_token",
+                "{bad}"
+            );
         }
         let huge = ".".repeat(1_000_000);
-        assert_eq!(split(&huge).unwrap_err().code(), "token_too_large");
+        assert_eq!(
+            split(huge.as_bytes()).unwrap_err().code(),
+            "token_too_large"
+        );
+    }
+
+    /// Verification that keeps the parts.
+    fn verify<'t>(token: &'t str, keyring: &Keyring) -> Result<Compact<'t>> {
+        super::verify(token.as_bytes(), keyring, |parts, _| Ok(parts))
     }
 
     #[test]
     fn sign_then_verify() {
         let t = sign(keyring().signing_key(), r#"{"exp":1}"#);
         let parts = verify(&t, &keyring()).unwrap();
-        assert_eq!(parts.payload, b64(r#"{"exp":1}"#));
+        assert_eq!(parts.payload, b64(r#"{"exp":1}"#).as_bytes());
+        // The payload is handed over decoded, small or large.
+        for claims in [
+            r#"{"exp":1}"#.to_owned(),
+            format!(r#"{{"x":"{}"}}"#, "y".repeat(2000)),
+        ] {
+            let t = sign(keyring().signing_key(), &claims);
+            let json =
+                super::verify(t.as_bytes(), &keyring(), |_, json| Ok(json.to_vec())).unwrap();
+            assert_eq!(json, claims.as_bytes());
+        }
     }
 
     #[test]

@@ -59,6 +59,26 @@ fn verification_allocates_only_the_claims() {
     assert_eq!(n, 1, "successful verify of a Label Studio access token");
     drop(claims);
 
+    // Custom claims, flat and nested, stay in the claims' one text until first read.
+    let custom: serde_json::Map<String, serde_json::Value> = (0..60)
+        .map(|k| {
+            let value = if k % 3 != 0 {
+                serde_json::json!(format!("value-{k}"))
+            } else {
+                serde_json::json!({"id": k, "tags": ["a", "b"], "on": true})
+            };
+            (format!("claim_{k:03}"), value)
+        })
+        .collect();
+    let pat = issuer.mint_pat("1", &custom, &settings, NOW).unwrap();
+    let with_custom = issuer
+        .refresh(&pat, &settings, &InMemoryRevocation::new(), NOW)
+        .unwrap();
+    let (n, claims) = allocations_during(|| verifier.verify_access(&with_custom, NOW + 1));
+    let claims = claims.unwrap();
+    assert_eq!(n, 1, "successful verify of a token with 60 custom claims");
+    assert_eq!(claims.extra().len(), 60);
+
     let header = format!("Bearer {access}");
     let (n, principal) =
         allocations_during(|| authenticate(header.as_bytes(), verifier, &settings, NOW + 1));
