@@ -30,7 +30,7 @@ from typing import AsyncGenerator, Callable, Generator, List, Literal, Optional,
 
 import httpx
 
-from .. import AccessTokenCache, AuthError, TokenExpired
+from .. import DEFAULT_REFRESH_MARGIN, AccessTokenCache, AuthError, TokenExpired
 
 __all__ = ["LabelStudioAuth", "RefreshFailed", "REFRESH_PATH"]
 
@@ -105,7 +105,7 @@ class LabelStudioAuth(httpx.Auth):
         api_key: str,
         *,
         base_url: Union[str, httpx.URL, None] = None,
-        margin: int = 30,
+        margin: int = DEFAULT_REFRESH_MARGIN,
         api_key_header: Literal["Authorization", "X-Api-Key"] = "Authorization",
         clock: Optional[Callable[[], float]] = None,
     ) -> None:

@@ -40,7 +40,7 @@ import label_studio_sdk
 from label_studio_sdk.core.api_error import ApiError
 from label_studio_sdk.environment import LabelStudioEnvironment
 
-from .. import WrongTokenType
+from .. import DEFAULT_REFRESH_MARGIN, WrongTokenType
 from .httpx import LabelStudioAuth, _server_detail
 
 __all__ = ["LabelStudio", "AsyncLabelStudio", "RefreshFailed", "SdkAuth"]
@@ -139,7 +139,7 @@ class LabelStudio(label_studio_sdk.LabelStudio):
         *,
         base_url: Optional[str] = None,
         api_key: Optional[str] = None,
-        margin: int = 30,
+        margin: int = DEFAULT_REFRESH_MARGIN,
         api_key_header: Literal["Authorization", "X-Api-Key"] = "Authorization",
         clock: Optional[Callable[[], float]] = None,
         environment: Optional[LabelStudioEnvironment] = None,
@@ -178,7 +178,7 @@ class AsyncLabelStudio(label_studio_sdk.AsyncLabelStudio):
         *,
         base_url: Optional[str] = None,
         api_key: Optional[str] = None,
-        margin: int = 30,
+        margin: int = DEFAULT_REFRESH_MARGIN,
         api_key_header: Literal["Authorization", "X-Api-Key"] = "Authorization",
         clock: Optional[Callable[[], float]] = None,
         environment: Optional[LabelStudioEnvironment] = None,
