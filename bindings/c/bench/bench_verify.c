@@ -40,10 +40,6 @@ int main(int argc, char **argv) {
   }
   double per = (now_ns() - t0) / (double)iters;
   printf("c_ns_per_op=%.1f\n", per);
-  ls_auth_string_free(access);
-  ls_auth_string_free(pat);
-  ls_auth_verifier_free(v);
-  ls_auth_issuer_free(issuer);
-  ls_auth_keyring_free(kr);
+  free_setup(access, pat, v, issuer, kr);
   return 0;
 }

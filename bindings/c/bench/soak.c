@@ -55,10 +55,6 @@ int main(int argc, char **argv) {
   long after = rss_kib();
   printf("verifications=%ld\nrefreshes=%ld\nrss_before_kib=%ld\nrss_after_kib=%ld\n", verifications, refreshes,
          before, after);
-  ls_auth_string_free(access);
-  ls_auth_string_free(pat);
-  ls_auth_verifier_free(v);
-  ls_auth_issuer_free(issuer);
-  ls_auth_keyring_free(kr);
+  free_setup(access, pat, v, issuer, kr);
   return 0;
 }

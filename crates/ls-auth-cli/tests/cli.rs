@@ -212,30 +212,28 @@ fn secret_from_file_env_file_and_env_var() {
         .unwrap();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
 
+    // `verify` of the PAT with the key read from a .env holding `content`.
+    let env_file = dir.join(".env");
+    let with_env_file = |content: &str| {
+        std::fs::write(&env_file, content).unwrap();
+        bin()
+            .args(["verify", "--kind", "refresh", &pat, "--now", "1700000001"])
+            .args(["--env-file", env_file.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
     for line in [
         format!("SECRET_KEY={KEY}"),
         format!("export SECRET_KEY='{KEY}'"),
         format!("SECRET_KEY=\"{KEY}\""),
         format!("SECRET_KEY=wrong-key-from-an-earlier-line-123456\nSECRET_KEY={KEY}"),
     ] {
-        let env_file = dir.join(".env");
-        std::fs::write(&env_file, format!("# Label Studio\nDEBUG=1\n{line}\n")).unwrap();
-        let o = bin()
-            .args(["verify", "--kind", "refresh", &pat, "--now", "1700000001"])
-            .args(["--env-file", env_file.to_str().unwrap()])
-            .output()
-            .unwrap();
+        let o = with_env_file(&format!("# Label Studio\nDEBUG=1\n{line}\n"));
         assert_eq!(code(&o), 0, "{line}: {}", stderr(&o));
     }
 
     // Label Studio keeps a trailing comment as part of the value, so the key differs.
-    let env_file = dir.join(".env");
-    std::fs::write(&env_file, format!("SECRET_KEY={KEY} # the server's key\n")).unwrap();
-    let o = bin()
-        .args(["verify", "--kind", "refresh", &pat, "--now", "1700000001"])
-        .args(["--env-file", env_file.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let o = with_env_file(&format!("SECRET_KEY={KEY} # the server's key\n"));
     assert!(
         stderr(&o).starts_with("error: invalid_signature: "),
         "{}",
@@ -244,16 +242,7 @@ fn secret_from_file_env_file_and_env_var() {
 
     // A key starting with `$` is one Label Studio would read as a variable reference after a
     // restart: refused with that reason, not used as written.
-    std::fs::write(
-        &env_file,
-        "SECRET_KEY=$abcdefghijklmnopqrstuvwxyz0123456789\n",
-    )
-    .unwrap();
-    let o = bin()
-        .args(["verify", "--kind", "refresh", &pat, "--now", "1700000001"])
-        .args(["--env-file", env_file.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let o = with_env_file("SECRET_KEY=$abcdefghijklmnopqrstuvwxyz0123456789\n");
     assert!(
         code(&o) != 0 && stderr(&o).contains("starts with `$`"),
         "{}",
