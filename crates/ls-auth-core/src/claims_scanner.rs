@@ -897,7 +897,7 @@ mod tests {
         fn indexed_stop_is_the_first_stop(
             bytes in proptest::collection::vec(
                 proptest::sample::select(vec![b'a', b'"', b'\\', 0x00, 0x1f, b' ', 0x80, 0xff]),
-                0..70,
+                0..200,
             )
         ) {
             let mut stops = vec![0; index_words(bytes.len())];
