@@ -126,7 +126,45 @@ def _attach(client: Union[httpx.Client, httpx.AsyncClient], auth: SdkAuth) -> No
     client.auth = auth
 
 
-class LabelStudio(label_studio_sdk.LabelStudio):
+class _WithLsAuth:
+    """What both clients add to the SDK's: the auth on the httpx client, and the SDK given a
+    placeholder key (the auth replaces it on every request)."""
+
+    _ls_auth: SdkAuth
+
+    def _set_up(
+        self,
+        new_client: Callable[..., Union[httpx.Client, httpx.AsyncClient]],
+        httpx_client: Union[httpx.Client, httpx.AsyncClient, None],
+        base_url: Optional[str], environment: Optional[LabelStudioEnvironment],
+        api_key: Optional[str], api_key_header: Literal["Authorization", "X-Api-Key"],
+        headers: Optional[Dict[str, str]],
+        margin: int, clock: Optional[Callable[[], float]], timeout: Optional[float],
+        follow_redirects: Optional[bool], sdk_kwargs: Dict[str, Any],
+    ) -> None:
+        base_url, auth, sdk_headers = _settings(
+            base_url, environment, api_key, api_key_header, headers, margin, clock
+        )
+        if httpx_client is None:
+            # The SDK's own defaults for the client it would have made.
+            httpx_client = new_client(
+                timeout=timeout if timeout is not None else 60, follow_redirects=bool(follow_redirects)
+            )
+        _attach(httpx_client, auth)
+        sdk_init: Callable[..., None] = super().__init__  # the SDK's, next in the MRO; untyped
+        sdk_init(
+            base_url=base_url, api_key=_PLACEHOLDER, headers=sdk_headers, timeout=timeout,
+            follow_redirects=follow_redirects, httpx_client=httpx_client, **sdk_kwargs,
+        )
+        self._ls_auth = auth
+
+    @property
+    def ls_auth(self) -> SdkAuth:
+        """The auth on this client's httpx client: its ``kind`` and its cache."""
+        return self._ls_auth
+
+
+class LabelStudio(_WithLsAuth, label_studio_sdk.LabelStudio):
     """``label_studio_sdk.LabelStudio`` with ls_auth's key handling (see the module).
 
     ``margin`` (seconds before expiry to refresh), ``api_key_header`` and ``clock`` are
@@ -149,28 +187,13 @@ class LabelStudio(label_studio_sdk.LabelStudio):
         httpx_client: Optional[httpx.Client] = None,
         **sdk_kwargs: Any,
     ) -> None:
-        base_url, auth, sdk_headers = _settings(
-            base_url, environment, api_key, api_key_header, headers, margin, clock
+        self._set_up(
+            httpx.Client, httpx_client, base_url, environment, api_key, api_key_header, headers,
+            margin, clock, timeout, follow_redirects, sdk_kwargs,
         )
-        if httpx_client is None:
-            httpx_client = httpx.Client(
-                timeout=timeout if timeout is not None else 60, follow_redirects=bool(follow_redirects)
-            )
-        _attach(httpx_client, auth)
-        sdk_init: Callable[..., None] = super().__init__  # the SDK's is untyped
-        sdk_init(
-            base_url=base_url, api_key=_PLACEHOLDER, headers=sdk_headers, timeout=timeout,
-            follow_redirects=follow_redirects, httpx_client=httpx_client, **sdk_kwargs,
-        )
-        self._ls_auth = auth
-
-    @property
-    def ls_auth(self) -> SdkAuth:
-        """The auth on this client's httpx client: its ``kind`` and its cache."""
-        return self._ls_auth
 
 
-class AsyncLabelStudio(label_studio_sdk.AsyncLabelStudio):
+class AsyncLabelStudio(_WithLsAuth, label_studio_sdk.AsyncLabelStudio):
     """``label_studio_sdk.AsyncLabelStudio`` with ls_auth's key handling (see the module)."""
 
     def __init__(
@@ -188,22 +211,7 @@ class AsyncLabelStudio(label_studio_sdk.AsyncLabelStudio):
         httpx_client: Optional[httpx.AsyncClient] = None,
         **sdk_kwargs: Any,
     ) -> None:
-        base_url, auth, sdk_headers = _settings(
-            base_url, environment, api_key, api_key_header, headers, margin, clock
+        self._set_up(
+            httpx.AsyncClient, httpx_client, base_url, environment, api_key, api_key_header, headers,
+            margin, clock, timeout, follow_redirects, sdk_kwargs,
         )
-        if httpx_client is None:
-            httpx_client = httpx.AsyncClient(
-                timeout=timeout if timeout is not None else 60, follow_redirects=bool(follow_redirects)
-            )
-        _attach(httpx_client, auth)
-        sdk_init: Callable[..., None] = super().__init__  # the SDK's is untyped
-        sdk_init(
-            base_url=base_url, api_key=_PLACEHOLDER, headers=sdk_headers, timeout=timeout,
-            follow_redirects=follow_redirects, httpx_client=httpx_client, **sdk_kwargs,
-        )
-        self._ls_auth = auth
-
-    @property
-    def ls_auth(self) -> SdkAuth:
-        """The auth on this client's httpx client: its ``kind`` and its cache."""
-        return self._ls_auth
