@@ -102,8 +102,9 @@ fn decode_into<'b>(segment: &[u8], buf: &'b mut [MaybeUninit<u8>]) -> Result<&'b
 }
 
 /// contract §3.2 without decoding: only the URL-safe alphabet, no padding, a length that base64
-/// can have and zero spare bits in the last character. For a signature too long to match any
-/// key, which is refused, but as malformed first when it is not base64url.
+/// can have and zero spare bits in the last character. For the payload before the MAC (a
+/// vectorised pass, no decode), and for a signature too long to match any key, which is
+/// refused, but as malformed first when it is not base64url.
 fn check_canonical(segment: &[u8]) -> Result<()> {
     URL_SAFE_NO_PAD
         .check(segment)
