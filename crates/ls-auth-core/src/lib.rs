@@ -49,6 +49,7 @@ mod issue;
 mod jws;
 mod keys;
 mod legacy;
+mod origin;
 mod policy;
 mod pyjwt_json;
 mod random;
@@ -73,6 +74,7 @@ pub use legacy::{
     check_legacy_key, generate_legacy_key, is_legacy_key, legacy_key_digest, legacy_keys_equal,
     LEGACY_KEY_LEN,
 };
+pub use origin::{origin_of, CredentialScope, REFRESH_PATH};
 pub use policy::{OrgSettings, TokenPolicy, DEFAULT_ACCESS_TTL, DEFAULT_PAT_TTL_DAYS};
 pub use random::{SecureRandom, SystemRandom};
 pub use revocation::{InMemoryRevocation, Revocation, RevocationStore};
