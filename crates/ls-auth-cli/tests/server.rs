@@ -399,7 +399,8 @@ fn tokens_come_from_a_file_or_standard_input() {
             .spawn()
             .unwrap();
         let mut input = child.stdin.take().unwrap();
-        input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+        // A command that reads a file may exit before reading its standard input.
+        let _ = input.write_all(stdin.unwrap_or("").as_bytes());
         drop(input);
         child.wait_with_output().unwrap()
     };
@@ -467,4 +468,33 @@ fn tokens_come_from_a_file_or_standard_input() {
         "{help}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn token_revoke_takes_a_whole_token_from_a_file() {
+    let pat = pat("5");
+    let server = Server::loopback(|_| response(204, "", ""));
+    let file = std::env::temp_dir().join(format!("ls-auth-cli-revoke-{}", std::process::id()));
+    std::fs::write(&file, format!("{pat}\n")).unwrap();
+    let file_arg = file.to_str().unwrap();
+    let o = against(
+        &server.url(),
+        LEGACY,
+        &["token", "revoke", "--token-file", file_arg],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let received = server.received();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert!(received[0].head.starts_with("POST /api/token/blacklist/"));
+    assert!(received[0].body.contains(&pat));
+    // Not with a token argument or --this-key as well.
+    for extra in ["--this-key", "abc"] {
+        let o = against(
+            &server.url(),
+            LEGACY,
+            &["token", "revoke", "--token-file", file_arg, extra],
+        );
+        assert_eq!(o.status.code(), Some(2), "{extra}: {}", text(&o.stderr));
+    }
+    std::fs::remove_file(&file).unwrap();
 }
