@@ -103,6 +103,8 @@ enum ls_auth_result
   // `invalid_argument`: an argument the API cannot accept (also: a string with an embedded
   // NUL, an unknown result code, a wrong-kind accessor).
   LS_AUTH_INVALID_ARGUMENT = 118,
+  // `no_organization`: the credential's user has no active organisation.
+  LS_AUTH_NO_ORGANIZATION = 119,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -270,6 +272,9 @@ typedef struct ls_auth_org_settings {
   uint32_t pat_ttl_days;
   // A PAT older than the current TTL (by `iat`) stops refreshing. Default true.
   bool enforce_ttl_on_existing;
+  // The user belongs to an active organisation. False (the host found none) refuses every
+  // credential with `LS_AUTH_NO_ORGANIZATION`. Default true.
+  bool has_organization;
 } ls_auth_org_settings;
 
 // The host's revocation store for PAT `jti`s, as callbacks. Both must fail closed: when the
@@ -284,13 +289,15 @@ typedef struct ls_auth_revocation {
   bool (*is_revoked)(void *ctx,
                      const char *jti,
                      size_t len);
-  // Atomically records `jti` (expiring at `exp`) as revoked unless it already is; returns
-  // whether this call did it. Required by `ls_auth_issuer_rotate` only (may be NULL
+  // Atomically records `jti` as revoked unless it already is; returns whether this call did
+  // it. Keep the entry while `now < forget_after`: the token's `exp` plus the issuer's
+  // leeway, computed by the library (an entry dropped at the bare `exp` would let the PAT
+  // refresh again inside the leeway). Required by `ls_auth_issuer_rotate` only (may be NULL
   // elsewhere).
   bool (*revoke_if_active)(void *ctx,
                            const char *jti,
                            size_t len,
-                           int64_t exp,
+                           int64_t forget_after,
                            int64_t now);
 } ls_auth_revocation;
 
@@ -619,7 +626,7 @@ ls_auth_result ls_auth_policy_set_audience(struct ls_auth_policy *policy,
 void ls_auth_policy_free(struct ls_auth_policy *policy);
 
 // Writes Label Studio's default organisation settings: PATs on, legacy keys off, PAT TTL
-// 73000 days, TTL enforced on existing PATs.
+// 73000 days, TTL enforced on existing PATs, the user in an organisation.
 ls_auth_result ls_auth_org_settings_default(struct ls_auth_org_settings *settings_out);
 
 // Writes a new legacy key (40 lowercase hex characters from the OS CSPRNG): `buf` needs at

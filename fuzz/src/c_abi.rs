@@ -283,6 +283,7 @@ pub fn c_abi(data: &[u8]) {
             legacy_api_tokens_enabled: false,
             pat_ttl_days: 0,
             enforce_ttl_on_existing: false,
+            has_organization: false,
         };
         assert_eq!(ls_auth_org_settings_default(&mut settings), R::LS_AUTH_OK);
         settings.legacy_api_tokens_enabled = true;

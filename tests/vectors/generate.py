@@ -64,6 +64,7 @@ DEFAULT_SETTINGS = {
     "legacy_api_tokens_enabled": False,
     "pat_ttl_days": PAT_TTL_DAYS,
     "enforce_ttl_on_existing": True,
+    "has_organization": True,
 }
 
 DELETE = object()  # marks a claim to drop from a template
@@ -213,6 +214,7 @@ CHALLENGES = {
     "token_kind_disabled": _challenge("invalid_token", "this kind of API token is disabled"),
     "pat_ttl_exceeded": _challenge("invalid_token",
                                    "token is older than the organisation's token lifetime"),
+    "no_organization": _challenge("invalid_token", "the user has no active organisation"),
     "key_too_short": None,
     "invalid_argument": None,
 }
@@ -222,7 +224,7 @@ CODES = {
     "malformed_token", "token_too_large", "unsupported_algorithm", "invalid_signature",
     "token_expired", "token_not_yet_valid", "issued_in_future", "missing_claim",
     "invalid_claim", "wrong_token_type", "token_revoked", "token_kind_disabled",
-    "pat_ttl_exceeded", "key_too_short", "invalid_argument",
+    "pat_ttl_exceeded", "key_too_short", "invalid_argument", "no_organization",
 }
 OPS = {
     "parse_authorization", "verify_access", "verify_refresh", "authenticate",
@@ -1354,7 +1356,23 @@ def admission():
     s.add("two_step_malformed_header", g, "§2", a, looked_up(None, err("malformed_header")),
           input="Bearer a b")
 
+    # A user without an organisation (contract §1.3): refused whatever the kind, after step one.
+    no_org = {"has_organization": False}
+    s.add("two_step_access_no_organization", g, "§1.3", a, looked_up(uid, err("no_organization")),
+          input="Bearer " + access, settings=no_org)
+    s.add("two_step_legacy_no_organization", g, "§1.3", a,
+          looked_up({"legacy_key": LEGACY_KEY}, err("no_organization")),
+          input="Token " + LEGACY_KEY, settings={**no_org, **legacy_on})
+    s.add("two_step_expired_refused_before_organization", g, "§1.3", a,
+          looked_up(None, err("token_expired")), input="Bearer " + expired, settings=no_org)
+    s.add("one_call_no_organization_refused_before_verifying", g, "§1.3", "authenticate",
+          err("no_organization"), input="Bearer " + expired, settings=no_org)
+
     v = "verify_refresh_two_step"
+    s.add("two_step_pat_no_organization", g, "§1.3", v, looked_up(uid, err("no_organization")),
+          input=pat, settings=no_org)
+    s.add("one_call_pat_no_organization", g, "§1.3", "verify_refresh", err("no_organization"),
+          input=pat, settings=no_org)
     s.add("two_step_pat_admitted", g, "§1", v, looked_up(uid, ok(expected_claims(pat_claims()))),
           input=pat)
     s.add("two_step_pat_kind_disabled", g, "§1", v, looked_up(uid, err("token_kind_disabled")),
@@ -1385,6 +1403,10 @@ def admission():
     s.add("two_step_refresh_revoked", g, "§1", "refresh_two_step",
           looked_up(uid, err("token_revoked")), input=pat, revoked=[pat_claims()["jti"]],
           mint={"jti": jti})
+    s.add("two_step_refresh_no_organization", g, "§1.3", "refresh_two_step",
+          looked_up(uid, err("no_organization")), input=pat, settings=no_org, mint={"jti": jti})
+    s.add("one_call_refresh_no_organization", g, "§1.3", "refresh", err("no_organization"),
+          input=pat, settings=no_org, mint={"jti": jti})
     s.add("two_step_refresh_older_than_org_ttl", g, "§1", "refresh_two_step",
           looked_up(uid, err("pat_ttl_exceeded")), input=old, settings={"pat_ttl_days": 30},
           mint={"jti": jti})
@@ -1400,6 +1422,10 @@ def admission():
     s.add("two_step_rotate_kind_disabled", g, "§1", "rotate_two_step",
           looked_up(uid, err("token_kind_disabled")), input=pat, settings=off,
           mint={"jti": jti})
+    s.add("two_step_rotate_no_organization", g, "§1.3", "rotate_two_step",
+          looked_up(uid, err("no_organization")), input=pat, settings=no_org, mint={"jti": jti})
+    s.add("mint_pat_no_organization", g, "§1.3", "mint_pat", err("no_organization"), input="",
+          settings=no_org, mint={"user_id": "1", "claims": {}, "jti": jti})
     return s
 
 

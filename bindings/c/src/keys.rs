@@ -32,6 +32,9 @@ pub struct ls_auth_org_settings {
     pub pat_ttl_days: u32,
     /// A PAT older than the current TTL (by `iat`) stops refreshing. Default true.
     pub enforce_ttl_on_existing: bool,
+    /// The user belongs to an active organisation. False (the host found none) refuses every
+    /// credential with `LS_AUTH_NO_ORGANIZATION`. Default true.
+    pub has_organization: bool,
 }
 
 impl From<&ls_auth_org_settings> for core::OrgSettings {
@@ -41,6 +44,7 @@ impl From<&ls_auth_org_settings> for core::OrgSettings {
             legacy_api_tokens_enabled: s.legacy_api_tokens_enabled,
             pat_ttl_days: s.pat_ttl_days,
             enforce_ttl_on_existing: s.enforce_ttl_on_existing,
+            has_organization: s.has_organization,
         }
     }
 }
@@ -189,7 +193,7 @@ pub unsafe extern "C" fn ls_auth_policy_free(policy: *mut ls_auth_policy) {
 }
 
 /// Writes Label Studio's default organisation settings: PATs on, legacy keys off, PAT TTL
-/// 73000 days, TTL enforced on existing PATs.
+/// 73000 days, TTL enforced on existing PATs, the user in an organisation.
 #[no_mangle]
 pub unsafe extern "C" fn ls_auth_org_settings_default(
     settings_out: *mut ls_auth_org_settings,
@@ -203,6 +207,7 @@ pub unsafe extern "C" fn ls_auth_org_settings_default(
             legacy_api_tokens_enabled: d.legacy_api_tokens_enabled,
             pat_ttl_days: d.pat_ttl_days,
             enforce_ttl_on_existing: d.enforce_ttl_on_existing,
+            has_organization: d.has_organization,
         });
         Ok(())
     })

@@ -66,6 +66,8 @@ pub enum ls_auth_result {
     /// `invalid_argument`: an argument the API cannot accept (also: a string with an embedded
     /// NUL, an unknown result code, a wrong-kind accessor).
     LS_AUTH_INVALID_ARGUMENT = 118,
+    /// `no_organization`: the credential's user has no active organisation.
+    LS_AUTH_NO_ORGANIZATION = 119,
 }
 
 use ls_auth_result::*;
@@ -120,6 +122,7 @@ pub(crate) const KIND_RESULTS: [(ErrorKind, ls_auth_result); ErrorKind::ALL.len(
     (ErrorKind::PatTtlExceeded, LS_AUTH_PAT_TTL_EXCEEDED),
     (ErrorKind::KeyTooShort, LS_AUTH_KEY_TOO_SHORT),
     (ErrorKind::InvalidArgument, LS_AUTH_INVALID_ARGUMENT),
+    (ErrorKind::NoOrganization, LS_AUTH_NO_ORGANIZATION),
 ];
 
 impl ls_auth_result {
@@ -280,7 +283,8 @@ mod tests {
         assert_eq!(LS_AUTH_PANIC as u32, 4);
         assert_eq!(LS_AUTH_NO_CREDENTIALS as u32, 100);
         assert_eq!(LS_AUTH_INVALID_ARGUMENT as u32, 118);
+        assert_eq!(LS_AUTH_NO_ORGANIZATION as u32, 119);
         assert_eq!(ls_auth_result::from_u32(5), None);
-        assert_eq!(ls_auth_result::from_u32(119), None);
+        assert_eq!(ls_auth_result::from_u32(120), None);
     }
 }

@@ -21,15 +21,17 @@ pub struct ls_auth_revocation {
     /// Whether `jti` is revoked. Required.
     pub is_revoked:
         Option<unsafe extern "C" fn(ctx: *mut c_void, jti: *const c_char, len: usize) -> bool>,
-    /// Atomically records `jti` (expiring at `exp`) as revoked unless it already is; returns
-    /// whether this call did it. Required by `ls_auth_issuer_rotate` only (may be NULL
+    /// Atomically records `jti` as revoked unless it already is; returns whether this call did
+    /// it. Keep the entry while `now < forget_after`: the token's `exp` plus the issuer's
+    /// leeway, computed by the library (an entry dropped at the bare `exp` would let the PAT
+    /// refresh again inside the leeway). Required by `ls_auth_issuer_rotate` only (may be NULL
     /// elsewhere).
     pub revoke_if_active: Option<
         unsafe extern "C" fn(
             ctx: *mut c_void,
             jti: *const c_char,
             len: usize,
-            exp: i64,
+            forget_after: i64,
             now: i64,
         ) -> bool,
     >,
@@ -91,9 +93,9 @@ impl core::Revocation for CRevocationStore {
 }
 
 impl core::RevocationStore for CRevocationStore {
-    fn revoke_if_active(&self, jti: &str, exp: i64, now: i64) -> bool {
+    fn revoke_if_active(&self, jti: &str, forget_after: i64, now: i64) -> bool {
         let (p, n) = ffi::str_parts(jti);
         // SAFETY: the callback and ctx were supplied together by the caller of the export.
-        unsafe { (self.revoke_if_active)(self.read.ctx, p, n, exp, now) }
+        unsafe { (self.revoke_if_active)(self.read.ctx, p, n, forget_after, now) }
     }
 }

@@ -90,7 +90,7 @@ static void test_results_and_messages(void) {
     if (c >= 100) CHECK(rc == LS_AUTH_OK && (status == 400 || status == 401 || status == 500));
     else CHECK(rc == LS_AUTH_INVALID_ARGUMENT);
   }
-  CHECK(codes == 5 + 19);
+  CHECK(codes == 5 + 20);
   uint16_t status = 0;
   CHECK_RC(R(ls_auth_result_http_status(LS_AUTH_MALFORMED_HEADER, &status)), LS_AUTH_OK);
   CHECK(status == 400);
@@ -145,7 +145,8 @@ static void test_frees_and_nulls(void) {
   CHECK_RC(R(ls_auth_org_settings_default(NULL)), LS_AUTH_NULL_PARAMETER);
   ls_auth_org_settings s;
   CHECK_RC(R(ls_auth_org_settings_default(&s)), LS_AUTH_OK);
-  CHECK(s.api_tokens_enabled && !s.legacy_api_tokens_enabled && s.pat_ttl_days == 73000 && s.enforce_ttl_on_existing);
+  CHECK(s.api_tokens_enabled && !s.legacy_api_tokens_enabled && s.pat_ttl_days == 73000 && s.enforce_ttl_on_existing &&
+        s.has_organization);
 }
 
 static void test_tokens(void) {
@@ -252,6 +253,9 @@ static void test_tokens(void) {
   CHECK_RC(R(ls_auth_verifier_verify_refresh(v, S(pat), L(pat), &s, &none, NOW - 10, &claims)), LS_AUTH_ISSUED_IN_FUTURE);
   s.api_tokens_enabled = false;
   CHECK_RC(R(ls_auth_verifier_verify_refresh(v, S(pat), L(pat), &s, &none, NOW, &claims)), LS_AUTH_TOKEN_KIND_DISABLED);
+  ls_auth_org_settings_default(&s);
+  s.has_organization = false; /* the user's organisation is gone: nothing admits them */
+  CHECK_RC(R(ls_auth_verifier_verify_refresh(v, S(pat), L(pat), &s, &none, NOW, &claims)), LS_AUTH_NO_ORGANIZATION);
   ls_auth_org_settings_default(&s);
   s.pat_ttl_days = 1;
   CHECK_RC(R(ls_auth_verifier_verify_refresh(v, S(pat), L(pat), &s, &none, NOW + 2 * 86400, &claims)), LS_AUTH_PAT_TTL_EXCEEDED);

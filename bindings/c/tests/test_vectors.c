@@ -126,6 +126,9 @@ static ls_auth_org_settings case_settings(const jval *c) {
   s.legacy_api_tokens_enabled = j_get(j, "legacy_api_tokens_enabled")->b;
   s.pat_ttl_days = (uint32_t)jint(j_get(j, "pat_ttl_days"));
   s.enforce_ttl_on_existing = j_get(j, "enforce_ttl_on_existing")->b;
+  /* peers.json (made by real peers) predates the field: absent is the default. */
+  const jval *org = j_get(j, "has_organization");
+  if (org) s.has_organization = org->b;
   return s;
 }
 

@@ -19,42 +19,31 @@ use serde_json::{Map, Number, Value};
 
 use crate::errors::invalid_argument;
 
-/// Text handed to the core: borrowed from the Python `str` (its UTF-8 form, which the stable
-/// ABI exposes from 3.10 on), or for a `str` with lone surrogates its lossy UTF-8 form, which
-/// the core then judges like any other text (no token or key contains U+FFFD, so it is
-/// refused there, by the core's rules).
-pub(crate) enum TextArg<'a> {
-    Borrowed(&'a str),
-    Owned(String),
-}
-
-impl TextArg<'_> {
-    pub(crate) fn as_str(&self) -> &str {
-        match self {
-            TextArg::Borrowed(s) => s,
-            TextArg::Owned(s) => s,
-        }
-    }
-}
-
-impl Deref for TextArg<'_> {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-pub(crate) fn text_arg<'a>(obj: &'a Bound<'_, PyAny>, name: &str) -> PyResult<TextArg<'a>> {
+/// Text handed to the core: every Python `str` that enters the core goes through here, borrowed
+/// as UTF-8 (which the stable ABI exposes from 3.10 on). A `str` with a lone surrogate has no
+/// UTF-8 form: it is refused as `InvalidArgument`, never converted lossily (U+FFFD for every
+/// surrogate would make `"\ud800"` and `"\udfff"` the same key, the same `jti`). Anything but a
+/// `str` is a `TypeError`.
+pub(crate) fn text_arg<'a>(obj: &'a Bound<'_, PyAny>, name: &str) -> PyResult<&'a str> {
     match obj.cast::<PyString>() {
-        Ok(s) => Ok(match s.to_str() {
-            Ok(text) => TextArg::Borrowed(text),
-            Err(_) => TextArg::Owned(s.to_string_lossy().into_owned()),
-        }),
+        Ok(s) => s.to_str().map_err(|_| not_unicode(obj.py(), name)),
         Err(_) => Err(PyTypeError::new_err(format!(
             "{name} must be a str, not {}",
             type_name(obj)
         ))),
     }
+}
+
+/// [`text_arg`], owned.
+pub(crate) fn text_owned(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {
+    text_arg(obj, name).map(str::to_owned)
+}
+
+fn not_unicode(py: Python<'_>, name: &str) -> PyErr {
+    invalid_argument(
+        py,
+        format!("{name} is not valid Unicode text (it contains a lone surrogate)"),
+    )
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -114,14 +103,10 @@ pub(crate) fn header_bytes(obj: Option<&Bound<'_, PyAny>>) -> PyResult<HeaderArg
 /// The secret's bytes, for the moment the core takes to build its HMAC state; the copy is
 /// wiped when dropped, so the binding keeps no secret beyond the core's.
 pub(crate) fn secret_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Zeroizing<Vec<u8>>> {
-    if let Ok(s) = obj.cast::<PyString>() {
-        return match s.extract::<PyBackedStr>() {
-            Ok(b) => Ok(Zeroizing::new(b.as_bytes().to_vec())),
-            Err(_) => Err(invalid_argument(
-                obj.py(),
-                "the secret is not valid Unicode text (it contains lone surrogates)",
-            )),
-        };
+    if obj.is_instance_of::<PyString>() {
+        return Ok(Zeroizing::new(
+            text_arg(obj, "the secret")?.as_bytes().to_vec(),
+        ));
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(Zeroizing::new(b.as_bytes().to_vec()));
@@ -209,15 +194,12 @@ pub(crate) fn resolve_now(py: Python<'_>, now: Option<&Bound<'_, PyAny>>) -> PyR
 }
 
 /// `user_id` as the core's string: a `str`, or an `int` in decimal (Django's ids are ints).
-pub(crate) fn user_id_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<String> {
-    if let Ok(s) = obj.cast::<PyString>() {
-        return s
-            .extract::<PyBackedStr>()
-            .map(|s| s.to_string())
-            .map_err(|_| invalid_argument(py, "user_id is not valid Unicode text"));
+pub(crate) fn user_id_arg(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    if obj.is_instance_of::<PyString>() {
+        return text_owned(obj, "user_id");
     }
     if obj.is_instance_of::<PyInt>() && !obj.is_instance_of::<PyBool>() {
-        return Ok(obj.str()?.to_string_lossy().into_owned());
+        return text_owned(&obj.str()?.into_any(), "user_id");
     }
     Err(PyTypeError::new_err(format!(
         "user_id must be a str or an int, not {}",
@@ -269,11 +251,8 @@ fn to_json(py: Python<'_>, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Val
             .map(Value::Number)
             .ok_or_else(|| invalid_argument(py, "a float claim is not finite"));
     }
-    if let Ok(s) = obj.cast::<PyString>() {
-        return s
-            .extract::<PyBackedStr>()
-            .map(|s| Value::String(s.to_string()))
-            .map_err(|_| invalid_argument(py, "a claim is not valid Unicode text"));
+    if obj.is_instance_of::<PyString>() {
+        return text_owned(obj, "a claim").map(Value::String);
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
         let mut items = Vec::new();
@@ -295,12 +274,9 @@ fn to_json(py: Python<'_>, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Val
     let mut map = Map::new();
     for pair in items.try_iter()? {
         let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = pair?.extract()?;
-        let key = match k.cast::<PyString>() {
-            Ok(s) => s
-                .extract::<PyBackedStr>()
-                .map_err(|_| invalid_argument(py, "a claim name is not valid Unicode text"))?
-                .to_string(),
-            Err(_) => {
+        let key = match k.is_instance_of::<PyString>() {
+            true => text_owned(&k, "a claim name")?,
+            false => {
                 return Err(PyTypeError::new_err(format!(
                     "claim names must be str, not {}",
                     type_name(&k)

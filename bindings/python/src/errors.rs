@@ -11,6 +11,8 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyDict, PyType};
 
+use crate::convert::text_arg;
+
 static TABLE: RwLock<Option<Py<PyDict>>> = RwLock::new(None);
 
 /// The exception for a core error: `cls(message, code, status)` with `cls` from the table.
@@ -50,12 +52,12 @@ pub(crate) fn invalid_argument(py: Python<'_>, detail: impl Into<Cow<'static, st
 
 /// The core kind of a Python `AuthError` (from its code), for `www_authenticate`.
 pub(crate) fn kind_of(py: Python<'_>, e: &Bound<'_, PyAny>) -> PyResult<core::ErrorKind> {
-    let code: PyBackedStr = e
+    let code = e
         .getattr("code")
-        .and_then(|c| c.extract())
         .map_err(|_| PyTypeError::new_err("error must be an ls_auth.AuthError"))?;
-    core::ErrorKind::from_code(&code)
-        .ok_or_else(|| invalid_argument(py, format!("unknown error code {:?}", &*code)))
+    let code = text_arg(&code, "error.code")?;
+    core::ErrorKind::from_code(code)
+        .ok_or_else(|| invalid_argument(py, format!("unknown error code {code:?}")))
 }
 
 /// Every stable code of the core with its HTTP status, in code order.

@@ -19,15 +19,15 @@ use std::sync::Mutex;
 use ls_auth_core as core;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::MutexExt;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 
 use admission::{PendingPrincipal, PendingRefresh};
 use convert::{
-    header_bytes, json_to_py, py_to_claims_map, resolve_now, secret_bytes, text_arg, u32_arg,
+    header_bytes, json_to_py, py_to_claims_map, resolve_now, secret_bytes, text_arg, text_owned,
+    u32_arg,
 };
-use errors::{core_err, invalid_argument};
+use errors::core_err;
 use revocation::{InMemoryRevocation, PyRevocation};
 
 /// Runs core code, turning a panic (a bug) into `RuntimeError` so that no `PanicException`
@@ -100,16 +100,10 @@ fn keyring(
 fn optional_text(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<String>> {
     match obj.filter(|o| !o.is_none()) {
         None => Ok(None),
-        Some(o) => match o.extract::<PyBackedStr>() {
-            Ok(s) => Ok(Some(s.to_string())),
-            Err(_) if o.is_instance_of::<PyString>() => Err(invalid_argument(
-                o.py(),
-                format!("{name} must be valid Unicode text"),
-            )),
-            Err(_) => Err(PyTypeError::new_err(format!(
-                "{name} must be a str or None"
-            ))),
-        },
+        Some(o) if o.is_instance_of::<PyString>() => text_owned(o, name).map(Some),
+        Some(_) => Err(PyTypeError::new_err(format!(
+            "{name} must be a str or None"
+        ))),
     }
 }
 
@@ -314,15 +308,20 @@ impl Rotation {
     fn revoked_jti(&self) -> &str {
         &self.0.revoked_jti
     }
-    /// The rotated PAT's `exp`, after which its revocation entry may be forgotten.
+    /// The rotated PAT's `exp`.
     #[getter]
     fn revoked_exp(&self) -> i64 {
         self.0.revoked_exp
     }
+    /// When the revocation entry may be forgotten: `revoked_exp` plus the leeway.
+    #[getter]
+    fn forget_after(&self) -> i64 {
+        self.0.forget_after
+    }
     fn __repr__(&self) -> String {
         format!(
-            "Rotation(pat=<redacted>, revoked_jti={:?}, revoked_exp={})",
-            self.0.revoked_jti, self.0.revoked_exp
+            "Rotation(pat=<redacted>, revoked_jti={:?}, revoked_exp={}, forget_after={})",
+            self.0.revoked_jti, self.0.revoked_exp, self.0.forget_after
         )
     }
 }
@@ -336,13 +335,14 @@ struct OrgSettings(core::OrgSettings);
 impl OrgSettings {
     #[new]
     /// Every argument left out (or None) takes the core's default.
-    #[pyo3(signature = (*, api_tokens_enabled=None, legacy_api_tokens_enabled=None, pat_ttl_days=None, enforce_ttl_on_existing=None))]
+    #[pyo3(signature = (*, api_tokens_enabled=None, legacy_api_tokens_enabled=None, pat_ttl_days=None, enforce_ttl_on_existing=None, has_organization=None))]
     fn new(
         py: Python<'_>,
         api_tokens_enabled: Option<bool>,
         legacy_api_tokens_enabled: Option<bool>,
         pat_ttl_days: Option<&Bound<'_, PyAny>>,
         enforce_ttl_on_existing: Option<bool>,
+        has_organization: Option<bool>,
     ) -> PyResult<Self> {
         let d = core::OrgSettings::default();
         Ok(OrgSettings(core::OrgSettings {
@@ -354,7 +354,13 @@ impl OrgSettings {
                 None => d.pat_ttl_days,
             },
             enforce_ttl_on_existing: enforce_ttl_on_existing.unwrap_or(d.enforce_ttl_on_existing),
+            has_organization: has_organization.unwrap_or(d.has_organization),
         }))
+    }
+    /// The settings of no organisation: every credential is refused with `no_organization`.
+    #[staticmethod]
+    fn no_organization() -> Self {
+        OrgSettings(core::OrgSettings::no_organization())
     }
     #[getter]
     fn api_tokens_enabled(&self) -> bool {
@@ -372,14 +378,19 @@ impl OrgSettings {
     fn enforce_ttl_on_existing(&self) -> bool {
         self.0.enforce_ttl_on_existing
     }
+    #[getter]
+    fn has_organization(&self) -> bool {
+        self.0.has_organization
+    }
     fn __repr__(&self) -> String {
         let b = |v: bool| if v { "True" } else { "False" };
         format!(
-            "OrgSettings(api_tokens_enabled={}, legacy_api_tokens_enabled={}, pat_ttl_days={}, enforce_ttl_on_existing={})",
+            "OrgSettings(api_tokens_enabled={}, legacy_api_tokens_enabled={}, pat_ttl_days={}, enforce_ttl_on_existing={}, has_organization={})",
             b(self.0.api_tokens_enabled),
             b(self.0.legacy_api_tokens_enabled),
             self.0.pat_ttl_days,
-            b(self.0.enforce_ttl_on_existing)
+            b(self.0.enforce_ttl_on_existing),
+            b(self.0.has_organization)
         )
     }
 }
@@ -414,6 +425,12 @@ impl Verifier {
         Ok(Verifier(core::Verifier::new(ring, policy)))
     }
 
+    /// When a revocation entry for a token expiring at `exp` may be forgotten: `exp` plus the
+    /// leeway (contract §3.9). Pass it to a store, never the bare `exp`.
+    fn forget_after(&self, exp: i64) -> i64 {
+        self.0.forget_after(exp)
+    }
+
     /// Verifies an access token (what `Authorization: Bearer` carries).
     #[pyo3(signature = (token, *, now=None))]
     fn verify_access(
@@ -424,10 +441,7 @@ impl Verifier {
     ) -> PyResult<Claims> {
         let now = resolve_now(py, now)?;
         let token = text_arg(token, "token")?;
-        run_sized(py, token.as_str().len(), || {
-            self.0.verify_access(token.as_str(), now)
-        })
-        .map(Claims)
+        run_sized(py, token.len(), || self.0.verify_access(token, now)).map(Claims)
     }
 
     /// Verifies a PAT presented for refresh: settings, TTL policy and revocation included.
@@ -445,7 +459,7 @@ impl Verifier {
         let settings = settings_or(settings);
         PyRevocation::new(revoked)?
             .run(py, |store| {
-                self.0.verify_refresh(token.as_str(), &settings, store, now)
+                self.0.verify_refresh(token, &settings, store, now)
             })
             .map(Claims)
     }
@@ -481,7 +495,7 @@ fn begin_refresh(
 ) -> PyResult<PendingRefresh> {
     let now = resolve_now(py, now)?;
     let token = text_arg(token, "token")?;
-    run(py, || verifier.begin_refresh(token.as_str(), now)).map(PendingRefresh::new)
+    run(py, || verifier.begin_refresh(token, now)).map(PendingRefresh::new)
 }
 
 /// Mints PATs, refreshes them into access tokens and rotates them.
@@ -515,7 +529,8 @@ impl Issuer {
     /// INSECURE, TEST BUILDS ONLY (cargo feature `dangerous`): this issuer, minting every token
     /// with the same `jti`, so minted bytes can be compared with a peer's.
     #[cfg(feature = "dangerous")]
-    fn _insecure_with_fixed_jti(&self, py: Python<'_>, jti: &str) -> PyResult<Issuer> {
+    fn _insecure_with_fixed_jti(&self, py: Python<'_>, jti: &Bound<'_, PyAny>) -> PyResult<Issuer> {
+        let jti = text_arg(jti, "jti")?;
         let rng =
             core::dangerous::InsecureFixedRandom::for_jti(jti).map_err(|e| core_err(py, &e))?;
         let v = self.inner.verifier();
@@ -541,7 +556,7 @@ impl Issuer {
         settings: Option<PyRef<'_, OrgSettings>>,
     ) -> PyResult<String> {
         let now = resolve_now(py, now)?;
-        let user_id = convert::user_id_arg(py, user_id)?;
+        let user_id = convert::user_id_arg(user_id)?;
         let extra = match claims.filter(|c| !c.is_none()) {
             None => serde_json::Map::new(),
             Some(c) => py_to_claims_map(py, c)?,
@@ -563,9 +578,7 @@ impl Issuer {
         let now = resolve_now(py, now)?;
         let pat = text_arg(pat, "pat")?;
         let settings = settings_or(settings);
-        PyRevocation::new(revoked)?.run(py, |store| {
-            self.inner.refresh(pat.as_str(), &settings, store, now)
-        })
+        PyRevocation::new(revoked)?.run(py, |store| self.inner.refresh(pat, &settings, store, now))
     }
 
     /// Replaces a PAT by a new one and revokes the old one in `revoked`, which must be able to
@@ -584,9 +597,7 @@ impl Issuer {
         let settings = settings_or(settings);
         PyRevocation::new(Some(revoked))?
             .writable(py)?
-            .run(py, |store| {
-                self.inner.rotate(pat.as_str(), &settings, store, now)
-            })
+            .run(py, |store| self.inner.rotate(pat, &settings, store, now))
             .map(Rotation)
     }
 
@@ -670,7 +681,7 @@ fn parse_authorization(py: Python<'_>, value: Option<&Bound<'_, PyAny>>) -> PyRe
 #[pyfunction]
 fn inspect_key(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<&'static str> {
     let key = text_arg(key, "key")?;
-    guarded(|| core::inspect_key(key.as_str()).map(|(shape, _)| shape.as_str()))?
+    guarded(|| core::inspect_key(key).map(|(shape, _)| shape.as_str()))?
         .map_err(|e| core_err(py, &e))
 }
 
@@ -722,7 +733,7 @@ fn classify_api_key(
 ) -> PyResult<&'static str> {
     let now = resolve_now(py, now)?;
     let key = text_arg(key, "key")?;
-    guarded(|| core::classify_api_key(key.as_str(), now))?
+    guarded(|| core::classify_api_key(key, now))?
         .map(|k| k.as_str())
         .map_err(|e| core_err(py, &e))
 }
@@ -737,21 +748,21 @@ fn generate_legacy_token(py: Python<'_>) -> PyResult<String> {
 #[pyfunction]
 fn truncate(py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<String> {
     let token = text_arg(token, "token")?;
-    guarded(|| core::truncate(token.as_str()).map(str::to_owned))?.map_err(|e| core_err(py, &e))
+    guarded(|| core::truncate(token).map(str::to_owned))?.map_err(|e| core_err(py, &e))
 }
 
 /// Raises `MalformedToken` unless `key` has the form of a legacy key.
 #[pyfunction]
 fn check_legacy_key(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<()> {
     let key = text_arg(key, "key")?;
-    guarded(|| core::check_legacy_key(key.as_str()))?.map_err(|e| core_err(py, &e))
+    guarded(|| core::check_legacy_key(key))?.map_err(|e| core_err(py, &e))
 }
 
 /// SHA-256 of a legacy key as hex, for hosts that store keys hashed.
 #[pyfunction]
 fn legacy_key_digest(key: &Bound<'_, PyAny>) -> PyResult<String> {
     let key = text_arg(key, "key")?;
-    guarded(|| core::legacy_key_digest(key.as_str()))
+    guarded(|| core::legacy_key_digest(key))
 }
 
 /// Compares a presented legacy key with a stored one in constant time.
@@ -761,7 +772,7 @@ fn legacy_keys_equal(presented: &Bound<'_, PyAny>, stored: &Bound<'_, PyAny>) ->
         text_arg(presented, "presented")?,
         text_arg(stored, "stored")?,
     );
-    guarded(|| core::legacy_keys_equal(a.as_str(), b.as_str()))
+    guarded(|| core::legacy_keys_equal(a, b))
 }
 
 /// The `WWW-Authenticate` challenge for an error's kind (or for absent credentials when
@@ -843,7 +854,7 @@ impl AccessTokenCache {
             Some(m) => u32_arg(py, m, "margin")?,
             None => core::DEFAULT_REFRESH_MARGIN,
         };
-        let cache = guarded(|| core::AccessTokenCache::new(key.as_str(), now))?
+        let cache = guarded(|| core::AccessTokenCache::new(key, now))?
             .map_err(|e| core_err(py, &e))?
             .with_margin(margin);
         Ok(AccessTokenCache {
@@ -882,7 +893,7 @@ impl AccessTokenCache {
     fn store_access(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<()> {
         let token = text_arg(token, "token")?;
         let mut held = self.lock(py)?;
-        guarded(|| held.guard.store_access(token.as_str()))?.map_err(|e| core_err(py, &e))
+        guarded(|| held.guard.store_access(token))?.map_err(|e| core_err(py, &e))
     }
 
     /// The header value for a request now, without refreshing (raises when a refresh is due).
@@ -912,15 +923,13 @@ impl AccessTokenCache {
             let pat = held.guard.refresh_token().map(str::to_owned);
             if let Some(pat) = pat {
                 let access = refresh.call1((pat,))?;
-                let access = match access.extract::<PyBackedStr>() {
-                    Ok(s) => s,
-                    Err(_) => {
-                        return Err(PyTypeError::new_err(
-                            "the refresh callback must return the access token as a str",
-                        ))
-                    }
-                };
-                guarded(|| held.guard.store_access(&access))?.map_err(|e| core_err(py, &e))?;
+                if !access.is_instance_of::<PyString>() {
+                    return Err(PyTypeError::new_err(
+                        "the refresh callback must return the access token as a str",
+                    ));
+                }
+                let access = text_arg(&access, "the access token")?;
+                guarded(|| held.guard.store_access(access))?.map_err(|e| core_err(py, &e))?;
             }
         }
         guarded(|| held.guard.authorization_value(now))?.map_err(|e| core_err(py, &e))

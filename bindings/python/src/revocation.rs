@@ -3,7 +3,8 @@
 //!
 //! What `revoked=` may be, in the order it is recognised:
 //! - `ls_auth.InMemoryRevocation`: the core's own store, used without re-entering Python;
-//! - an object with `is_revoked(jti)` (and, to be writable, `revoke_if_active(jti, exp, now)`),
+//! - an object with `is_revoked(jti)` (and, to be writable,
+//!   `revoke_if_active(jti, forget_after, now)`),
 //!   e.g. a store over the host's database: atomicity of `revoke_if_active` is its promise;
 //! - a callable `jti -> bool`, or a container (`jti in revoked`): read-only.
 //!
@@ -20,7 +21,7 @@ use crate::errors::{core_err, invalid_argument};
 use crate::{detached, guarded};
 
 /// A thread-safe, atomic in-memory revocation store (the core's), for tests and single-process
-/// hosts. Entries are forgotten once their token has expired.
+/// hosts. Entries are forgotten at their `forget_after` (the token's `exp` plus the leeway).
 #[pyclass(frozen, module = "ls_auth", name = "InMemoryRevocation")]
 #[derive(Default)]
 pub(crate) struct InMemoryRevocation(core::InMemoryRevocation);
@@ -35,22 +36,27 @@ impl InMemoryRevocation {
     /// Whether `jti` is revoked.
     fn is_revoked(&self, jti: &Bound<'_, PyAny>) -> PyResult<bool> {
         let jti = text_arg(jti, "jti")?;
-        guarded(|| core::Revocation::is_revoked(&self.0, jti.as_str()))
+        guarded(|| core::Revocation::is_revoked(&self.0, jti))
     }
 
-    /// Records `jti` (whose token expires at `exp`) unless it already is; whether this call did.
-    fn revoke_if_active(&self, jti: &Bound<'_, PyAny>, exp: i64, now: i64) -> PyResult<bool> {
+    /// Records `jti` (kept until `forget_after`) unless it already is; whether this call did.
+    fn revoke_if_active(
+        &self,
+        jti: &Bound<'_, PyAny>,
+        forget_after: i64,
+        now: i64,
+    ) -> PyResult<bool> {
         let jti = text_arg(jti, "jti")?;
-        guarded(|| core::RevocationStore::revoke_if_active(&self.0, jti.as_str(), exp, now))
+        guarded(|| core::RevocationStore::revoke_if_active(&self.0, jti, forget_after, now))
     }
 
-    /// Revokes `jti` unconditionally.
-    fn revoke(&self, jti: &Bound<'_, PyAny>, exp: i64) -> PyResult<()> {
+    /// Revokes `jti` unconditionally until `forget_after` (`Verifier.forget_after(exp)`).
+    fn revoke(&self, jti: &Bound<'_, PyAny>, forget_after: i64) -> PyResult<()> {
         let jti = text_arg(jti, "jti")?;
-        guarded(|| self.0.revoke(jti.as_str(), exp))
+        guarded(|| self.0.revoke(jti, forget_after))
     }
 
-    /// Drops entries whose token expired at or before `now`.
+    /// Drops the entries whose `forget_after` is at or before `now`.
     fn forget_expired(&self, now: i64) -> PyResult<()> {
         guarded(|| self.0.forget_expired(now))
     }
@@ -126,7 +132,8 @@ impl PyRevocation {
         Err(invalid_argument(
             py,
             format!(
-                "rotation needs a revocation store with an atomic revoke_if_active(jti, exp, now) \
+                "rotation needs a revocation store with an atomic \
+                 revoke_if_active(jti, forget_after, now) \
                  such as ls_auth.InMemoryRevocation ({what}); checking and then adding in two \
                  steps would let two concurrent rotations of one PAT both succeed"
             ),
@@ -178,17 +185,17 @@ impl core::Revocation for PyRevocationStore {
 }
 
 impl core::RevocationStore for PyRevocationStore {
-    fn revoke_if_active(&self, jti: &str, exp: i64, now: i64) -> bool {
+    fn revoke_if_active(&self, jti: &str, forget_after: i64, now: i64) -> bool {
         match &self.0.source {
             Source::Native(store) => {
-                core::RevocationStore::revoke_if_active(&store.get().0, jti, exp, now)
+                core::RevocationStore::revoke_if_active(&store.get().0, jti, forget_after, now)
             }
             Source::Store {
                 obj,
                 writable: true,
             } => self.0.answer(false, |py| {
                 obj.bind(py)
-                    .call_method1("revoke_if_active", (jti, exp, now))
+                    .call_method1("revoke_if_active", (jti, forget_after, now))
                     .and_then(|v| v.is_truthy())
             }),
             // `writable` admits nothing else; refusing is the fail-closed answer.

@@ -269,22 +269,47 @@ def test_rotation_records_in_a_store_and_refuses_read_only_ones(
         def is_revoked(self, jti: str) -> bool:
             return False
 
-        def revoke_if_active(self, jti: str, exp: int, now: int) -> bool:
-            self.calls.append((jti, exp, now))
+        def revoke_if_active(self, jti: str, forget_after: int, now: int) -> bool:
+            self.calls.append((jti, forget_after, now))
             return len(self.calls) == 1
 
     host = Host()
     second = issuer.rotate(rotation.pat, now=NOW + 4, revoked=host)
-    assert host.calls == [(second.revoked_jti, second.revoked_exp, NOW + 4)]
+    assert host.calls == [(second.revoked_jti, second.forget_after, NOW + 4)]
     with pytest.raises(ls_auth.TokenRevoked):
         issuer.rotate(rotation.pat, now=NOW + 5, revoked=host)
 
     class Down(Host):
-        def revoke_if_active(self, jti: str, exp: int, now: int) -> bool:
+        def revoke_if_active(self, jti: str, forget_after: int, now: int) -> bool:
             raise ConnectionError("store down")
 
     with pytest.raises(ConnectionError):
         issuer.rotate(second.pat, now=NOW + 6, revoked=Down())
+
+
+def test_forgetting_honours_the_leeway() -> None:
+    # Issue 17, finding 4, as reported: before the fix the store forgot the entry at `exp` and
+    # this refresh, ten seconds later but inside the leeway, returned an access token.
+    n = NOW
+    issuer = ls_auth.Issuer(SECRET, leeway=60)
+    one_day = ls_auth.OrgSettings(pat_ttl_days=1)
+    pat = issuer.mint_pat(1, now=n, settings=one_day)
+    store = ls_auth.InMemoryRevocation()
+    rotation = issuer.rotate(pat, now=n + 1, revoked=store, settings=one_day)
+    assert (rotation.revoked_exp, rotation.forget_after) == (n + 86400, n + 86460)
+    assert issuer.verifier.forget_after(n + 86400) == n + 86460
+    store.forget_expired(n + 86400)
+    with pytest.raises(ls_auth.TokenRevoked):
+        issuer.refresh(pat, now=n + 86410, revoked=store, settings=one_day)
+    store.forget_expired(n + 86460)
+    assert len(store) == 0
+    with pytest.raises(ls_auth.TokenExpired):
+        issuer.refresh(pat, now=n + 86460, revoked=store, settings=one_day)
+    # A revocation by hand keeps the later of two times for one jti.
+    store.revoke("j", n + 10)
+    store.revoke("j", n + 5)
+    store.forget_expired(n + 9)
+    assert store.is_revoked("j")
 
 
 def test_settings_and_authenticate(issuer: ls_auth.Issuer, verifier: ls_auth.Verifier) -> None:
@@ -432,3 +457,59 @@ def test_two_step_refresh_and_rotation(issuer: ls_auth.Issuer, verifier: ls_auth
         verifier.begin_refresh(access, now=NOW)
     assert ls_auth.DEFAULT_PAT_TTL_DAYS == ls_auth.OrgSettings().pat_ttl_days == 73000
     assert (ls_auth.DEFAULT_ACCESS_TTL, ls_auth.DEFAULT_REFRESH_MARGIN) == (300, 30)
+
+
+# -- text with lone surrogates ------------------------------------------------------------------
+
+
+def test_lone_surrogates_are_refused_not_converted(issuer: ls_auth.Issuer, verifier: ls_auth.Verifier) -> None:
+    # Issue 17, finding 7: every lone surrogate became U+FFFD, so before the fix
+    # legacy_keys_equal("\ud800", "\udfff") was True, the two had one digest, and a jti revoked
+    # as "\ud800" answered for "\udfff" too.
+    hi, lo = "\ud800", "\udfff"
+    with pytest.raises(ls_auth.InvalidArgument, match="lone surrogate"):
+        ls_auth.legacy_keys_equal(hi, lo)
+    with pytest.raises(ls_auth.InvalidArgument):
+        ls_auth.legacy_keys_equal("a" * 40, "a" * 39 + lo)
+    with pytest.raises(ls_auth.InvalidArgument):
+        ls_auth.legacy_key_digest(hi)
+    store = ls_auth.InMemoryRevocation()
+    for call in (
+        lambda: store.revoke(hi, NOW),
+        lambda: store.revoke_if_active(hi, NOW, NOW),
+        lambda: store.is_revoked(lo),
+    ):
+        with pytest.raises(ls_auth.InvalidArgument):
+            call()
+    assert len(store) == 0
+    pat = issuer.mint_pat(1, now=NOW)
+    bad = pat + hi
+    every_text_entry = [
+        lambda: verifier.verify_access(bad, now=NOW),
+        lambda: verifier.verify_refresh(bad, now=NOW),
+        lambda: verifier.begin_refresh(bad, now=NOW),
+        lambda: issuer.refresh(bad, now=NOW),
+        lambda: issuer.rotate(bad, now=NOW, revoked=store),
+        lambda: issuer.begin_refresh(bad, now=NOW),
+        lambda: issuer.mint_pat(hi, now=NOW),
+        lambda: issuer.mint_pat(1, now=NOW, claims={"k": hi}),
+        lambda: issuer.mint_pat(1, now=NOW, claims={hi: 1}),
+        lambda: ls_auth.Verifier(SECRET, issuer=hi),
+        lambda: ls_auth.Verifier(SECRET, audience=hi),
+        lambda: ls_auth.Verifier(SECRET + hi),
+        lambda: ls_auth.classify_api_key(bad, now=NOW),
+        lambda: ls_auth.inspect_key(bad),
+        lambda: ls_auth.truncate(bad),
+        lambda: ls_auth.check_legacy_key("a" * 39 + hi),
+        lambda: ls_auth.AccessTokenCache(bad, now=NOW),
+        lambda: ls_auth.AccessTokenCache(pat, now=NOW).store_access(bad),
+        lambda: ls_auth.AccessTokenCache(pat, now=NOW).authorization(lambda p: hi, now=NOW),
+        lambda: ls_auth.www_authenticate(ls_auth.AuthError("m", code=hi)),
+    ]
+    for call in every_text_entry:
+        with pytest.raises(ls_auth.InvalidArgument, match="lone surrogate"):
+            call()
+    # Distinct valid texts stay distinct; non-str is still a TypeError.
+    assert not ls_auth.legacy_keys_equal("\u00e9", "\ufffd")
+    with pytest.raises(TypeError):
+        ls_auth.legacy_key_digest(b"a" * 40)  # type: ignore[arg-type]

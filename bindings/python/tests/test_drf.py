@@ -82,6 +82,17 @@ def test_unknown_user_is_401(client: APIClient) -> None:
     ghost = issuer.refresh(issuer.mint_pat(987654))
     r = client.get(URL, HTTP_AUTHORIZATION=f"Bearer {ghost}")
     assert r.status_code == 401 and r.json()["code"] == "user_not_found"
+    # Issue 17, finding 5: before the fix this 401 carried a bare `Bearer realm="api"`.
+    assert r["WWW-Authenticate"] == ls_auth.www_authenticate(ls_auth.InvalidToken("any"))
+    assert 'error="invalid_token", error_description="' in r["WWW-Authenticate"]
+
+
+def test_inactive_user_is_401_with_the_invalid_token_challenge(client: APIClient) -> None:
+    inactive, _ = get_user_model().objects.get_or_create(username="drf-inactive", defaults={"is_active": False})
+    issuer = ls_auth.Issuer(SECRET)
+    r = client.get(URL, HTTP_AUTHORIZATION=f"Bearer {issuer.refresh(issuer.mint_pat(inactive.pk))}")
+    assert r.status_code == 401 and r.json()["code"] == "user_inactive"
+    assert r["WWW-Authenticate"] == ls_auth.www_authenticate(ls_auth.InvalidToken("any"))
 
 
 def test_legacy_keys_disabled_by_default(client: APIClient, user) -> None:  # type: ignore[no-untyped-def]

@@ -97,6 +97,9 @@ error_kinds! {
     KeyTooShort => ("key_too_short", 500, None, "HMAC key is shorter than 32 bytes"),
     /// A caller passed an argument the API cannot accept.
     InvalidArgument => ("invalid_argument", 500, None, "invalid argument"),
+    /// The credential's user belongs to no active organisation (`OrgSettings::has_organization`
+    /// false), so no organisation's settings can admit it.
+    NoOrganization => ("no_organization", 401, INVALID_TOKEN, "the user has no active organisation"),
 }
 
 impl ErrorKind {

@@ -49,8 +49,11 @@ pub struct Rotation {
     pub pat: String,
     /// The `jti` of the PAT that was rotated; it has been recorded in the revocation store.
     pub revoked_jti: String,
-    /// The rotated PAT's `exp`, after which its revocation entry may be forgotten.
+    /// The rotated PAT's `exp`.
     pub revoked_exp: i64,
+    /// When the revocation entry may be forgotten: `revoked_exp` plus the leeway
+    /// ([`Verifier::forget_after`]), the time passed to the store.
+    pub forget_after: i64,
 }
 
 impl Issuer {
@@ -76,7 +79,8 @@ impl Issuer {
         &self.verifier
     }
 
-    /// Mints a PAT for `user_id`, valid for the organisation's PAT TTL from `now`.
+    /// Mints a PAT for `user_id`, valid for the organisation's PAT TTL from `now`; refused with
+    /// `no_organization` for a user without one.
     ///
     /// `extra` claims follow the registered ones in their order, then the policy's `aud` and
     /// `iss` (simplejwt's order); the names `token_type`, `exp`, `iat`, `jti` and `user_id`
@@ -93,6 +97,10 @@ impl Issuer {
                 ErrorKind::InvalidArgument,
                 "user_id must not be empty",
             ));
+        }
+        if !settings.has_organization {
+            // A key for a user no organisation admits would be refused at its first use.
+            return Err(Error::new(ErrorKind::NoOrganization));
         }
         if let Some(name) = extra.keys().find(|k| RESERVED.contains(&k.as_str())) {
             return Err(Error::with_detail(
@@ -211,13 +219,15 @@ impl Issuer {
         let ttl = settings.pat_ttl_seconds()?;
         let (old, payload, now) = pending.into_parts();
         let new_pat = self.reissue(&payload, TokenType::Refresh, ttl, now)?;
-        if !revocation.revoke_if_active(old.jti(), old.exp(), now) {
+        let forget_after = self.verifier.forget_after(old.exp());
+        if !revocation.revoke_if_active(old.jti(), forget_after, now) {
             return Err(Error::new(ErrorKind::TokenRevoked));
         }
         Ok(Rotation {
             pat: new_pat,
             revoked_jti: old.jti().to_owned(),
             revoked_exp: old.exp(),
+            forget_after,
         })
     }
 

@@ -30,6 +30,11 @@ pub struct OrgSettings {
     /// Beyond the server: a PAT older than the current TTL (by `iat`) stops refreshing even if
     /// its own `exp` is later, so shortening the TTL takes effect on existing tokens.
     pub enforce_ttl_on_existing: bool,
+    /// The user belongs to an active organisation. False when the host found none (Label
+    /// Studio sets `active_organization` to NULL when a member is removed from their last
+    /// organisation): every credential is refused with `no_organization`, since defaults in
+    /// place of the missing organisation's settings would keep a removed member's keys working.
+    pub has_organization: bool,
 }
 
 impl Default for OrgSettings {
@@ -39,6 +44,7 @@ impl Default for OrgSettings {
             legacy_api_tokens_enabled: false,
             pat_ttl_days: DEFAULT_PAT_TTL_DAYS,
             enforce_ttl_on_existing: true,
+            has_organization: true,
         }
     }
 }
@@ -53,9 +59,29 @@ pub(crate) enum KeyKind {
 }
 
 impl OrgSettings {
-    /// Refuses a kind of key the organisation has disabled. A disabled kind authenticates
-    /// nothing, including tokens issued before it was disabled (contract §1).
+    /// The settings of no organisation: what a host passes when the credential's user has
+    /// none. Every credential is refused with `no_organization`.
+    ///
+    /// ```
+    /// use ls_auth_core::*;
+    /// let verifier = Verifier::new(Keyring::hs256("a-secret-key-of-at-least-32-bytes!").unwrap(), TokenPolicy::default());
+    /// let refused = authenticate(b"Bearer a.b.c", &verifier, &OrgSettings::no_organization(), 0).unwrap_err();
+    /// assert_eq!(refused.code(), "no_organization");
+    /// ```
+    pub fn no_organization() -> Self {
+        OrgSettings {
+            has_organization: false,
+            ..OrgSettings::default()
+        }
+    }
+
+    /// Refuses a kind of key the organisation has disabled, and every kind when there is no
+    /// organisation. A disabled kind authenticates nothing, including tokens issued before it
+    /// was disabled (contract §1.2).
     pub(crate) fn admit(&self, kind: KeyKind) -> Result<()> {
+        if !self.has_organization {
+            return Err(Error::new(ErrorKind::NoOrganization));
+        }
         match kind {
             KeyKind::Jwt if !self.api_tokens_enabled => Err(Error::with_detail(
                 ErrorKind::TokenKindDisabled,

@@ -19,19 +19,26 @@ pub trait Revocation {
 pub trait RevocationStore: Revocation {
     /// Atomically records `jti` as revoked unless it already is, returning whether this call
     /// did it (a conditional insert: of concurrent calls for one `jti`, exactly one returns
-    /// `true`). `exp` is the token's expiry, after which the entry may be forgotten; `now` is
-    /// the current time. It must fail closed: when the store cannot record, return `false`.
-    fn revoke_if_active(&self, jti: &str, exp: i64, now: i64) -> bool;
+    /// `true`). `forget_after` is the time from which no verifier accepts the token any more:
+    /// its `exp` plus the leeway, computed by the core ([`Verifier::forget_after`]); the entry
+    /// must be kept while `now < forget_after`, since forgetting it earlier lets the PAT
+    /// refresh again inside the leeway (contract §3.9). `now` is the current time. It must
+    /// fail closed: when the store cannot record, return `false`.
+    ///
+    /// [`Verifier::forget_after`]: crate::Verifier::forget_after
+    fn revoke_if_active(&self, jti: &str, forget_after: i64, now: i64) -> bool;
 }
 
 /// A thread-safe in-memory store, for tests and single-process deployments. Entries are
-/// forgotten once their token has expired, since an expired token is refused anyway.
+/// forgotten at their `forget_after` (the token's `exp` plus the verifier's leeway), once no
+/// verifier accepts the token anyway.
 ///
 /// ```
 /// use ls_auth_core::{InMemoryRevocation, Revocation, RevocationStore};
 /// let store = InMemoryRevocation::new();
 /// assert!(store.revoke_if_active("abc", 2_000, 1_000));
 /// assert!(!store.revoke_if_active("abc", 2_000, 1_000));
+/// store.forget_expired(1_999);
 /// assert!(store.is_revoked("abc"));
 /// ```
 #[derive(Debug, Default)]
@@ -41,6 +48,7 @@ pub struct InMemoryRevocation {
 
 #[derive(Debug, Default)]
 struct Store {
+    /// `jti` -> `forget_after`.
     by_jti: HashMap<String, i64>,
     /// Size after the last sweep; sweeping again once it doubles keeps inserts amortised O(1).
     swept_len: usize,
@@ -52,9 +60,13 @@ impl InMemoryRevocation {
         Self::default()
     }
 
-    /// Revokes `jti` unconditionally.
-    pub fn revoke(&self, jti: &str, exp: i64) {
-        self.lock().by_jti.insert(jti.to_owned(), exp);
+    /// Revokes `jti` unconditionally, until `forget_after`: for a PAT whose claims the host
+    /// holds, [`Verifier::forget_after`](crate::Verifier::forget_after) of its `exp`, never
+    /// the bare `exp` when the verifier has a leeway. A later time than the one held is kept.
+    pub fn revoke(&self, jti: &str, forget_after: i64) {
+        let mut store = self.lock();
+        let held = store.by_jti.entry(jti.to_owned()).or_insert(forget_after);
+        *held = (*held).max(forget_after);
     }
 
     /// How many entries are held.
@@ -67,16 +79,22 @@ impl InMemoryRevocation {
         self.len() == 0
     }
 
-    /// Drops entries whose token expired at or before `now`.
+    /// Drops the entries no verifier needs any more: those whose `forget_after` is at or
+    /// before `now` (the token is then expired even with the leeway).
     pub fn forget_expired(&self, now: i64) {
-        let mut store = self.lock();
-        store.by_jti.retain(|_, exp| *exp > now);
-        store.swept_len = store.by_jti.len();
+        self.lock().sweep(now);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
         // A panic while holding the lock cannot leave the map half-written, so carry on.
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Store {
+    fn sweep(&mut self, now: i64) {
+        self.by_jti.retain(|_, forget_after| *forget_after > now);
+        self.swept_len = self.by_jti.len();
     }
 }
 
@@ -87,16 +105,15 @@ impl Revocation for InMemoryRevocation {
 }
 
 impl RevocationStore for InMemoryRevocation {
-    fn revoke_if_active(&self, jti: &str, exp: i64, now: i64) -> bool {
+    fn revoke_if_active(&self, jti: &str, forget_after: i64, now: i64) -> bool {
         let mut store = self.lock();
         if store.by_jti.len() >= 2 * store.swept_len.max(512) {
-            store.by_jti.retain(|_, e| *e > now);
-            store.swept_len = store.by_jti.len();
+            store.sweep(now);
         }
         if store.by_jti.contains_key(jti) {
             return false;
         }
-        store.by_jti.insert(jti.to_owned(), exp);
+        store.by_jti.insert(jti.to_owned(), forget_after);
         true
     }
 }
@@ -108,8 +125,8 @@ impl<T: Revocation + ?Sized> Revocation for &T {
 }
 
 impl<T: RevocationStore + ?Sized> RevocationStore for &T {
-    fn revoke_if_active(&self, jti: &str, exp: i64, now: i64) -> bool {
-        (**self).revoke_if_active(jti, exp, now)
+    fn revoke_if_active(&self, jti: &str, forget_after: i64, now: i64) -> bool {
+        (**self).revoke_if_active(jti, forget_after, now)
     }
 }
 

@@ -103,6 +103,23 @@ impl Verifier {
         })
     }
 
+    /// When a revocation entry for a token expiring at `exp` may be forgotten: `exp` plus the
+    /// leeway, the first time at which this verifier refuses the token as expired (contract
+    /// §3.9). Rotation passes it to [`RevocationStore::revoke_if_active`]; a host revoking by
+    /// hand passes it too, never the bare `exp`.
+    ///
+    /// [`RevocationStore::revoke_if_active`]: crate::RevocationStore::revoke_if_active
+    ///
+    /// ```
+    /// use ls_auth_core::*;
+    /// let policy = TokenPolicy { leeway: 60, ..TokenPolicy::default() };
+    /// let verifier = Verifier::new(Keyring::hs256("a-secret-key-of-at-least-32-bytes!").unwrap(), policy);
+    /// assert_eq!(verifier.forget_after(1_000), 1_060);
+    /// ```
+    pub fn forget_after(&self, exp: i64) -> i64 {
+        exp.saturating_add(i64::from(self.policy.leeway))
+    }
+
     /// `now - leeway`: a time at or before which `exp` means expired.
     fn earliest_valid(&self, now: i64) -> i64 {
         now.saturating_sub(i64::from(self.policy.leeway))

@@ -230,6 +230,49 @@ fn entries_are_forgotten_once_their_token_has_expired() {
     );
 }
 
+/// Issue 17, finding 4, as reported: leeway 60, a one-day PAT rotated at `NOW + 1`, the store
+/// told to forget at the PAT's `exp`, a refresh ten seconds later (inside the leeway). Before
+/// the fix the store forgot the entry at `exp` and the refresh returned an access token.
+#[test]
+fn forgetting_honours_the_leeway() {
+    let issuer = Issuer::new(
+        Keyring::hs256(SECRET).unwrap(),
+        TokenPolicy {
+            leeway: 60,
+            ..TokenPolicy::default()
+        },
+    );
+    let settings = OrgSettings {
+        pat_ttl_days: 1,
+        ..OrgSettings::default()
+    };
+    let store = InMemoryRevocation::new();
+    let pat = issuer.mint_pat("1", &Map::new(), &settings, NOW).unwrap();
+    let rotation = issuer.rotate(&pat, &settings, &store, NOW + 1).unwrap();
+    assert_eq!(rotation.revoked_exp, NOW + 86_400);
+    assert_eq!(rotation.forget_after, NOW + 86_460);
+
+    store.forget_expired(NOW + 86_400);
+    assert!(store.is_revoked(&rotation.revoked_jti));
+    assert_eq!(
+        issuer
+            .refresh(&pat, &settings, &store, NOW + 86_410)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::TokenRevoked
+    );
+    // Once the leeway has passed too, the entry goes and the PAT stays refused, as expired.
+    store.forget_expired(NOW + 86_460);
+    assert!(store.is_empty());
+    assert_eq!(
+        issuer
+            .refresh(&pat, &settings, &store, NOW + 86_460)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::TokenExpired
+    );
+}
+
 #[test]
 fn inserts_sweep_expired_entries_without_an_explicit_call() {
     let store = InMemoryRevocation::new();

@@ -3,7 +3,7 @@
 
 use ls_auth_core::{
     classify_api_key, decode_unverified, parse_authorization, Credential, InMemoryRevocation,
-    Issuer, Keyring, OrgSettings, TokenPolicy, MAX_TOKEN_LEN,
+    Issuer, Keyring, OrgSettings, RevocationStore, TokenPolicy, MAX_TOKEN_LEN,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -116,6 +116,49 @@ proptest! {
             }
             Err(e) => prop_assert_eq!(e.code(), "invalid_argument"),
         }
+    }
+
+    /// Issue 17, finding 4: a rotated (so revoked) PAT never refreshes again, whatever the
+    /// leeway, however the store forgets (explicitly or by the sweep of a later insert), as
+    /// long as forgetting and refreshing read one clock. Before the fix the store forgot at
+    /// `exp` and the PAT refreshed again until `exp + leeway`.
+    #[test]
+    fn a_revoked_pat_never_refreshes_again(
+        leeway in 0u32..7_200,
+        ttl_days in 1u32..3,
+        rotate_after in 0i64..(3 * 86_400),
+        forget_after_rotation in 0i64..(4 * 86_400),
+        refresh_after_forget in 0i64..7_300,
+        sweep_by_insert in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let issuer = Issuer::with_random(
+            Keyring::hs256(SECRET).unwrap(),
+            TokenPolicy { leeway, ..TokenPolicy::default() },
+            ls_auth_core::dangerous::InsecureDeterministicRandom::new(seed),
+        );
+        let settings = OrgSettings { pat_ttl_days: ttl_days, ..OrgSettings::default() };
+        let store = InMemoryRevocation::new();
+        let now = 1_700_000_000;
+        let pat = issuer.mint_pat("1", &Map::new(), &settings, now).unwrap();
+        let rotated_at = now + rotate_after;
+        let Ok(rotation) = issuer.rotate(&pat, &settings, &store, rotated_at) else {
+            return Ok(()); // already expired (with the leeway): nothing to revoke
+        };
+        prop_assert_eq!(rotation.forget_after, rotation.revoked_exp + i64::from(leeway));
+        let forgotten_at = rotated_at + forget_after_rotation;
+        if sweep_by_insert {
+            // Enough inserts to make the store sweep by itself, at `forgotten_at`.
+            for i in 0..1_100 {
+                store.revoke_if_active(&format!("other-{i}"), forgotten_at + 1, forgotten_at);
+            }
+        } else {
+            store.forget_expired(forgotten_at);
+        }
+        let refreshed_at = forgotten_at + refresh_after_forget;
+        let refused = issuer.refresh(&pat, &settings, &store, refreshed_at);
+        prop_assert!(refused.is_err(), "a revoked PAT refreshed at {} (exp {}, leeway {}, forgotten at {})",
+            refreshed_at, rotation.revoked_exp, leeway, forgotten_at);
     }
 
     /// Any single changed byte of a valid token is refused.

@@ -195,11 +195,14 @@ def test_store_is_simplejwts_tables(make_user: Any) -> None:
     c = ls_auth.Verifier(settings.SECRET_KEY).verify_refresh(pat)
     store = BlacklistTables(token=pat, user_id=user.pk)
     assert not store.is_revoked(c.jti) and c.jti not in store
-    assert store.revoke_if_active(c.jti, c.exp, int(time.time())) is True
-    assert store.revoke_if_active(c.jti, c.exp, int(time.time())) is False
+    forget_after = ls_auth.Verifier(settings.SECRET_KEY, leeway=60).forget_after(c.exp)
+    assert store.revoke_if_active(c.jti, forget_after, int(time.time())) is True
+    assert store.revoke_if_active(c.jti, forget_after, int(time.time())) is False
     assert store.is_revoked(c.jti) and BlacklistTables().is_revoked(c.jti)
     row = OutstandingToken.objects.get(jti=c.jti)  # a PAT minted elsewhere gets its row, truncated
     assert row.token == ls_auth.truncate(pat) and row.user_id == user.pk
+    # simplejwt's flushexpiredtokens deletes at expires_at: the row lives as long as the leeway.
+    assert int(row.expires_at.timestamp()) == c.exp + 60
     assert BlacklistedToken.objects.filter(token=row).count() == 1
 
 
@@ -375,4 +378,22 @@ def test_concurrent_revoke_if_active_exactly_one_true(make_user: Any) -> None:
 def test_org_settings_for_a_user_without_organisation(make_user: Any) -> None:
     user = make_user()
     user.active_organization = None
-    assert orgs.org_settings(user) == ls_auth.OrgSettings()
+    assert orgs.org_settings(user) == ls_auth.OrgSettings.no_organization()
+
+
+def test_a_user_removed_from_their_last_organisation_is_refused(api: APIClient, make_user: Any) -> None:
+    # Issue 17, finding 6: Label Studio sets active_organization to NULL when a member is removed
+    # from their last organisation. Before the fix such a user got the default settings (PATs
+    # on): their access token answered 200 here and their PAT refreshed.
+    user = make_user()
+    pat, access = pat_for(user), access_for(user)
+    user.active_organization = None
+    user.save()
+    r = api.get(WHOAMI, HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert r.status_code == 401 and r.json()["code"] == "no_organization"
+    assert challenge_of(r) == ls_auth.www_authenticate(ls_auth.NoOrganization("x"))
+    r = api.post("/api/token/refresh/", {"refresh": pat}, format="json")
+    assert r.status_code == 401 and r.json()["code"] == "no_organization"
+    key = Token.objects.get_or_create(user=user)[0].key
+    r = api.get(WHOAMI, HTTP_AUTHORIZATION=f"Token {key}")
+    assert r.status_code == 401 and r.json()["code"] == "no_organization"

@@ -32,6 +32,7 @@ __all__ = [
     "TokenRevoked",
     "TokenKindDisabled",
     "PatTtlExceeded",
+    "NoOrganization",
     "InvalidArgument",
     "KeyTooShort",
     "EXCEPTIONS_BY_CODE",
@@ -171,6 +172,12 @@ class PatTtlExceeded(InvalidToken):
     default_code = "pat_ttl_exceeded"
 
 
+class NoOrganization(InvalidToken):
+    """The credential's user has no active organisation, so no settings can admit it."""
+
+    default_code = "no_organization"
+
+
 class InvalidArgument(AuthError, ValueError):
     """A caller passed an argument the API cannot accept (the host's mistake, 500)."""
 
@@ -205,6 +212,7 @@ EXCEPTIONS_BY_CODE: Dict[str, Type[AuthError]] = {
     "pat_ttl_exceeded": PatTtlExceeded,
     "key_too_short": KeyTooShort,
     "invalid_argument": InvalidArgument,
+    "no_organization": NoOrganization,
 }
 
 _native.register_errors(EXCEPTIONS_BY_CODE, AuthError)

@@ -18,6 +18,7 @@ __all__ = [
     "LSAuthenticationFailed",
     "MalformedAuthorization",
     "authorization_bytes",
+    "challenge",
     "django_settings",
     "issuer",
     "option",
@@ -29,14 +30,15 @@ __all__ = [
 class LSAuthenticationFailed(exceptions.AuthenticationFailed):
     """401 with ``{"detail": message, "code": code}``, as simplejwt answers.
 
-    ``ls_error`` is the core error behind it (``None`` for host-side refusals such as an unknown
-    user), so the challenge header can name it.
+    ``ls_error`` is the core error behind it, so the challenge header can name it. A host-side
+    refusal of a valid token (an unknown or inactive user, contract section 4) has none of its
+    own: it is ``invalid_token``, as the core's :class:`ls_auth.InvalidToken`.
     """
 
     def __init__(self, message: str, code: str, error: Optional[ls_auth.AuthError] = None) -> None:
         super().__init__({"detail": message, "code": code})
         self.ls_code = code
-        self.ls_error = error
+        self.ls_error: ls_auth.AuthError = error if error is not None else ls_auth.InvalidToken(message)
 
 
 class MalformedAuthorization(exceptions.APIException):
@@ -51,6 +53,17 @@ class MalformedAuthorization(exceptions.APIException):
         self.ls_code = error.code
         self.ls_error = error
         self.auth_header = ls_auth.www_authenticate(error)
+
+
+def challenge(error: Union[ls_auth.AuthError, LSAuthenticationFailed, None]) -> str:
+    """The ``WWW-Authenticate`` value for a refusal (or for no credentials when ``None``), built
+    by the core (contract section 2.1); the one place both Django integrations take it from.
+    A 401 always carries one (DRF turns a 401 without it into a 403)."""
+    if isinstance(error, LSAuthenticationFailed):
+        error = error.ls_error
+    found = ls_auth.www_authenticate(error) or ls_auth.www_authenticate()
+    assert found is not None, "the core has a challenge for absent credentials"
+    return found
 
 
 def raise_for(error: ls_auth.AuthError) -> NoReturn:

@@ -23,7 +23,7 @@ malformed header is 400 ``invalid_request``. Every decision comes from the core.
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+from typing import Any, NoReturn, Optional, Tuple
 
 from django.contrib.auth import get_user_model
 from rest_framework.authentication import BaseAuthentication
@@ -35,6 +35,7 @@ from ._django import (
     LSAuthenticationFailed,
     MalformedAuthorization,
     authorization_bytes,
+    challenge,
     option,
     raise_for,
     verifier,
@@ -109,9 +110,9 @@ class LSAuthentication(BaseAuthentication):
         if principal.claims is not None:
             user = self.get_user(principal.claims, request)
             if user is None:
-                raise LSAuthenticationFailed("User not found", "user_not_found")
+                _refuse(request, LSAuthenticationFailed("User not found", "user_not_found"))
             if not getattr(user, "is_active", True):
-                raise LSAuthenticationFailed("User is inactive", "user_inactive")
+                _refuse(request, LSAuthenticationFailed("User is inactive", "user_inactive"))
             return (user, principal.claims)
 
         key = principal.legacy_key
@@ -120,12 +121,16 @@ class LSAuthentication(BaseAuthentication):
         if user is None:
             # A legacy key is revoked by deleting it: an unknown key is a revoked one.
             unknown = ls_auth.TokenRevoked("Invalid token.")
-            setattr(request, _ERROR_ATTR, unknown)
-            raise LSAuthenticationFailed(unknown.message, unknown.code)
+            _refuse(request, LSAuthenticationFailed(unknown.message, unknown.code, unknown))
         if not getattr(user, "is_active", True):
-            raise LSAuthenticationFailed("User inactive or deleted.", "user_inactive")
+            _refuse(request, LSAuthenticationFailed("User inactive or deleted.", "user_inactive"))
         return (user, key)
 
     def authenticate_header(self, request: Request) -> str:
-        error = getattr(request, _ERROR_ATTR, None)
-        return ls_auth.www_authenticate(error) or ls_auth.www_authenticate() or 'Bearer realm="api"'
+        return challenge(getattr(request, _ERROR_ATTR, None))
+
+
+def _refuse(request: Request, refusal: LSAuthenticationFailed) -> NoReturn:
+    # Kept on the request: DRF asks authenticate_header for the challenge of this very refusal.
+    setattr(request, _ERROR_ATTR, refusal)
+    raise refusal

@@ -16,7 +16,7 @@ from rest_framework.authentication import BaseAuthentication
 
 import ls_auth
 
-from .._django import LSAuthenticationFailed, authorization_bytes, raise_for, verifier
+from .._django import LSAuthenticationFailed, authorization_bytes, challenge, raise_for, verifier
 from . import orgs
 
 __all__ = ["Outcome", "TokenAuthentication", "authenticate_request", "challenge"]
@@ -125,15 +125,6 @@ def authenticate_request(request: Any, *, jwt_only: bool = False) -> Outcome:
                 outcome = _admit_legacy(pending, django_request)
     setattr(django_request, _ATTR, outcome)
     return outcome
-
-
-def challenge(error: Optional[Refusal]) -> str:
-    """The ``WWW-Authenticate`` value for a refusal (contract section 2)."""
-    if isinstance(error, LSAuthenticationFailed):
-        # A host-side refusal (unknown or inactive user) of a valid token: invalid_token too.
-        core_error = error.ls_error or ls_auth.InvalidToken(str(error.detail["detail"]))
-        return ls_auth.www_authenticate(core_error) or 'Bearer realm="api"'
-    return ls_auth.www_authenticate(error) or 'Bearer realm="api"'
 
 
 class TokenAuthentication(BaseAuthentication):

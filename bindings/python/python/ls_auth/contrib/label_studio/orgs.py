@@ -66,14 +66,18 @@ def _flag(user: Any = None) -> bool:
 def org_settings(user: Any, *, kind: str = "jwt") -> ls_auth.OrgSettings:
     """The settings of ``user.active_organization`` as the core takes them.
 
-    A user without an organisation gets Label Studio's defaults. ``kind`` ("jwt" or "legacy")
-    only matters when Label Studio's API-token flag is off (see :data:`JWT_FLAG`).
+    A user without an organisation (Label Studio sets ``active_organization`` to NULL when a
+    member is removed from their last one) gets :meth:`ls_auth.OrgSettings.no_organization`: the
+    core refuses every credential of theirs with ``no_organization`` (401), where defaults would
+    let a removed member's keys keep working. ``kind`` ("jwt" or "legacy") only matters when
+    Label Studio's API-token flag is off (see :data:`JWT_FLAG`).
     """
     org = getattr(user, "active_organization", None)
-    jwt = _jwt_settings(org) if org is not None else None
-    if jwt is None:
-        settings = ls_auth.OrgSettings()
-    else:
+    if org is None:
+        return ls_auth.OrgSettings.no_organization()
+    jwt = _jwt_settings(org)
+    settings = ls_auth.OrgSettings()
+    if jwt is not None:
         settings = ls_auth.OrgSettings(
             api_tokens_enabled=bool(jwt.api_tokens_enabled),
             legacy_api_tokens_enabled=bool(jwt.legacy_api_tokens_enabled),

@@ -10,6 +10,13 @@ revocations, whichever of them made it.
 constraint on ``BlacklistedToken.token`` decides which of two concurrent calls recorded the
 revocation; the loser's ``IntegrityError`` is rolled back to its savepoint and reported as
 ``False``. Database errors propagate (the request fails, nothing is half-done).
+
+Nothing here deletes a row. simplejwt's ``flushexpiredtokens`` command does: it deletes every
+``OutstandingToken`` (and with it its ``BlacklistedToken``) whose ``expires_at`` has passed. A row
+this store creates records ``forget_after`` (the PAT's ``exp`` plus the leeway, from the core) as
+``expires_at``, so the command keeps it while a verifier still accepts the PAT. Rows Label Studio
+wrote when it minted hold the bare ``exp``: with a ``LEEWAY`` above 0 (Label Studio's is 0), run
+the command no sooner than ``LEEWAY`` seconds after a PAT's expiry (contract section 3.9).
 """
 
 from __future__ import annotations
@@ -54,7 +61,7 @@ class BlacklistTables:
     def __contains__(self, jti: object) -> bool:
         return isinstance(jti, str) and self.is_revoked(jti)
 
-    def revoke_if_active(self, jti: str, exp: int, now: int) -> bool:
+    def revoke_if_active(self, jti: str, forget_after: int, now: int) -> bool:
         from rest_framework_simplejwt.utils import datetime_from_epoch
 
         models = self._models()
@@ -64,7 +71,7 @@ class BlacklistTables:
                 "token": _truncated(self._token),
                 "user_id": self._user_id,
                 "created_at": datetime_from_epoch(now),
-                "expires_at": datetime_from_epoch(exp),
+                "expires_at": datetime_from_epoch(forget_after),
             },
         )
         try:

@@ -117,7 +117,10 @@ class TokenView(_label_studio_token_view()):  # type: ignore[misc]
         if self.get_queryset().exists():
             raise TokenExistsError()
         user = self.request.user
-        pat = issuer().mint_pat(user.pk, settings=orgs.org_settings(user, kind="mint"))
+        try:
+            pat = issuer().mint_pat(user.pk, settings=orgs.org_settings(user, kind="mint"))
+        except ls_auth.AuthError as error:
+            raise_for(error)  # no_organization: 401 with its code, where stock answers 500
         record_outstanding(pat, user)
         serializer.instance = _Minted(pat)
 
@@ -228,7 +231,7 @@ class TokenBlacklistView(_TokenEndpoint):
             raise _Refused(status.HTTP_404_NOT_FOUND, f"{_TOKEN_ERROR} ({error.message})", error.code) from None
         owner = orgs.user_for_id(claims.user_id)
         store = BlacklistTables(token=token, user_id=owner.pk if owner is not None else None)
-        return store.revoke_if_active(claims.jti, claims.exp, int(time.time()))
+        return store.revoke_if_active(claims.jti, verifier().forget_after(claims.exp), int(time.time()))
 
     def _revoke_truncated(self, request: Any, token: str) -> bool:
         # header.payload authenticates nothing: it names a PAT this server issued and listed.
@@ -251,4 +254,5 @@ class TokenBlacklistView(_TokenEndpoint):
                 "not_token_owner",
             )
         store = BlacklistTables(token=token, user_id=row.user_id)
-        return store.revoke_if_active(row.jti, int(row.expires_at.timestamp()), int(time.time()))
+        forget_after = verifier().forget_after(int(row.expires_at.timestamp()))
+        return store.revoke_if_active(row.jti, forget_after, int(time.time()))
