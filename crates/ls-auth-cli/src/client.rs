@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ls_auth_core::{AccessTokenCache, ErrorKind};
+use ls_auth_core::{origin_of, AccessTokenCache, CredentialScope, ErrorKind, REFRESH_PATH};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
@@ -15,8 +15,6 @@ use crate::CliError;
 pub const URL_ENV: &str = "LABEL_STUDIO_URL";
 /// Where the API key comes from when `--api-key-file` is absent.
 pub const KEY_ENV: &str = "LABEL_STUDIO_API_KEY";
-/// The refresh endpoint, relative to the base URL.
-pub const REFRESH_PATH: &str = "/api/token/refresh/";
 
 /// The options of every command that talks to a server.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -37,24 +35,36 @@ pub struct ServerArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Allow an http:// URL to a host other than this machine, over which the API key travels
+    /// in clear text (anyone on the network path can read and reuse it).
+    #[arg(long)]
+    pub allow_insecure_http: bool,
 }
 
 impl ServerArgs {
-    /// The base URL, without its trailing slashes.
-    pub fn base_url(&self) -> Result<String, CliError> {
-        let url = match &self.url {
-            Some(url) => url.clone(),
-            None => std::env::var(URL_ENV).map_err(|_| {
-                CliError::Usage(format!("no server: pass --url URL or set {URL_ENV}"))
-            })?,
+    /// The Label Studio the API key belongs to (contract §5.1): the only place it is sent.
+    pub fn scope(&self) -> Result<CredentialScope, CliError> {
+        let (url, from) = match &self.url {
+            Some(url) => (url.clone(), "--url"),
+            None => (
+                std::env::var(URL_ENV).map_err(|_| {
+                    CliError::Usage(format!("no server: pass --url URL or set {URL_ENV}"))
+                })?,
+                URL_ENV,
+            ),
         };
-        let url = url.trim().trim_end_matches('/').to_owned();
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
+        let scope = CredentialScope::new(url.trim())
+            .map_err(|e| CliError::Usage(format!("{from} {url:?}: {}", e.message())))?;
+        if scope.is_cleartext_remote() && !self.allow_insecure_http {
             return Err(CliError::Usage(format!(
-                "--url {url:?}: expected an http:// or https:// URL"
+                "{from} {}: refusing to send the API key over plain http to a host other than \
+                 this machine, where it travels in clear text for anyone on the network path to \
+                 read and reuse; use https://, or pass --allow-insecure-http if that network is \
+                 trusted",
+                scope.base_url()
             )));
         }
-        Ok(url)
+        Ok(scope)
     }
 
     /// The API key, from `--api-key-file` or `LABEL_STUDIO_API_KEY`; surrounding whitespace
@@ -80,11 +90,14 @@ impl ServerArgs {
         Ok(Zeroizing::new(raw.trim().to_owned()))
     }
 
-    /// Connects nothing yet: builds the HTTP agent for `base_url`.
+    /// Connects nothing yet: builds the HTTP agent for the server's URL.
     pub fn server(&self) -> Result<Server, CliError> {
-        let base = self.base_url()?;
+        let scope = self.scope()?;
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // A redirect is an answer, never followed: a credential goes only where --url says
+            // (ureq would follow to any host, and a redirect's target is the server's to pick).
+            .max_redirects(0)
             .timeout_global(Some(Duration::from_secs(self.timeout.max(1))))
             .user_agent(concat!("ls-auth/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &self.ca_file {
@@ -112,7 +125,7 @@ impl ServerArgs {
         }
         Ok(Server {
             agent: config.build().new_agent(),
-            base,
+            scope,
         })
     }
 }
@@ -125,6 +138,8 @@ pub struct Reply {
     pub date: Option<i64>,
     pub content_type: String,
     pub body: String,
+    /// The `Location` header of a redirect (3xx) answer.
+    pub location: Option<String>,
 }
 
 impl Reply {
@@ -143,8 +158,25 @@ impl Reply {
         .or_else(|| json.get("code").and_then(Value::as_str).map(str::to_owned))
     }
 
-    /// `HTTP 401: Invalid token.`
+    /// For a redirect answer, where it points: `redirect to https://host:port` (the origin only:
+    /// the rest of a target may carry a presigned URL's secrets).
+    pub fn redirect(&self) -> Option<String> {
+        if !(300..400).contains(&self.status) {
+            return None;
+        }
+        let to = match self.location.as_deref() {
+            None => "no Location".to_owned(),
+            Some(l) => origin_of(l)
+                .unwrap_or_else(|| "a Location that is not an absolute http(s) URL".to_owned()),
+        };
+        Some(format!("redirect to {to}"))
+    }
+
+    /// `HTTP 401: Invalid token.`, `HTTP 302: redirect to https://host (not followed)`.
     pub fn summary(&self) -> String {
+        if let Some(redirect) = self.redirect() {
+            return format!("HTTP {}: {redirect} (not followed)", self.status);
+        }
         match self.detail() {
             Some(d) => format!("HTTP {}: {d}", self.status),
             None => format!("HTTP {}", self.status),
@@ -159,12 +191,14 @@ pub enum NoReply {
     Tls(String),
     /// No connection: refused, unknown host, timeout.
     Unreachable(String),
+    /// Not sent: the URL is outside the key's scope.
+    OutOfScope(String),
 }
 
 impl std::fmt::Display for NoReply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            NoReply::Tls(m) | NoReply::Unreachable(m) => f.write_str(m),
+            NoReply::Tls(m) | NoReply::Unreachable(m) | NoReply::OutOfScope(m) => f.write_str(m),
         }
     }
 }
@@ -172,21 +206,22 @@ impl std::fmt::Display for NoReply {
 /// One Label Studio server.
 pub struct Server {
     agent: ureq::Agent,
-    base: String,
+    scope: CredentialScope,
 }
 
 impl Server {
     /// The base URL (no trailing slash).
     pub fn base(&self) -> &str {
-        &self.base
+        self.scope.base_url()
     }
 
     /// `base + path`: the base URL's sub-path is kept, whatever its trailing slash.
     pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
+        format!("{}{}", self.base(), path)
     }
 
-    /// Sends a request; `authorization` is a whole header value, `body` JSON.
+    /// Sends a request; `authorization` is a whole header value, `body` JSON (which may hold a
+    /// credential too: a PAT to refresh, rotate or revoke).
     pub fn send(
         &self,
         method: &str,
@@ -195,6 +230,12 @@ impl Server {
         body: Option<&Value>,
     ) -> Result<Reply, NoReply> {
         let url = self.url(path);
+        if (authorization.is_some() || body.is_some()) && !self.scope.allows(&url) {
+            return Err(NoReply::OutOfScope(format!(
+                "not sent: {url} is outside {}, where this key belongs",
+                self.base()
+            )));
+        }
         let result = match (method, body) {
             ("GET", _) => with_auth(self.agent.get(&url), authorization).call(),
             ("POST", Some(body)) => with_auth(self.agent.post(&url), authorization)
@@ -217,6 +258,7 @@ impl Server {
                 .map(|t| t.timestamp())
         });
         let content_type = header("content-type").unwrap_or_default();
+        let location = header("location");
         let status = response.status().as_u16();
         let body = response
             .body_mut()
@@ -229,6 +271,7 @@ impl Server {
             date,
             content_type,
             body,
+            location,
         })
     }
 
@@ -346,11 +389,20 @@ impl NotAuthorized {
         match self {
             NotAuthorized::Key(e) => CliError::Core(e, None),
             NotAuthorized::NoReply(e) => CliError::Failed(format!("{e}")),
-            NotAuthorized::Refused(reply) => CliError::Failed(format!(
-                "{} refused the personal access token ({}); {hint}",
-                server.url(REFRESH_PATH),
-                reply.summary()
-            )),
+            NotAuthorized::Refused(reply) => match reply.redirect() {
+                Some(redirect) => CliError::Failed(format!(
+                    "POST {} answered HTTP {} with a {redirect}: not followed, a credential goes \
+                     only to the URL given; if that is where this Label Studio is, pass it as \
+                     --url",
+                    server.url(REFRESH_PATH),
+                    reply.status
+                )),
+                None => CliError::Failed(format!(
+                    "{} refused the personal access token ({}); {hint}",
+                    server.url(REFRESH_PATH),
+                    reply.summary()
+                )),
+            },
         }
     }
 }
@@ -409,6 +461,7 @@ mod tests {
             date: None,
             content_type: "application/json".into(),
             body: body.into(),
+            location: None,
         }
     }
 
@@ -457,19 +510,65 @@ mod tests {
 
     #[test]
     fn base_url_keeps_its_sub_path() {
-        for url in ["http://h/ls", "http://h/ls/", "http://h/ls//"] {
+        for url in ["https://h/ls", "https://h/ls/", "https://h/ls//"] {
             let args = ServerArgs {
                 url: Some(url.into()),
                 ..ServerArgs::default()
             };
-            assert_eq!(args.base_url().unwrap(), "http://h/ls");
             let server = args.server().unwrap();
-            assert_eq!(server.url(REFRESH_PATH), "http://h/ls/api/token/refresh/");
+            assert_eq!(server.base(), "https://h/ls");
+            assert_eq!(server.url(REFRESH_PATH), "https://h/ls/api/token/refresh/");
         }
         let bad = ServerArgs {
             url: Some("ftp://h".into()),
             ..ServerArgs::default()
         };
-        assert!(bad.base_url().is_err());
+        assert!(bad.scope().is_err());
+    }
+
+    #[test]
+    fn cleartext_to_another_host_needs_the_flag() {
+        let args = |url: &str, allow_insecure_http| ServerArgs {
+            url: Some(url.into()),
+            allow_insecure_http,
+            ..ServerArgs::default()
+        };
+        for url in [
+            "https://h",
+            "http://localhost:8080",
+            "http://127.0.0.1",
+            "http://[::1]:1",
+        ] {
+            assert!(args(url, false).scope().is_ok(), "{url}");
+        }
+        let Err(CliError::Usage(why)) = args("http://h:8080/ls", false).scope() else {
+            panic!("http://h accepted");
+        };
+        assert!(
+            why.contains("clear text") && why.contains("--allow-insecure-http"),
+            "{why}"
+        );
+        assert!(args("http://h:8080/ls", true).scope().is_ok());
+    }
+
+    #[test]
+    fn a_redirect_names_its_target_origin_only() {
+        let redirect = |status, location: Option<&str>| Reply {
+            location: location.map(str::to_owned),
+            ..reply(status, "")
+        };
+        let r = redirect(307, Some("http://Evil.example:8080/s?X-Amz-Signature=abc"));
+        assert_eq!(
+            r.redirect().as_deref(),
+            Some("redirect to http://evil.example:8080")
+        );
+        assert_eq!(
+            r.summary(),
+            "HTTP 307: redirect to http://evil.example:8080 (not followed)"
+        );
+        let r = redirect(302, Some("/login/?next=/api/"));
+        assert!(!r.summary().contains("login"), "{}", r.summary());
+        assert!(redirect(301, None).summary().contains("no Location"));
+        assert_eq!(redirect(200, Some("http://e/")).redirect(), None);
     }
 }

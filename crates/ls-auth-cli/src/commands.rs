@@ -54,7 +54,7 @@ pub fn verify(
     } else {
         verifier.verify_access(token, now)?
     };
-    out!("{:#}", Value::Object(claims.to_json()));
+    crate::emit_json(&Value::Object(claims.to_json()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -115,7 +115,7 @@ pub fn rotate(
     )?;
     out!("{}", rotation.pat);
     out!("revoked_jti: {}", rotation.revoked_jti);
-    eprintln!(
+    err!(
         "note: ls-auth keeps no persistent revocation store; record jti {} as revoked in your \
          server's blacklist (until {})",
         rotation.revoked_jti,

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use ls_auth_core::{
     check_legacy_key, classify_api_key, inspect_key, legacy_key_digest, token_value, ApiKeyKind,
-    ErrorKind, InMemoryRevocation, KeyShape, OrgSettings, TokenPolicy, Verifier,
+    ErrorKind, InMemoryRevocation, KeyShape, OrgSettings, TokenPolicy, Verifier, REFRESH_PATH,
 };
 use serde_json::{json, Value};
 
@@ -240,16 +240,13 @@ pub fn run(args: &DoctorArgs, secret: &KeySource, now: i64) -> Result<ExitCode, 
         Err(Stop(d)) => d,
     };
     if args.server.json {
-        out!(
-            "{:#}",
-            json!({
-                "url": server.base(),
-                "diagnosis": diagnosis.code(),
-                "exit_code": diagnosis.exit_code(),
-                "advice": diagnosis.advice(),
-                "steps": doctor.steps.recorded(),
-            })
-        );
+        crate::emit_json(&json!({
+            "url": server.base(),
+            "diagnosis": diagnosis.code(),
+            "exit_code": diagnosis.exit_code(),
+            "advice": diagnosis.advice(),
+            "steps": doctor.steps.recorded(),
+        }));
     } else {
         out!(
             "diagnosis: {} (exit {})",
@@ -271,6 +268,7 @@ impl Doctor<'_> {
         match e {
             NoReply::Tls(m) => self.fail(Diagnosis::TlsUntrusted, name, &m),
             NoReply::Unreachable(m) => self.fail(Diagnosis::ServerUnreachable, name, &m),
+            NoReply::OutOfScope(m) => self.fail(Diagnosis::Unexplained, name, &m),
         }
     }
 
@@ -305,10 +303,12 @@ impl Doctor<'_> {
                 "{} answered HTTP {} ({}), not Label Studio's version",
                 self.server.url("/api/version/"),
                 reply.status,
-                if reply.content_type.is_empty() {
-                    "no content type"
-                } else {
-                    &reply.content_type
+                match reply.redirect() {
+                    Some(redirect) => format!(
+                        "a {redirect}, not followed: if that is this Label Studio, use it as the URL"
+                    ),
+                    None if reply.content_type.is_empty() => "no content type".to_owned(),
+                    None => reply.content_type.clone(),
                 }
             );
             return Err(self.fail(Diagnosis::NotLabelStudio, name, &what));
@@ -466,7 +466,7 @@ impl Doctor<'_> {
         if kind == ApiKeyKind::Pat {
             self.steps.start("exchanging the personal access token");
         }
-        let url = self.server.url(client::REFRESH_PATH);
+        let url = self.server.url(REFRESH_PATH);
         match client::authorize(self.server, self.key, self.now) {
             Ok(authorized) => {
                 if let Some(exp) = authorized.cache.access_exp() {
@@ -518,6 +518,12 @@ impl Doctor<'_> {
             None if reply.status == 404 => {
                 (Diagnosis::NotLabelStudio, "no refresh endpoint at this URL")
             }
+            // The summary names where it points; the PAT was not sent there.
+            None if reply.redirect().is_some() => (
+                Diagnosis::NotLabelStudio,
+                "not followed, a credential goes only to the URL given: if that is this Label \
+                 Studio, use it as the URL",
+            ),
             None => (Diagnosis::Unexplained, "an unexpected answer to a refresh"),
         };
         self.fail(d, name, &format!("{said}: {why}"))

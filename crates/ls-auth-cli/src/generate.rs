@@ -57,7 +57,7 @@ pub fn run(what: Generate) -> Result<ExitCode, CliError> {
     match written {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(message) => {
-            eprintln!("error: {message}");
+            err!("error: {message}");
             Ok(ExitCode::from(1))
         }
     }

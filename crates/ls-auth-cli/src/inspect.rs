@@ -40,8 +40,8 @@ pub fn describe(token: &str, now: i64) -> Result<Value, CliError> {
     Ok(out.into())
 }
 
-/// The human form of [`describe`]'s result.
-pub fn render(d: &Value) -> String {
+/// The human form of [`describe`]'s result, line by line.
+pub fn render(d: &Value) -> Vec<String> {
     let kind = d["kind"].as_str().unwrap_or_default();
     let mut lines = vec![format!(
         "kind:       {}",
@@ -79,5 +79,5 @@ pub fn render(d: &Value) -> String {
         }
     }
     lines.push("signature:  not checked (inspect uses no key; use `ls-auth verify`)".to_owned());
-    lines.join("\n")
+    lines
 }

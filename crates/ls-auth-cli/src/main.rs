@@ -4,11 +4,18 @@
 //! arguments, and prints. Exit codes: 0 success, 1 refused or failed, 2 usage error.
 #![forbid(unsafe_code)]
 
-/// `println!` that ends the process quietly when standard output is closed (`ls-auth … | head`)
-/// instead of panicking.
+/// `println!` of one line, escaped (see `escape`), that ends the process quietly when standard
+/// output is closed (`ls-auth … | head`) instead of panicking.
 macro_rules! out {
     ($($arg:tt)*) => {
         $crate::emit(format_args!($($arg)*))
+    };
+}
+
+/// `eprintln!` of one line, escaped (see `escape`).
+macro_rules! err {
+    ($($arg:tt)*) => {
+        $crate::emit_err(format_args!($($arg)*))
     };
 }
 
@@ -16,6 +23,7 @@ mod client;
 mod commands;
 mod demo;
 mod doctor;
+mod escape;
 mod generate;
 mod inspect;
 mod org;
@@ -25,9 +33,11 @@ mod time;
 mod tokens;
 
 use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use zeroize::Zeroizing;
 
 const ABOUT: &str = "Inspect, verify, mint and refresh Label Studio API tokens";
 
@@ -35,8 +45,15 @@ const LONG_ABOUT: &str = "Inspect, verify, mint and refresh Label Studio API tok
 
 The key (the server's SECRET_KEY) comes from --secret-file PATH, --env-file PATH (a dotenv \
 file with SECRET_KEY=, such as Label Studio's .env) or the LS_AUTH_SECRET environment \
-variable; never from the command line. Wherever a command takes a TOKEN, `-` reads it from \
-standard input.
+variable; never from the command line. Wherever a command takes a TOKEN, prefer \
+--token-file PATH or `-` (standard input) to the token itself: an argument is visible to other \
+users of this machine (`ps`) and stays in shell history. Commands that talk to a server read \
+the API key from --api-key-file or LABEL_STUDIO_API_KEY only.
+
+A server URL must be https://, or http:// to this machine (localhost, 127.0.0.0/8, [::1]): \
+over plain http to another host the API key travels in clear text, so such a URL is refused \
+unless --allow-insecure-http is given. Redirects are never followed: a credential goes only to \
+the URL given.
 
 Revocation: ls-auth keeps no persistent revocation store. `refresh`, `rotate` and \
 `verify --kind refresh` check an in-process store that starts empty on every run, so `rotate` \
@@ -65,16 +82,16 @@ struct Cli {
 enum Command {
     /// Show what a token or key is (kind, header, claims, times) without any key.
     Inspect {
-        /// The token, or `-` to read it from standard input.
-        token: String,
+        #[command(flatten)]
+        token: TokenArg,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Verify a token; print its claims as JSON (exit 0) or `error: <code>: <message>` (exit 1).
     Verify {
-        /// The token, or `-` to read it from standard input.
-        token: String,
+        #[command(flatten)]
+        token: TokenArg,
         /// What the token must be: an access token (Bearer) or a PAT (refresh).
         #[arg(long, value_enum, default_value_t = Kind::Access)]
         kind: Kind,
@@ -99,23 +116,29 @@ enum Command {
         settings: commands::SettingsArg,
     },
     /// Exchange a PAT for an access token and print it (POST /api/token/refresh/).
+    #[command(mut_arg("token", |a| a.value_name("PAT")))]
     Refresh {
-        /// The PAT, or `-` to read it from standard input.
-        pat: String,
+        #[command(flatten)]
+        pat: TokenArg,
         #[command(flatten)]
         settings: commands::SettingsArg,
     },
     /// Replace a PAT by a new one; print the new PAT and the revoked jti to record.
+    #[command(mut_arg("token", |a| a.value_name("PAT")))]
     Rotate {
-        /// The PAT, or `-` to read it from standard input.
-        pat: String,
+        #[command(flatten)]
+        pat: TokenArg,
         #[command(flatten)]
         settings: commands::SettingsArg,
     },
     /// Authenticate an Authorization header value and print what a server would answer.
+    #[command(mut_arg("token", |a| a.value_name("VALUE").help(
+        "The header value, e.g. 'Bearer eyJ…' (empty for no header); `-` reads standard input. \
+         An argument shows in `ps` and shell history: prefer --token-file or `-`"
+    )))]
     Header {
-        /// The header value, e.g. 'Bearer eyJ…' (empty for no header), or `-` for standard input.
-        value: String,
+        #[command(flatten)]
+        value: TokenArg,
         #[command(flatten)]
         settings: commands::SettingsArg,
     },
@@ -146,10 +169,37 @@ enum LegacyCommand {
     /// Generate a new legacy key (40 lowercase hex characters).
     New,
     /// Check that a key has the legacy form.
+    #[command(mut_arg("token", |a| a.value_name("KEY")))]
     Check {
-        /// The key, or `-` to read it from standard input.
-        key: String,
+        #[command(flatten)]
+        key: TokenArg,
     },
+}
+
+/// A token: an argument, `-` for standard input, or `--token-file`.
+#[derive(Debug, Clone, clap::Args)]
+struct TokenArg {
+    /// The token; `-` reads standard input. An argument shows in `ps` and shell history: prefer
+    /// --token-file or `-`.
+    #[arg(
+        value_name = "TOKEN",
+        required_unless_present = "token_file",
+        conflicts_with = "token_file"
+    )]
+    token: Option<String>,
+    /// Read the token from this file (trailing whitespace trimmed).
+    #[arg(long, value_name = "PATH")]
+    token_file: Option<PathBuf>,
+}
+
+impl TokenArg {
+    fn read(self) -> Result<Zeroizing<String>, CliError> {
+        match (self.token, self.token_file) {
+            (_, Some(path)) => read_token_file(&path),
+            (Some(token), None) => token_arg(token),
+            (None, None) => Err(CliError::Usage("no token given".into())),
+        }
+    }
 }
 
 /// Which kind of JWT `verify` expects.
@@ -180,18 +230,18 @@ impl CliError {
     fn report(&self) -> ExitCode {
         match self {
             CliError::Core(e, hint) => {
-                eprintln!("error: {}: {}", e.code(), e.message());
+                err!("error: {}: {}", e.code(), e.message());
                 if let Some(hint) = hint {
-                    eprintln!("hint: {hint}");
+                    err!("hint: {hint}");
                 }
                 ExitCode::from(1)
             }
             CliError::Usage(message) => {
-                eprintln!("error: {message}");
+                err!("error: {message}");
                 ExitCode::from(2)
             }
             CliError::Failed(message) => {
-                eprintln!("error: {message}");
+                err!("error: {message}");
                 ExitCode::from(1)
             }
         }
@@ -204,10 +254,20 @@ impl From<ls_auth_core::Error> for CliError {
     }
 }
 
-/// Writes one line to standard output; a closed pipe ends the process with exit code 1.
+/// Writes one line, escaped, to standard output; a closed pipe ends the process with exit
+/// code 1.
 pub fn emit(line: std::fmt::Arguments<'_>) {
+    write_out(&escape::line(&line.to_string()));
+}
+
+/// Writes a JSON document (pretty-printed), escaped, to standard output.
+pub fn emit_json(value: &serde_json::Value) {
+    write_out(&escape::json(&format!("{value:#}")));
+}
+
+fn write_out(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    if writeln!(stdout, "{line}")
+    if writeln!(stdout, "{text}")
         .and_then(|()| stdout.flush())
         .is_err()
     {
@@ -215,17 +275,35 @@ pub fn emit(line: std::fmt::Arguments<'_>) {
     }
 }
 
+/// Writes one line, escaped, to standard error.
+pub fn emit_err(line: std::fmt::Arguments<'_>) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{}", escape::line(&line.to_string()));
+}
+
 /// A TOKEN argument: itself, or standard input (trailing whitespace trimmed) for `-`.
-fn token_arg(arg: String) -> Result<String, CliError> {
+fn token_arg(arg: String) -> Result<Zeroizing<String>, CliError> {
     if arg != "-" {
-        return Ok(arg);
+        return Ok(Zeroizing::new(arg));
     }
-    let mut input = String::new();
+    let mut input = Zeroizing::new(String::new());
     std::io::stdin()
         .read_to_string(&mut input)
         .map_err(|e| CliError::Usage(format!("cannot read standard input: {e}")))?;
-    input.truncate(input.trim_end().len());
+    let end = input.trim_end().len();
+    input.truncate(end);
     Ok(input)
+}
+
+/// A token read from a file, trailing whitespace (its newline) trimmed.
+pub fn read_token_file(path: &std::path::Path) -> Result<Zeroizing<String>, CliError> {
+    let bytes = Zeroizing::new(
+        std::fs::read(path)
+            .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?,
+    );
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| CliError::Usage(format!("{} is not UTF-8 text", path.display())))?;
+    Ok(Zeroizing::new(text.trim_end().to_owned()))
 }
 
 fn run(cli: Cli) -> Result<ExitCode, CliError> {
@@ -233,11 +311,13 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let key = &cli.key;
     match cli.command {
         Command::Inspect { token, json } => {
-            let described = inspect::describe(&token_arg(token)?, now)?;
+            let described = inspect::describe(&token.read()?, now)?;
             if json {
-                out!("{described:#}");
+                emit_json(&described);
             } else {
-                out!("{}", inspect::render(&described));
+                for line in inspect::render(&described) {
+                    out!("{line}");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -248,7 +328,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             settings,
         } => commands::verify(
             key,
-            &token_arg(token)?,
+            &token.read()?,
             kind == Kind::Refresh,
             leeway,
             &settings,
@@ -260,17 +340,13 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             claims,
             settings,
         } => commands::mint_pat(key, &user_id, ttl_days, &claims, &settings, now),
-        Command::Refresh { pat, settings } => {
-            commands::refresh(key, &token_arg(pat)?, &settings, now)
-        }
-        Command::Rotate { pat, settings } => {
-            commands::rotate(key, &token_arg(pat)?, &settings, now)
-        }
+        Command::Refresh { pat, settings } => commands::refresh(key, &pat.read()?, &settings, now),
+        Command::Rotate { pat, settings } => commands::rotate(key, &pat.read()?, &settings, now),
         Command::Header { value, settings } => {
-            commands::header(key, &token_arg(value)?, &settings, now)
+            commands::header(key, &value.read()?, &settings, now)
         }
         Command::Legacy(LegacyCommand::New) => commands::legacy_new(),
-        Command::Legacy(LegacyCommand::Check { key }) => commands::legacy_check(&token_arg(key)?),
+        Command::Legacy(LegacyCommand::Check { key }) => commands::legacy_check(&key.read()?),
         Command::Demo => Ok(if demo::run(now) {
             ExitCode::SUCCESS
         } else {

@@ -19,11 +19,18 @@ pub enum TokenCommand {
     /// List the user's valid personal access tokens (as the server lists them: truncated).
     List(ServerArgs),
     /// Revoke a personal access token: give its jti or truncated form (from `token list`),
-    /// `-` to read a token from standard input, or --this-key.
+    /// the whole token in --token-file or on standard input (`-`), or --this-key.
     Revoke {
-        /// A jti (32 hex) or a truncated token (header.payload); `-` reads standard input.
-        #[arg(required_unless_present = "this_key", conflicts_with = "this_key")]
+        /// A jti (32 hex) or a truncated token (header.payload); `-` reads a token from standard
+        /// input.
+        #[arg(
+            required_unless_present_any = ["this_key", "token_file"],
+            conflicts_with_all = ["this_key", "token_file"]
+        )]
         token: Option<String>,
+        /// Read the token to revoke from this file (trailing whitespace trimmed).
+        #[arg(long, value_name = "PATH", conflicts_with = "this_key")]
+        token_file: Option<std::path::PathBuf>,
         /// Revoke the personal access token the command is run with.
         #[arg(long)]
         this_key: bool,
@@ -70,7 +77,7 @@ pub fn whoami(args: &ServerArgs, now: i64) -> Result<ExitCode, CliError> {
     }
     let user = reply.json().unwrap_or(Value::Null);
     if args.json {
-        out!("{user:#}");
+        crate::emit_json(&user);
         return Ok(ExitCode::SUCCESS);
     }
     let field = |k: &str| user.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
@@ -109,9 +116,19 @@ pub fn run(command: &TokenCommand, now: i64) -> Result<ExitCode, CliError> {
         TokenCommand::List(args) => list(args, now),
         TokenCommand::Revoke {
             token,
+            token_file,
             this_key,
             server,
-        } => revoke(server, token.as_deref(), *this_key, now),
+        } => match token_file {
+            Some(path) => revoke(
+                server,
+                Some(&crate::read_token_file(path)?),
+                false,
+                true,
+                now,
+            ),
+            None => revoke(server, token.as_deref(), *this_key, false, now),
+        },
         TokenCommand::Rotate(args) => rotate(args, now),
     }
 }
@@ -137,10 +154,10 @@ fn create(args: &ServerArgs, now: i64) -> Result<ExitCode, CliError> {
         .and_then(|j| j.get("token").and_then(Value::as_str).map(str::to_owned))
         .ok_or_else(|| CliError::Failed("the server's answer holds no token".into()))?;
     if args.json {
-        out!("{:#}", json!({ "token": token, "jti": jti_of(&token) }));
+        crate::emit_json(&json!({ "token": token, "jti": jti_of(&token) }));
     } else {
         out!("{token}");
-        eprintln!(
+        err!(
             "note: store this token now: the server shows it only once (its list shows it truncated)"
         );
     }
@@ -190,7 +207,7 @@ fn list(args: &ServerArgs, now: i64) -> Result<ExitCode, CliError> {
         })
         .collect();
     if args.json {
-        out!("{:#}", Value::Array(rows));
+        crate::emit_json(&Value::Array(rows));
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
@@ -213,10 +230,12 @@ fn list(args: &ServerArgs, now: i64) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `from_file`: `token` was read from a file, so it may be a whole token.
 fn revoke(
     args: &ServerArgs,
     token: Option<&str>,
     this_key: bool,
+    from_file: bool,
     now: i64,
 ) -> Result<ExitCode, CliError> {
     let key = args.api_key()?;
@@ -234,7 +253,9 @@ fn revoke(
         key.to_string()
     } else {
         let arg = token.unwrap_or_default();
-        if arg == "-" {
+        if from_file {
+            arg.to_owned()
+        } else if arg == "-" {
             let mut input = String::new();
             std::io::stdin()
                 .read_to_string(&mut input)
@@ -255,7 +276,7 @@ fn revoke(
         } else if decode_unverified(arg).is_ok_and(|d| !d.truncated) {
             return Err(CliError::Usage(
                 "a whole token on the command line would leak it (shell history, ps): give its jti \
-                 or truncated form, or `-` and the token on standard input"
+                 or truncated form, --token-file PATH, or `-` and the token on standard input"
                     .into(),
             ));
         } else {
@@ -284,7 +305,7 @@ fn revoke(
     match reply.status {
         204 | 200 => {
             if args.json {
-                out!("{:#}", json!({ "revoked": true, "jti": jti_of(&target) }));
+                crate::emit_json(&json!({ "revoked": true, "jti": jti_of(&target) }));
             } else {
                 out!("revoked{which}");
             }
@@ -335,13 +356,12 @@ fn rotate(args: &ServerArgs, now: i64) -> Result<ExitCode, CliError> {
         .and_then(|j| j.get("refresh").and_then(Value::as_str).map(str::to_owned))
         .ok_or_else(|| CliError::Failed("the server's answer holds no token".into()))?;
     if args.json {
-        out!(
-            "{:#}",
-            json!({ "token": new, "jti": jti_of(&new), "revoked_jti": jti_of(&key) })
+        crate::emit_json(
+            &json!({ "token": new, "jti": jti_of(&new), "revoked_jti": jti_of(&key) }),
         );
     } else {
         out!("{new}");
-        eprintln!(
+        err!(
             "note: the old token{} is revoked; use the new one from now on (e.g. in {})",
             jti_of(&key)
                 .map(|j| format!(" (jti {j})"))
