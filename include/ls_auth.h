@@ -219,6 +219,11 @@ typedef uint32_t ls_auth_scheme;
 // The claims of a verified token. Immutable and thread-safe.
 typedef struct ls_auth_claims ls_auth_claims;
 
+// The Label Studio a client's credential belongs to, named by its base URL (contract §5.1).
+// Build with `ls_auth_credential_scope_new`, free with `ls_auth_credential_scope_free`.
+// Immutable: may be shared between threads.
+typedef struct ls_auth_credential_scope ls_auth_credential_scope;
+
 // Mints PATs, refreshes them into access tokens and rotates them. Thread-safe.
 typedef struct ls_auth_issuer ls_auth_issuer;
 
@@ -429,6 +434,37 @@ ls_auth_result ls_auth_classify_api_key(const char *key,
 ls_auth_result ls_auth_inspect_key(const char *key,
                                    size_t key_len,
                                    ls_auth_key_shape *shape_out);
+
+// Reads a base URL (`http`/`https`, a host, an optional port and path; no user info, query or
+// fragment). Anything else is `LS_AUTH_INVALID_ARGUMENT`.
+ls_auth_result ls_auth_credential_scope_new(const char *base_url,
+                                            size_t base_url_len,
+                                            struct ls_auth_credential_scope **scope_out);
+
+// Frees a scope. NULL is a no-op.
+void ls_auth_credential_scope_free(struct ls_auth_credential_scope *scope);
+
+// Whether the credential may be sent to `url` (a request's URL, a redirect's absolute target):
+// same scheme, host and port as the base URL, a path at or below its path. A URL the rule
+// cannot read without doubt is `false`.
+ls_auth_result ls_auth_credential_scope_allows(const struct ls_auth_credential_scope *scope,
+                                               const char *url,
+                                               size_t url_len,
+                                               bool *allowed_out);
+
+// Where a PAT is refreshed, `<base URL>/api/token/refresh/`, copied NUL-terminated into `buf`
+// (`*out_len` = its length; `LS_AUTH_INSUFFICIENT_SIZE` with the size needed when too small).
+ls_auth_result ls_auth_credential_scope_refresh_url(const struct ls_auth_credential_scope *scope,
+                                                    char *buf,
+                                                    size_t buf_len,
+                                                    size_t *out_len);
+
+// The base URL's origin, `scheme://host[:port]`, the part of a URL a message may name; copied
+// as by `ls_auth_credential_scope_refresh_url`.
+ls_auth_result ls_auth_credential_scope_origin(const struct ls_auth_credential_scope *scope,
+                                               char *buf,
+                                               size_t buf_len,
+                                               size_t *out_len);
 
 // Parses an `Authorization` value (bytes; pass NULL/0 or "" when the header is absent).
 // On success `*token_out` points INTO `header` (not NUL-terminated, valid as long as

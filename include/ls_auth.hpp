@@ -461,6 +461,39 @@ inline Result<Credential> parse_authorization(std::string_view header) {
   return Credential{scheme, std::string_view(tok, len)};
 }
 
+/// The Label Studio a client's credential belongs to (contract §5.1).
+class CredentialScope {
+ public:
+  static Result<CredentialScope> create(std::string_view base_url) {
+    ls_auth_credential_scope *c = nullptr;
+    ls_auth_result rc = ls_auth_credential_scope_new(base_url.data(), base_url.size(), &c);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return CredentialScope(c);
+  }
+  /// Whether the credential may be sent to url; a URL with a NUL byte is never allowed.
+  bool allows(std::string_view url) const noexcept {
+    bool allowed = false;
+    return ls_auth_credential_scope_allows(h_.get(), url.data(), url.size(), &allowed) == LS_AUTH_OK && allowed;
+  }
+  std::string refresh_url() const {
+    std::string out;
+    detail::read_string([&](char *b, size_t l, size_t *n) { return ls_auth_credential_scope_refresh_url(h_.get(), b, l, n); },
+                        out);
+    return out;
+  }
+  std::string origin() const {
+    std::string out;
+    detail::read_string([&](char *b, size_t l, size_t *n) { return ls_auth_credential_scope_origin(h_.get(), b, l, n); },
+                        out);
+    return out;
+  }
+  const ls_auth_credential_scope *get() const noexcept { return h_.get(); }
+
+ private:
+  explicit CredentialScope(ls_auth_credential_scope *c) : h_(c) {}
+  detail::Handle<ls_auth_credential_scope, ls_auth_credential_scope_free> h_;
+};
+
 inline std::string_view version() noexcept { return ls_auth_version(); }
 
 }  // namespace ls_auth

@@ -7,6 +7,8 @@ so a test can count refreshes as the network saw them, and it can:
 
 * hold refresh requests until a test releases them (``hold_refreshes``),
 * answer a path's next request with a 401 itself (``refuse_once``),
+* answer a path with a redirect of its own (``redirect``: path -> (status, Location)), as Label
+  Studio does for storage downloads,
 * play an identity-aware proxy: demand its own ``Authorization`` value and strip it before
   relaying (``gate``),
 * speak TLS with a certificate of the test's own CA (``tls``).
@@ -49,6 +51,7 @@ class Proxy:
     hold_refreshes: Optional[threading.Event] = None
     # Paths whose next request is answered 401 by the proxy itself, once each.
     refuse_once: List[str] = field(default_factory=list)
+    redirect: Dict[str, Tuple[int, str]] = field(default_factory=dict)
     refresh_arrived: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -134,6 +137,10 @@ class Proxy:
                     refused = path.split("?")[0] in proxy.refuse_once
                     if refused:
                         proxy.refuse_once.remove(path.split("?")[0])
+                moved = proxy.redirect.get(path.split("?")[0])
+                if moved is not None:
+                    seen.status = moved[0]
+                    return self._reply(moved[0], b"", [("Location", moved[1])])
                 if refused:
                     seen.status = 401
                     return self._reply(401, b'{"detail":"refused once by the test proxy"}', [("Content-Type", "application/json")])

@@ -4,7 +4,7 @@ use std::ffi::c_char;
 
 use ls_auth_core as core;
 
-use crate::ffi::{guard, out, str_in};
+use crate::ffi::{free, guard, guard_or, into_raw, obj, out, str_in, str_out};
 use crate::result::ls_auth_result;
 
 /// What kind of API key a client holds (`ls_auth_classify_api_key`).
@@ -78,5 +78,86 @@ pub unsafe extern "C" fn ls_auth_inspect_key(
             core::KeyShape::OtherJwt => ls_auth_key_shape::LS_AUTH_KEY_SHAPE_OTHER_JWT,
         });
         Ok(())
+    })
+}
+
+/// The Label Studio a client's credential belongs to, named by its base URL (contract §5.1).
+/// Build with `ls_auth_credential_scope_new`, free with `ls_auth_credential_scope_free`.
+/// Immutable: may be shared between threads.
+pub struct ls_auth_credential_scope {
+    inner: core::CredentialScope,
+}
+
+/// Reads a base URL (`http`/`https`, a host, an optional port and path; no user info, query or
+/// fragment). Anything else is `LS_AUTH_INVALID_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_credential_scope_new(
+    base_url: *const c_char,
+    base_url_len: usize,
+    scope_out: *mut *mut ls_auth_credential_scope,
+) -> ls_auth_result {
+    guard(|| {
+        // SAFETY: pointer contracts of the header.
+        let (base_url, dst) = unsafe { (str_in(base_url, base_url_len)?, out(scope_out)?) };
+        let inner = core::CredentialScope::new(base_url)?;
+        dst.set(into_raw(ls_auth_credential_scope { inner }));
+        Ok(())
+    })
+}
+
+/// Frees a scope. NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_credential_scope_free(scope: *mut ls_auth_credential_scope) {
+    // SAFETY: `_free` contract of the header.
+    guard_or((), || unsafe { free(scope) })
+}
+
+/// Whether the credential may be sent to `url` (a request's URL, a redirect's absolute target):
+/// same scheme, host and port as the base URL, a path at or below its path. A URL the rule
+/// cannot read without doubt is `false`.
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_credential_scope_allows(
+    scope: *const ls_auth_credential_scope,
+    url: *const c_char,
+    url_len: usize,
+    allowed_out: *mut bool,
+) -> ls_auth_result {
+    guard(|| {
+        // SAFETY: pointer contracts of the header.
+        let (scope, url, dst) = unsafe { (obj(scope)?, str_in(url, url_len)?, out(allowed_out)?) };
+        dst.set(scope.inner.allows(url));
+        Ok(())
+    })
+}
+
+/// Where a PAT is refreshed, `<base URL>/api/token/refresh/`, copied NUL-terminated into `buf`
+/// (`*out_len` = its length; `LS_AUTH_INSUFFICIENT_SIZE` with the size needed when too small).
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_credential_scope_refresh_url(
+    scope: *const ls_auth_credential_scope,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> ls_auth_result {
+    guard(|| {
+        // SAFETY: pointer contracts of the header.
+        let (scope, dst) = unsafe { (obj(scope)?, str_out(buf, buf_len, out_len)?) };
+        dst.write(&scope.inner.refresh_url())
+    })
+}
+
+/// The base URL's origin, `scheme://host[:port]`, the part of a URL a message may name; copied
+/// as by `ls_auth_credential_scope_refresh_url`.
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_credential_scope_origin(
+    scope: *const ls_auth_credential_scope,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> ls_auth_result {
+    guard(|| {
+        // SAFETY: pointer contracts of the header.
+        let (scope, dst) = unsafe { (obj(scope)?, str_out(buf, buf_len, out_len)?) };
+        dst.write(&scope.inner.origin())
     })
 }

@@ -119,6 +119,17 @@ int main() {
   CHECK(bad[0] + bad[1] + bad[2] + bad[3] == 0);
   CHECK(!ls_auth::version().empty());
 
+  // Where a credential may go (contract §5.1; every case is in tests/vectors/origin.json).
+  auto scope = ls_auth::CredentialScope::create("https://LS.example:443/ls/");
+  CHECK(scope.ok());
+  CHECK(scope->allows("https://ls.example/ls/api/projects/"));
+  CHECK(!scope->allows("https://ls.example/ls-other/"));
+  CHECK(!scope->allows("http://ls.example/ls/api/"));
+  CHECK(!scope->allows(std::string("https://ls.example/ls/\0x", 24)));
+  CHECK(scope->refresh_url() == "https://ls.example/ls/api/token/refresh/");
+  CHECK(scope->origin() == "https://ls.example");
+  CHECK(ls_auth::CredentialScope::create("https://u@ls.example").error().name() == "invalid_argument");
+
   std::printf("test_hpp: %d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

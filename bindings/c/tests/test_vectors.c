@@ -348,6 +348,16 @@ static ls_auth_result run_case(const jval *c, bool *ok_matches, bool *lookup_mat
       const char *names[] = {"?", "legacy", "pat", "access", "truncated", "jwt"};
       *ok_matches = expect_ok->t == J_STR && (unsigned)shape < 6 && !strcmp(expect_ok->s, names[shape]);
     }
+  } else if (!strcmp(op, "credential_scope")) {
+    const jval *base = j_get(c, "base_url");
+    ls_auth_credential_scope *scope = NULL;
+    rc = ls_auth_credential_scope_new(base->s, base->len, &scope);
+    if (rc == LS_AUTH_OK) {
+      bool allowed = false;
+      rc = ls_auth_credential_scope_allows(scope, in, in_len, &allowed);
+      if (rc == LS_AUTH_OK && expect_ok) *ok_matches = expect_ok->t == J_BOOL && expect_ok->b == allowed;
+    }
+    ls_auth_credential_scope_free(scope);
   } else if (!strcmp(op, "www_authenticate")) {
     /* The input is a code's name; a name the library does not know becomes an unused number. */
     uint32_t code = result_known(in, in_len) ? (uint32_t)result_named(in, in_len) : 999;

@@ -937,6 +937,64 @@ impl AccessTokenCache {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Where a credential may go (contract §5.1)
+
+/// The Label Studio a credential belongs to, named by its base URL; `allows(url)` says whether
+/// the credential may be sent to a request or redirect target.
+#[pyclass(frozen, module = "ls_auth", name = "CredentialScope", eq)]
+#[derive(PartialEq)]
+struct CredentialScope {
+    inner: core::CredentialScope,
+}
+
+#[pymethods]
+impl CredentialScope {
+    #[new]
+    fn new(py: Python<'_>, base_url: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let base_url = text_arg(base_url, "base_url")?;
+        guarded(|| core::CredentialScope::new(base_url.as_str()))?
+            .map(|inner| CredentialScope { inner })
+            .map_err(|e| core_err(py, &e))
+    }
+
+    fn allows(&self, url: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let url = text_arg(url, "url")?;
+        guarded(|| self.inner.allows(url.as_str()))
+    }
+
+    #[getter]
+    fn origin(&self) -> String {
+        self.inner.origin()
+    }
+
+    #[getter]
+    fn base_url(&self) -> &str {
+        self.inner.base_url()
+    }
+
+    #[getter]
+    fn refresh_url(&self) -> String {
+        self.inner.refresh_url()
+    }
+
+    #[getter]
+    fn is_cleartext_remote(&self) -> bool {
+        self.inner.is_cleartext_remote()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("CredentialScope({:?})", self.inner.base_url())
+    }
+}
+
+/// `scheme://host[:port]` of a URL, for a message; `None` when the origin rule cannot read it.
+#[pyfunction]
+fn origin_of(url: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    let url = text_arg(url, "url")?;
+    guarded(|| core::origin_of(url.as_str()))
+}
+
+// ---------------------------------------------------------------------------------------------
 
 #[pymodule(gil_used = false)]
 #[pyo3(name = "_native")]
@@ -953,6 +1011,8 @@ fn ls_auth_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Rotation>()?;
     m.add_class::<PendingPrincipal>()?;
     m.add_class::<PendingRefresh>()?;
+    m.add_class::<CredentialScope>()?;
+    m.add("REFRESH_PATH", core::REFRESH_PATH)?;
     m.add("DEFAULT_ACCESS_TTL", core::DEFAULT_ACCESS_TTL)?;
     m.add("DEFAULT_PAT_TTL_DAYS", core::DEFAULT_PAT_TTL_DAYS)?;
     m.add("DEFAULT_REFRESH_MARGIN", core::DEFAULT_REFRESH_MARGIN)?;
@@ -967,6 +1027,7 @@ fn ls_auth_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(legacy_key_digest, m)?)?;
     m.add_function(wrap_pyfunction!(legacy_keys_equal, m)?)?;
     m.add_function(wrap_pyfunction!(www_authenticate, m)?)?;
+    m.add_function(wrap_pyfunction!(origin_of, m)?)?;
     m.add_function(wrap_pyfunction!(errors::error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(errors::register_errors, m)?)?;
     Ok(())

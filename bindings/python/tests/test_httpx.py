@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 import ls_auth
-from ls_auth.contrib.httpx import LabelStudioAuth, RefreshFailed
+from ls_auth.contrib.httpx import LabelStudioAuth, RefreshFailed, install
 from conftest import SECRET
 
 ISSUER = ls_auth.Issuer(SECRET)
@@ -92,10 +92,10 @@ def test_refresh_again_near_expiry(server: FakeLabelStudio) -> None:
 
 def test_legacy_key_and_access_token_are_sent_as_is(server: FakeLabelStudio) -> None:
     transport = server.mock()
-    with httpx.Client(transport=transport, auth=LabelStudioAuth(LEGACY)) as client:
+    with httpx.Client(transport=transport, auth=LabelStudioAuth(LEGACY, base_url="http://ls.test")) as client:
         assert client.get("http://ls.test/api/x").json() == {"kind": "legacy"}
     access = ISSUER.refresh(ISSUER.mint_pat("1"))
-    with httpx.Client(transport=transport, auth=LabelStudioAuth(access)) as client:
+    with httpx.Client(transport=transport, auth=LabelStudioAuth(access, base_url="http://ls.test")) as client:
         assert client.get("http://ls.test/api/x").json() == {"kind": "jwt"}
     assert server.seen == [f"Token {LEGACY}", f"Bearer {access}"]
     assert server.refreshes == 0
@@ -113,7 +113,7 @@ def test_revoked_pat_surfaces_the_refresh_error(server: FakeLabelStudio) -> None
 def test_expired_pat_is_refused_up_front() -> None:
     old = ls_auth.Issuer(SECRET).mint_pat("1", now=1_700_000_000, settings=ls_auth.OrgSettings(pat_ttl_days=1))
     with pytest.raises(ls_auth.TokenExpired):
-        LabelStudioAuth(old)
+        LabelStudioAuth(old, base_url="http://ls.test")
 
 
 def test_async_client(server: FakeLabelStudio) -> None:
@@ -243,7 +243,7 @@ def test_a_401_gets_one_refresh_and_one_retry(server: FakeLabelStudio) -> None:
 def test_legacy_keys_are_not_retried(server: FakeLabelStudio) -> None:
     rec = Recorder(server)
     rec.status_override["/api/x"] = [401]
-    with httpx.Client(transport=httpx.MockTransport(rec), auth=LabelStudioAuth(LEGACY)) as client:
+    with httpx.Client(transport=httpx.MockTransport(rec), auth=LabelStudioAuth(LEGACY, base_url="http://ls.test")) as client:
         assert client.get("http://ls.test/api/x").status_code == 401
     assert rec.paths() == ["/api/x"]
 
@@ -252,7 +252,7 @@ def test_x_api_key_mode_leaves_authorization_to_the_gateway(server: FakeLabelStu
     rec = Recorder(server)
     auth = LabelStudioAuth(ISSUER.mint_pat("1"), base_url="http://ls.test", api_key_header="X-Api-Key")
     gateway = {"Authorization": "Bearer gateway"}
-    with httpx.Client(transport=httpx.MockTransport(rec), auth=auth, headers=gateway) as client:
+    with install(httpx.Client(transport=httpx.MockTransport(rec), headers=gateway), auth) as client:
         client.get("http://ls.test/api/x")
     refresh, request = rec.requests
     assert refresh.headers["Authorization"] == request.headers["Authorization"] == "Bearer gateway"
@@ -260,7 +260,7 @@ def test_x_api_key_mode_leaves_authorization_to_the_gateway(server: FakeLabelStu
     access = request.headers["X-Api-Key"]
     assert ls_auth.classify_api_key(access) == "access"
     with pytest.raises(ValueError):
-        LabelStudioAuth(LEGACY, api_key_header="X-Token")  # type: ignore[arg-type]
+        LabelStudioAuth(LEGACY, base_url="http://ls.test", api_key_header="X-Token")  # type: ignore[arg-type]
 
 
 def test_waiting_threads_share_a_refused_refresh() -> None:

@@ -26,6 +26,7 @@ OPS = {
     "rotate_two_step",
     "inspect_key",
     "www_authenticate",
+    "credential_scope",
 }
 
 
@@ -148,6 +149,8 @@ def _run(case: Dict[str, Any]) -> Any:
         return {"scheme": cred.scheme, "token": cred.token}
     if op == "inspect_key":
         return ls_auth.inspect_key(_input_text(case))
+    if op == "credential_scope":
+        return ls_auth.CredentialScope(case["base_url"]).allows(_input_text(case))
     if op == "www_authenticate":
         return ls_auth.www_authenticate(ls_auth.AuthError("any message", code=_input_text(case)))
     if op == "verify_access":

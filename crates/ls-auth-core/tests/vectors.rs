@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use ls_auth_core::{
     authenticate, begin_authenticate, check_legacy_key, classify_api_key, inspect_key,
-    parse_authorization, www_authenticate, Error, ErrorKind, InMemoryRevocation, Issuer, Keyring,
-    Lookup, OrgSettings, Principal, ShortKeys, SigningKey, TokenPolicy, Verifier,
+    parse_authorization, www_authenticate, CredentialScope, Error, ErrorKind, InMemoryRevocation,
+    Issuer, Keyring, Lookup, OrgSettings, Principal, ShortKeys, SigningKey, TokenPolicy, Verifier,
 };
 use serde_json::{json, Map, Value};
 
@@ -220,6 +220,12 @@ fn run(case: &Value) -> Outcome {
         "inspect_key" => inspect_key(&input_text(case))
             .map(|(shape, _)| json!(shape.as_str()))
             .map_err(code),
+        "credential_scope" => {
+            let base = field(case, "base_url").as_str().expect("base_url");
+            CredentialScope::new(base)
+                .map(|scope| Value::Bool(scope.allows(&input_text(case))))
+                .map_err(code)
+        }
         "www_authenticate" => ErrorKind::from_code(&input_text(case))
             .map(|kind| json!(www_authenticate(kind)))
             .ok_or_else(|| "invalid_argument".to_owned()),

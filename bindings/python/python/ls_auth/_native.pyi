@@ -9,13 +9,16 @@ __version__: str
 DEFAULT_ACCESS_TTL: int
 DEFAULT_PAT_TTL_DAYS: int
 DEFAULT_REFRESH_MARGIN: int
+REFRESH_PATH: str
 __all__ = [
     "DEFAULT_ACCESS_TTL",
     "DEFAULT_PAT_TTL_DAYS",
     "DEFAULT_REFRESH_MARGIN",
+    "REFRESH_PATH",
     "AccessTokenCache",
     "Claims",
     "Credential",
+    "CredentialScope",
     "InMemoryRevocation",
     "Issuer",
     "OrgSettings",
@@ -34,6 +37,7 @@ __all__ = [
     "inspect_key",
     "legacy_key_digest",
     "legacy_keys_equal",
+    "origin_of",
     "parse_authorization",
     "register_errors",
     "truncate",
@@ -270,5 +274,24 @@ def check_legacy_key(key: str) -> None: ...
 def legacy_key_digest(key: str) -> str: ...
 def legacy_keys_equal(presented: str, stored: str) -> bool: ...
 def www_authenticate(error: Optional[AuthError] = None) -> Optional[str]: ...
+@final
+class CredentialScope:
+    """The Label Studio a credential belongs to (contract §5.1): ``allows(url)`` says whether the
+    credential may be sent to a request or redirect target."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def __new__(cls, base_url: str) -> CredentialScope: ...
+    def allows(self, url: str) -> bool: ...
+    @property
+    def origin(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def refresh_url(self) -> str: ...
+    @property
+    def is_cleartext_remote(self) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+def origin_of(url: str) -> Optional[str]: ...
 def error_codes() -> List[Tuple[str, int]]: ...
 def register_errors(table: Dict[str, type], base: type) -> None: ...

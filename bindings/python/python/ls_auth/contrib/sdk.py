@@ -27,7 +27,14 @@ What changes compared with the plain SDK:
   ``X-Api-Key`` as ``Token <value>``, so this mode works there with legacy keys only.
 
 ``api_key`` defaults to ``LABEL_STUDIO_API_KEY`` and ``base_url`` to ``LABEL_STUDIO_URL`` (read
-when the client is built), then to the SDK's default environment.
+when the client is built), then to ``environment=``; without any of them the client is refused
+(the SDK would use its hosted default environment, sending a key there that belongs elsewhere).
+
+Where the key goes: the httpx client gets ls_auth's redirect guard
+(:func:`ls_auth.contrib.httpx.install`): the key is sent only to URLs under ``base_url``, in
+whatever header carries it, on every redirect hop too (the SDK follows redirects by default, and
+Label Studio answers storage downloads with redirects to other hosts); the refresh goes to
+``{base_url}/api/token/refresh/`` and never follows a redirect.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from label_studio_sdk.core.api_error import ApiError
 from label_studio_sdk.environment import LabelStudioEnvironment
 
 from .. import DEFAULT_REFRESH_MARGIN, WrongTokenType
-from .httpx import LabelStudioAuth, _server_detail
+from .httpx import LabelStudioAuth, _server_detail, install
 
 __all__ = ["LabelStudio", "AsyncLabelStudio", "RefreshFailed", "SdkAuth"]
 
@@ -71,12 +78,7 @@ class SdkAuth(LabelStudioAuth):
     """:class:`ls_auth.contrib.httpx.LabelStudioAuth` raising the SDK's error type."""
 
     def _refresh_error(self, response: httpx.Response) -> BaseException:
-        detail = _server_detail(response)
-        return RefreshFailed(
-            f"Label Studio did not exchange the personal access token at {response.request.url} "
-            f"(HTTP {response.status_code}{': ' + detail if detail else ''})",
-            response=response,
-        )
+        return RefreshFailed(self._refresh_message(response), response=response)
 
 
 def _settings(
@@ -90,8 +92,16 @@ def _settings(
 ) -> "tuple[str, SdkAuth, Dict[str, str]]":
     if base_url is None:
         base_url = os.environ.get("LABEL_STUDIO_URL") or None
+    if base_url is None and environment is not None:
+        base_url = environment.value
     if base_url is None:
-        base_url = (environment or LabelStudioEnvironment.DEFAULT).value
+        # The SDK would fall back to its default environment (a hosted service): a key meant for
+        # another Label Studio would be sent there.
+        raise ValueError(
+            "pass base_url= (or set LABEL_STUDIO_URL, or environment=): the address of the Label "
+            "Studio the key belongs to. A personal access token is refreshed there, and the key "
+            "is sent only to URLs under it, so that it never reaches another host"
+        )
     if api_key is None:
         api_key = os.environ.get("LABEL_STUDIO_API_KEY") or None
     if api_key is None:
@@ -123,7 +133,7 @@ def _attach(client: Union[httpx.Client, httpx.AsyncClient], auth: SdkAuth) -> No
             "httpx_client already has an auth; ls_auth.contrib.sdk sets its own: pass a client "
             "without auth="
         )
-    client.auth = auth
+    install(client, auth)
 
 
 class _WithLsAuth:

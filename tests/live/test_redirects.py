@@ -1,0 +1,83 @@
+"""Issue 17 against the real server: behind a proxy that redirects to another origin (a recording
+listener on another port), the SDK wrapper's key reaches Label Studio and never the listener."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, Iterator, List
+
+import pytest
+
+from ls_auth.contrib.sdk import LabelStudio, RefreshFailed
+
+from .conftest import Server
+from .proxy import REFRESH, Proxy
+
+
+class Listener:
+    def __init__(self) -> None:
+        self.received: List[Dict[str, Any]] = []
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n).decode("utf-8", "replace") if n else ""
+                received.append({"method": self.command, "path": self.path,
+                                 "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            do_GET = do_POST = _serve
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def leaks(self, key: str) -> List[Dict[str, Any]]:
+        return [r for r in self.received
+                if "authorization" in r["headers"] or "x-api-key" in r["headers"] or key in r["body"]]
+
+
+@pytest.fixture()
+def listener() -> Iterator[Listener]:
+    lst = Listener()
+    yield lst
+    lst.httpd.shutdown()
+    lst.httpd.server_close()
+
+
+@pytest.mark.parametrize("kind,header", [("legacy", "X-Api-Key"), ("legacy", "Authorization"),
+                                         ("pat", "Authorization")])
+@pytest.mark.parametrize("status", [303, 307])
+def test_a_redirect_to_another_origin_gets_no_key(
+    kind: str, header: str, status: int, legacy: str, pat: str, server: Server, listener: Listener
+) -> None:
+    key = legacy if kind == "legacy" else pat
+    moved = {"/api/projects/1/": (status, f"{listener.url}/presigned/object?sig=s")}
+    with Proxy(server.url, redirect=moved) as proxy:
+        client = LabelStudio(base_url=proxy.url, api_key=key, api_key_header=header)  # type: ignore[arg-type]
+        client.users.whoami()  # the real server takes the key through the proxy
+        with pytest.raises(Exception):
+            client.projects.get(id=1)  # the listener's `{}` is no project
+    assert [r["path"] for r in listener.received] == ["/presigned/object?sig=s"]
+    assert listener.leaks(key) == [], listener.received
+
+
+@pytest.mark.parametrize("status", [307, 308])
+def test_a_redirected_refresh_sends_nothing_to_the_other_origin(
+    status: int, pat: str, server: Server, listener: Listener
+) -> None:
+    with Proxy(server.url, redirect={REFRESH: (status, f"{listener.url}/steal")}) as proxy:
+        client = LabelStudio(base_url=proxy.url, api_key=pat)
+        with pytest.raises(RefreshFailed) as info:
+            client.users.whoami()
+    assert listener.received == []
+    assert listener.url in str(info.value) and "/steal" not in str(info.value)
