@@ -207,3 +207,79 @@ def test_token_commands(cli, server: Server, admin: Admin, pat: str) -> None:  #
     assert ls_auth.classify_api_key(json.loads(made.out)["token"]) == "pat"
     leaked = cli("token", "revoke", json.loads(made.out)["token"], key=legacy)
     assert leaked.code == 2 and "leak" in leaked.err
+
+
+def org_settings(cli, key: str) -> Dict[str, Any]:  # type: ignore[no-untyped-def]
+    r = cli("org", "show", "--json", key=key)
+    assert r.code == 0, r.err
+    settings = json.loads(r.out)
+    assert isinstance(settings, dict)
+    return settings
+
+
+def test_org_show_and_set_switch_each_kind_of_key(cli, pat: str, legacy: str) -> None:  # type: ignore[no-untyped-def]
+    """`ls-auth org` changes the organisation's switches through the server's own API, with the
+    same effect as the web UI: the kind turned off is refused at once, and back on, accepted."""
+    assert org_settings(cli, pat) == {"api_tokens_enabled": True, "legacy_api_tokens_enabled": True}
+    text = cli("org", "show", key=legacy)
+    assert text.code == 0 and "personal access tokens: on" in text.out and "legacy tokens:          on" in text.out
+
+    off = cli("org", "set", "--legacy-tokens", "off", key=pat)
+    assert off.code == 0, off.err
+    assert "legacy tokens:          off" in off.out
+    assert cli("whoami", key=legacy).code == 1
+    assert org_settings(cli, pat) == {"api_tokens_enabled": True, "legacy_api_tokens_enabled": False}
+    on = cli("org", "set", "--legacy-tokens", "on", key=pat)
+    assert on.code == 0, on.err
+    assert cli("whoami", key=legacy).code == 0
+
+    # Turning off the kind of key the command runs with works, and says what it means.
+    pats_off = cli("org", "set", "--api-tokens", "off", "--json", key=pat)
+    assert pats_off.code == 0, pats_off.err
+    assert json.loads(pats_off.out)["api_tokens_enabled"] is False
+    assert "refused from now on" in pats_off.err
+    assert cli("whoami", key=pat).code == 1
+    back = cli("org", "set", "--api-tokens", "on", key=legacy)
+    assert back.code == 0, back.err
+    assert cli("whoami", key=pat).code == 0
+    assert pat not in pats_off.out + pats_off.err + back.out + back.err
+
+
+def test_org_set_refuses_what_it_cannot_do(cli, pat: str) -> None:  # type: ignore[no-untyped-def]
+    nothing = cli("org", "set", key=pat)
+    assert nothing.code == 2 and "nothing to set" in nothing.err
+    # Label Studio 1.23 keeps the PAT lifetime out of api/jwt/settings: refused, nothing changed.
+    ttl = cli("org", "set", "--ttl-days", "30", "--legacy-tokens", "off", key=pat)
+    assert ttl.code == 1 and "does not expose the token lifetime" in ttl.err, ttl.err
+    assert org_settings(cli, pat)["legacy_api_tokens_enabled"] is True
+
+
+def test_org_names_a_key_that_may_not_change_the_organisation(cli) -> None:  # type: ignore[no-untyped-def]
+    """Open-source Label Studio lets every member change the organisation; Enterprise answers a
+    member's key 403. A loopback server answering as Enterprise does stands in for it."""
+    import http.server
+    import threading
+
+    class Forbidden(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = b'{"detail":"You do not have permission to perform this action."}'
+            self.send_response(403)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Forbidden)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        for args in (("org", "show"), ("org", "set", "--legacy-tokens", "on")):
+            r = cli(*args, key=secrets.token_hex(20), url=url)
+            assert r.code == 1, r.err
+            assert "may not" in r.err and "administrator" in r.err and "HTTP 403" in r.err, r.err
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -165,7 +165,7 @@ def test_finding_2_a_303_on_the_refresh_followed_without_the_guard_is_refresh_fa
     transport, evil = evil_mock(ls)
     auth = LabelStudioAuth(pat, base_url=LS)
     with httpx.Client(transport=transport, auth=auth, follow_redirects=True) as client:
-        with pytest.raises(lshttpx.RefreshFailed, match="redirect .*to https://evil.example;"):
+        with pytest.raises(lshttpx.RefreshFailed, match=r"redirect \(HTTP 303\) to https://evil\.example: "):
             client.get(f"{LS}/api/projects/")
     assert leaked(evil, [pat]) == []
     assert auth.cache.access_exp is None, "the attacker's access token is not taken"

@@ -26,6 +26,7 @@ mod doctor;
 mod escape;
 mod generate;
 mod inspect;
+mod org;
 mod progress;
 mod secret;
 mod time;
@@ -155,6 +156,9 @@ enum Command {
     /// Create, list, revoke or rotate personal access tokens on a server.
     #[command(subcommand)]
     Token(tokens::TokenCommand),
+    /// Show or change the organisation's API-token settings on a server (PATs, legacy keys).
+    #[command(subcommand)]
+    Org(org::OrgCommand),
     /// Write shell completions or man pages, made from these very definitions.
     #[command(subcommand)]
     Generate(generate::Generate),
@@ -351,6 +355,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Whoami(args) => tokens::whoami(&args, now),
         Command::Doctor(args) => doctor::run(&args, key, now),
         Command::Token(command) => tokens::run(&command, now),
+        Command::Org(command) => org::run(&command, now),
         Command::Generate(what) => generate::run(what),
     }
 }

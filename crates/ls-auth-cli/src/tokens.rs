@@ -42,7 +42,10 @@ pub enum TokenCommand {
 }
 
 /// Makes the key ready (exchanging a PAT), with a spinner on a terminal.
-fn authorized(args: &ServerArgs, now: i64) -> Result<(Server, Authorized, ApiKeyKind), CliError> {
+pub(crate) fn authorized(
+    args: &ServerArgs,
+    now: i64,
+) -> Result<(Server, Authorized, ApiKeyKind), CliError> {
     let server = args.server()?;
     let key = args.api_key()?;
     let spinner = Spinner::start("authenticating", true);
@@ -53,7 +56,7 @@ fn authorized(args: &ServerArgs, now: i64) -> Result<(Server, Authorized, ApiKey
     Ok((server, authorized, kind))
 }
 
-fn refused(server: &Server, path: &str, reply: &Reply) -> CliError {
+pub(crate) fn refused(server: &Server, path: &str, reply: &Reply) -> CliError {
     if reply.status == 401 || reply.status == 403 {
         return CliError::Failed(format!(
             "{} refused the key ({}); run `ls-auth doctor` to find out why",

@@ -46,9 +46,6 @@ How it behaves otherwise, and why:
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 import json
 from typing import (
     Any, AsyncGenerator, AsyncIterator, Callable, Dict, Generator, Iterator, List, Literal,
@@ -57,10 +54,8 @@ from typing import (
 
 import httpx
 
-from .. import (
-    DEFAULT_REFRESH_MARGIN, REFRESH_PATH, AccessTokenCache, AuthError, CredentialScope,
-    TokenExpired, origin_of,
-)
+from .. import DEFAULT_REFRESH_MARGIN, REFRESH_PATH, AccessTokenCache, CredentialScope
+from ._keyholder import LEAD, USE, Flight, KeyHolder, server_detail
 
 __all__ = [
     "LabelStudioAuth", "RefreshFailed", "RefreshRedirected", "GuardMissing", "REFRESH_PATH",
@@ -99,11 +94,9 @@ class GuardMissing(RuntimeError):
 
 def _server_detail(response: httpx.Response) -> Optional[str]:
     try:
-        body = response.json()
+        return server_detail(response.json())
     except (ValueError, httpx.ResponseNotRead):
         return None
-    detail = body.get("detail") if isinstance(body, dict) else None
-    return detail if isinstance(detail, str) else None
 
 
 class _Credential:
@@ -169,35 +162,12 @@ class _BodyOnce(httpx.ByteStream):
             yield chunk
 
 
-def _redirect_target(response: httpx.Response) -> str:
-    """The origin a redirect answer points to, for a message (never the full URL)."""
+def _redirect_target(response: httpx.Response) -> Optional[str]:
+    """Where a redirect answer points, resolved against the request's URL."""
     try:
-        target = response.request.url.join(response.headers.get("Location", ""))
+        return str(response.request.url.join(response.headers.get("Location", "")))
     except (httpx.InvalidURL, ValueError):
-        return "a location ls_auth cannot read"
-    return origin_of(str(target)) or "a location ls_auth cannot read"
-
-
-class _Flight:
-    """One refresh in progress: the requests that did not start it wait for it to land."""
-
-    __slots__ = ("landed", "failure", "interrupted", "async_waiters")
-
-    def __init__(self) -> None:
-        self.landed = threading.Event()
-        # Builds the exception each waiter raises (one per waiter: exceptions carry tracebacks).
-        self.failure: Optional[Callable[[], BaseException]] = None
-        # The refresh did not finish (connection error, cancellation): a waiter may try itself.
-        self.interrupted = False
-        self.async_waiters: List[Tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]] = []
-
-
-def _wake(future: "asyncio.Future[None]") -> None:
-    if not future.done():
-        future.set_result(None)
-
-
-_USE, _LEAD, _WAIT = "use", "lead", "wait"
+        return None
 
 
 class LabelStudioAuth(httpx.Auth):
@@ -224,121 +194,39 @@ class LabelStudioAuth(httpx.Auth):
         api_key_header: Literal["Authorization", "X-Api-Key"] = "Authorization",
         clock: Optional[Callable[[], float]] = None,
     ) -> None:
-        if api_key_header not in ("Authorization", "X-Api-Key"):
-            raise ValueError("api_key_header must be 'Authorization' or 'X-Api-Key'")
-        if base_url is None:
-            raise ValueError(
-                "LabelStudioAuth needs base_url=, the address Label Studio is served at: a "
-                "personal access token is refreshed there (never at a host taken from a request), "
-                "and every kind of key is sent only to URLs under it, so that it never reaches "
-                "another host"
-            )
-        self._scope = CredentialScope(str(base_url))
-        self._clock: Callable[[], float] = clock if clock is not None else time.time
-        self._cache = AccessTokenCache(api_key, margin=margin, now=self._now())
-        self._header = api_key_header
-        self._lock = threading.Lock()
-        self._flight: Optional[_Flight] = None
+        self._keys = KeyHolder(
+            api_key, base_url=None if base_url is None else str(base_url), margin=margin,
+            api_key_header=api_key_header, clock=clock, who="LabelStudioAuth",
+        )
 
     @property
     def cache(self) -> AccessTokenCache:
         """The native cache: its ``kind`` (``"pat"``, ``"legacy"``, ``"access"``) and state."""
-        return self._cache
+        return self._keys.cache
 
     @property
     def kind(self) -> Literal["legacy", "pat", "access"]:
-        return self._cache.kind
+        return self._keys.cache.kind
 
     @property
     def api_key_header(self) -> Literal["Authorization", "X-Api-Key"]:
-        return self._header
+        return self._keys.header
 
     @property
     def scope(self) -> CredentialScope:
         """The Label Studio the key belongs to: ``scope.allows(url)`` says where it may go."""
-        return self._scope
+        return self._keys.scope
 
     def refresh_url(self, request: Optional[httpx.Request] = None) -> str:
         """``{base_url}/api/token/refresh/``, whatever the request (kept for compatibility)."""
-        return self._scope.refresh_url
-
-    # -- the decisions, each under the lock and without I/O ---------------------------------
-
-    def _now(self) -> int:
-        return int(self._clock())
-
-    def _step(self, stale: Optional[str], tried: bool) -> Tuple[str, Union[str, _Flight]]:
-        """What this request does next: use a credential, lead a refresh, or wait for one.
-
-        ``stale`` is a credential the server just refused: it is not used again. ``tried`` says
-        this request already had a refresh land for it, so it never starts another.
-        """
-        now = self._now()
-        with self._lock:
-            if not self._cache.needs_refresh(now=now):
-                value = self._cache.authorization_value(now=now)
-                if value != stale:
-                    return _USE, value
-            if tried:
-                raise self._still_due(now)
-            if self._flight is None:
-                self._flight = _Flight()
-                return _LEAD, self._flight
-            return _WAIT, self._flight
-
-    def _still_due(self, now: int) -> AuthError:
-        exp = self._cache.access_exp
-        return TokenExpired(
-            f"the access token the server just issued (exp {exp}) is already due for refresh by "
-            f"this machine's clock ({now}): the clock is ahead of the server's, or the refresh "
-            "margin is not shorter than the server's access-token lifetime"
-        )
-
-    def _land(
-        self, flight: _Flight, *, access: Optional[str] = None,
-        failure: Optional[Callable[[], BaseException]] = None,
-    ) -> Optional[BaseException]:
-        """Ends a flight; returns the exception its leader raises, if any."""
-        error: Optional[BaseException] = None
-        with self._lock:
-            if access is not None:
-                try:
-                    self._cache.store_access(access)
-                except AuthError as exc:
-                    cls, message = type(exc), (
-                        f"the refresh endpoint's answer is not an access token: {exc.message}"
-                    )
-                    failure = lambda: cls(message)  # noqa: E731
-            if failure is not None:
-                flight.failure = failure
-                error = failure()
-            elif access is None:
-                flight.interrupted = True
-            waiters, flight.async_waiters = flight.async_waiters, []
-            self._flight = None
-            flight.landed.set()
-        for loop, future in waiters:
-            try:
-                loop.call_soon_threadsafe(_wake, future)
-            except RuntimeError:  # that loop is closed: nobody is waiting any more
-                pass
-        return error
-
-    def _async_waiter(self, flight: _Flight) -> "Optional[asyncio.Future[None]]":
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            if flight.landed.is_set():
-                return None
-            future: "asyncio.Future[None]" = loop.create_future()
-            flight.async_waiters.append((loop, future))
-            return future
+        return self._keys.scope.refresh_url
 
     # -- requests ---------------------------------------------------------------------------
 
     def _refresh_request(self, request: httpx.Request) -> httpx.Request:
-        pat = self._cache.refresh_token
+        pat = self._keys.cache.refresh_token
         assert pat is not None, "only a PAT is refreshed"
-        dropped = "x-api-key" if self._header == "X-Api-Key" else "authorization"
+        dropped = "x-api-key" if self._keys.header == "X-Api-Key" else "authorization"
         headers = [
             (k, v) for k, v in request.headers.multi_items()
             if k.lower() not in _NOT_COPIED and k.lower() != dropped
@@ -347,7 +235,7 @@ class LabelStudioAuth(httpx.Auth):
         mark = _Refresh(self)
         extensions[_MARK] = mark
         body = json.dumps({"refresh": pat}, separators=(",", ":")).encode()
-        url = httpx.URL(self._scope.refresh_url)
+        url = httpx.URL(self._keys.scope.refresh_url)
         # A request built from a stream gets none of httpx's default headers: these are them.
         headers += [
             ("Host", url.netloc.decode("ascii")),
@@ -362,16 +250,11 @@ class LabelStudioAuth(httpx.Auth):
         """Why a refresh failed. A redirect names its target's origin only: the rest of a URL
         may carry a signature or a token."""
         if response.is_redirect:
-            return (
-                f"Label Studio at {self._scope.origin} answered the token refresh with a redirect "
-                f"(HTTP {response.status_code}) to {_redirect_target(response)}; ls_auth never follows a "
-                "redirect with a personal access token (is base_url the address Label Studio is "
-                "served at?)"
-            )
+            return self._keys.redirect_message(response.status_code, _redirect_target(response))
         detail = _server_detail(response)
         return (
             f"Label Studio did not exchange the personal access token at "
-            f"{self._scope.refresh_url} (HTTP {response.status_code}{': ' + detail if detail else ''})"
+            f"{self._keys.scope.refresh_url} (HTTP {response.status_code}{': ' + detail if detail else ''})"
         )
 
     def _refresh_error(self, response: httpx.Response) -> BaseException:
@@ -402,12 +285,12 @@ class LabelStudioAuth(httpx.Auth):
         """Marks the request with its credential; puts ``Authorization`` on it. ``X-Api-Key`` is
         put on by the guard's request hook only, hop by hop, since httpx would copy it to any
         host a redirect names."""
-        if self._header == "X-Api-Key":
+        if self._keys.header == "X-Api-Key":
             # The core builds `Bearer <access>` / `Token <key>`; this header takes the bare one.
-            mark = _Credential("X-Api-Key", value.split(" ", 1)[1], self._scope)
+            mark = _Credential("X-Api-Key", value.split(" ", 1)[1], self._keys.scope)
             request.headers.pop("X-Api-Key", None)
         else:
-            mark = _Credential("Authorization", value, self._scope)
+            mark = _Credential("Authorization", value, self._keys.scope)
             request.headers["Authorization"] = value
         request.extensions[_MARK] = mark
         return mark
@@ -422,7 +305,7 @@ class LabelStudioAuth(httpx.Auth):
             )
 
     def _retries_on_401(self) -> bool:
-        return self._cache.kind == "pat"
+        return self._keys.cache.kind == "pat"
 
     # -- the flows ----------------------------------------------------------------------------
 
@@ -431,20 +314,20 @@ class LabelStudioAuth(httpx.Auth):
     ) -> Generator[httpx.Request, httpx.Response, str]:
         tried = False
         while True:
-            action, arg = self._step(stale, tried)
-            if action == _USE:
+            action, arg = self._keys.step(stale, tried)
+            if action == USE:
                 assert isinstance(arg, str)
                 return arg
-            assert isinstance(arg, _Flight)
-            if action == _LEAD:
+            assert isinstance(arg, Flight)
+            if action == LEAD:
                 try:
                     response = yield self._refresh_request(request)
                     response.read()
                 except BaseException:
-                    self._land(arg)
+                    self._keys.land(arg)
                     raise
                 access, failure = self._accept(response)
-                error = self._land(arg, access=access, failure=failure)
+                error = self._keys.land(arg, access=access, failure=failure)
                 if error is not None:
                     raise error
                 tried = True
@@ -461,26 +344,26 @@ class LabelStudioAuth(httpx.Auth):
         credential is appended to ``out`` (an async generator cannot return a value)."""
         tried = False
         while True:
-            action, arg = self._step(stale, tried)
-            if action == _USE:
+            action, arg = self._keys.step(stale, tried)
+            if action == USE:
                 assert isinstance(arg, str)
                 out.append(arg)
                 return
-            assert isinstance(arg, _Flight)
-            if action == _LEAD:
+            assert isinstance(arg, Flight)
+            if action == LEAD:
                 try:
                     response = yield self._refresh_request(request)
                     await response.aread()
                 except BaseException:
-                    self._land(arg)
+                    self._keys.land(arg)
                     raise
                 access, failure = self._accept(response)
-                error = self._land(arg, access=access, failure=failure)
+                error = self._keys.land(arg, access=access, failure=failure)
                 if error is not None:
                     raise error
                 tried = True
             else:
-                future = self._async_waiter(arg)
+                future = self._keys.async_waiter(arg)
                 if future is not None:
                     await future
                 if arg.failure is not None:
@@ -488,7 +371,7 @@ class LabelStudioAuth(httpx.Auth):
                 tried = tried or not arg.interrupted
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if not self._scope.allows(str(request.url)):
+        if not self._keys.scope.allows(str(request.url)):
             # Not this Label Studio: no credential, and no refresh on its account.
             yield request
             return
@@ -504,7 +387,7 @@ class LabelStudioAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        if not self._scope.allows(str(request.url)):
+        if not self._keys.scope.allows(str(request.url)):
             yield request
             return
         stale: Optional[str] = None

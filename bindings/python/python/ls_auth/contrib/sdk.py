@@ -48,13 +48,10 @@ from label_studio_sdk.core.api_error import ApiError
 from label_studio_sdk.environment import LabelStudioEnvironment
 
 from .. import DEFAULT_REFRESH_MARGIN, WrongTokenType
+from ._keyholder import SDK_PLACEHOLDER_KEY as _PLACEHOLDER
 from .httpx import LabelStudioAuth, _server_detail, install
 
 __all__ = ["LabelStudio", "AsyncLabelStudio", "RefreshFailed", "SdkAuth"]
-
-# What the SDK itself is given as its key: it is not a JWT, so the SDK never tries to refresh
-# it, and the header it builds from it is always replaced by SdkAuth before a request leaves.
-_PLACEHOLDER = "ls-auth-managed-this-key"
 
 
 class RefreshFailed(ApiError):
@@ -225,3 +222,21 @@ class AsyncLabelStudio(_WithLsAuth, label_studio_sdk.AsyncLabelStudio):
             httpx.AsyncClient, httpx_client, base_url, environment, api_key, api_key_header, headers,
             margin, clock, timeout, follow_redirects, sdk_kwargs,
         )
+
+
+# The SDK's requests-based paths (download helpers, the legacy Client); last, as they build on
+# the placeholder above.
+from ._sdk_requests import (  # noqa: E402
+    Client,
+    download_and_cache,
+    download_session,
+    get_base64_content,
+    get_local_path,
+    install_download_auth,
+    uninstall_download_auth,
+)
+
+__all__ += [
+    "Client", "download_and_cache", "download_session", "get_base64_content", "get_local_path",
+    "install_download_auth", "uninstall_download_auth",
+]
