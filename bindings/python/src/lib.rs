@@ -961,14 +961,14 @@ impl CredentialScope {
     #[new]
     fn new(py: Python<'_>, base_url: &Bound<'_, PyAny>) -> PyResult<Self> {
         let base_url = text_arg(base_url, "base_url")?;
-        guarded(|| core::CredentialScope::new(base_url.as_str()))?
+        guarded(|| core::CredentialScope::new(base_url))?
             .map(|inner| CredentialScope { inner })
             .map_err(|e| core_err(py, &e))
     }
 
     fn allows(&self, url: &Bound<'_, PyAny>) -> PyResult<bool> {
         let url = text_arg(url, "url")?;
-        guarded(|| self.inner.allows(url.as_str()))
+        guarded(|| self.inner.allows(url))
     }
 
     #[getter]
@@ -1000,7 +1000,7 @@ impl CredentialScope {
 #[pyfunction]
 fn origin_of(url: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
     let url = text_arg(url, "url")?;
-    guarded(|| core::origin_of(url.as_str()))
+    guarded(|| core::origin_of(url))
 }
 
 // ---------------------------------------------------------------------------------------------
