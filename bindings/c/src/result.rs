@@ -66,6 +66,11 @@ pub enum ls_auth_result {
     /// `invalid_argument`: an argument the API cannot accept (also: a string with an embedded
     /// NUL, an unknown result code, a wrong-kind accessor).
     LS_AUTH_INVALID_ARGUMENT = 118,
+    /// `unknown_key_id`: the token names (or, for EdDSA, fails to name) a `kid` no key has; a
+    /// service may refetch its JWK Set (rate-limited) and try once more.
+    LS_AUTH_UNKNOWN_KEY_ID = 119,
+    /// `invalid_key_set`: a JWK Set the strict rules of contract §3.10 refuse.
+    LS_AUTH_INVALID_KEY_SET = 120,
 }
 
 use ls_auth_result::*;
@@ -120,6 +125,8 @@ pub(crate) const KIND_RESULTS: [(ErrorKind, ls_auth_result); ErrorKind::ALL.len(
     (ErrorKind::PatTtlExceeded, LS_AUTH_PAT_TTL_EXCEEDED),
     (ErrorKind::KeyTooShort, LS_AUTH_KEY_TOO_SHORT),
     (ErrorKind::InvalidArgument, LS_AUTH_INVALID_ARGUMENT),
+    (ErrorKind::UnknownKeyId, LS_AUTH_UNKNOWN_KEY_ID),
+    (ErrorKind::InvalidKeySet, LS_AUTH_INVALID_KEY_SET),
 ];
 
 impl ls_auth_result {

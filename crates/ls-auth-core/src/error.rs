@@ -97,6 +97,11 @@ error_kinds! {
     KeyTooShort => ("key_too_short", 500, None, "HMAC key is shorter than 32 bytes"),
     /// A caller passed an argument the API cannot accept.
     InvalidArgument => ("invalid_argument", 500, None, "invalid argument"),
+    /// The token names (or, for `EdDSA`, fails to name) a `kid` that no key of the keyring has:
+    /// a service may refetch its key set, rate-limited, and try once more.
+    UnknownKeyId => ("unknown_key_id", 401, INVALID_TOKEN, "token key id is not in the key set"),
+    /// A JWK Set the strict rules of contract §3.10 refuse: the host's configuration is wrong.
+    InvalidKeySet => ("invalid_key_set", 500, None, "key set is invalid"),
 }
 
 impl ErrorKind {

@@ -34,6 +34,8 @@ __all__ = [
     "PatTtlExceeded",
     "InvalidArgument",
     "KeyTooShort",
+    "UnknownKeyId",
+    "InvalidKeySet",
     "EXCEPTIONS_BY_CODE",
 ]
 
@@ -171,6 +173,13 @@ class PatTtlExceeded(InvalidToken):
     default_code = "pat_ttl_exceeded"
 
 
+class UnknownKeyId(InvalidToken):
+    """The token names (or, for EdDSA, fails to name) a ``kid`` no key of the keyring has: a
+    service may refetch its JWK Set, rate-limited, and try once more."""
+
+    default_code = "unknown_key_id"
+
+
 class InvalidArgument(AuthError, ValueError):
     """A caller passed an argument the API cannot accept (the host's mistake, 500)."""
 
@@ -181,6 +190,12 @@ class KeyTooShort(InvalidArgument):
     """An HMAC key shorter than 32 bytes without ``allow_short_key=True``."""
 
     default_code = "key_too_short"
+
+
+class InvalidKeySet(InvalidArgument):
+    """A JWK Set the strict rules of contract section 3.10 refuse (the host's configuration, 500)."""
+
+    default_code = "invalid_key_set"
 
 
 #: The one table: stable core code -> exception class. Keep it in step with ``ErrorKind::ALL``;
@@ -205,6 +220,8 @@ EXCEPTIONS_BY_CODE: Dict[str, Type[AuthError]] = {
     "pat_ttl_exceeded": PatTtlExceeded,
     "key_too_short": KeyTooShort,
     "invalid_argument": InvalidArgument,
+    "unknown_key_id": UnknownKeyId,
+    "invalid_key_set": InvalidKeySet,
 }
 
 _native.register_errors(EXCEPTIONS_BY_CODE, AuthError)
