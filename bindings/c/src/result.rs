@@ -288,6 +288,8 @@ mod tests {
         assert_eq!(LS_AUTH_NO_CREDENTIALS as u32, 100);
         assert_eq!(LS_AUTH_INVALID_ARGUMENT as u32, 118);
         assert_eq!(ls_auth_result::from_u32(5), None);
-        assert_eq!(ls_auth_result::from_u32(119), None);
+        assert_eq!(LS_AUTH_UNKNOWN_KEY_ID as u32, 119);
+        assert_eq!(LS_AUTH_INVALID_KEY_SET as u32, 120);
+        assert_eq!(ls_auth_result::from_u32(121), None);
     }
 }
