@@ -60,7 +60,7 @@ class Server:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/api/token/jwks/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
         self.thread.start()
 
     def serve(self, text: str) -> None:
@@ -268,3 +268,32 @@ def test_concurrent_first_use_fetches_once(server: Server, issuer: Issuer) -> No
         t.join()
     assert results == ["5"] * 400
     assert server.requests == 1
+
+
+def test_authenticate_answers_like_the_contract(server: Server, issuer: Issuer) -> None:
+    server.serve(issuer.jwks("k1"))
+    clock = Clock()
+    service = _service(server, clock)
+    access = issuer.access("k1")
+    assert service.authenticate(f"Bearer {access}").user_id == "5"
+    assert service.authenticate(f"Bearer {access}".encode()).user_id == "5"
+    with pytest.raises(ls_auth.NoCredentials) as no_header:
+        service.authenticate(None)
+    assert no_header.value.status == 401
+    assert ls_auth.www_authenticate(no_header.value) == 'Bearer realm="api"'
+    with pytest.raises(ls_auth.UnsupportedAlgorithm):  # Label Studio's HS256 PAT: no key for it
+        service.authenticate(f"Bearer {issuer.pat}")
+    eddsa_pat = ls_auth.Issuer(issuer.keys["k1"]).mint_pat("5")
+    with pytest.raises(ls_auth.WrongTokenType):
+        service.authenticate(f"Bearer {eddsa_pat}")
+    with pytest.raises(ls_auth.TokenKindDisabled):
+        service.authenticate("Token 0123456789abcdef0123456789abcdef01234567")
+    with pytest.raises(ls_auth.MalformedHeader) as malformed:
+        service.authenticate("Bearer a b")
+    assert malformed.value.status == 400
+    # A rotation reaches authenticate too: one refetch on the unknown kid.
+    clock.t += 11
+    issuer.add("k2")
+    server.serve(issuer.jwks("k1", "k2"))
+    assert service.authenticate(f"Bearer {issuer.access('k2')}").user_id == "5"
+    assert server.requests == 2

@@ -32,14 +32,29 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import datetime
-from typing import Callable, Optional, Tuple, Union
+from typing import Callable, Optional, Tuple, TypeVar, Union
 
-from .. import Claims, InvalidArgument, Keyring, UnknownKeyId, Verifier
+from .. import (
+    Claims,
+    InvalidArgument,
+    Keyring,
+    OrgSettings,
+    TokenKindDisabled,
+    UnknownKeyId,
+    Verifier,
+    authenticate,
+)
 
 __all__ = ["JwksVerifier", "JwksUnavailable", "fetch_jwks"]
 
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?\s*(?:,|$)", re.IGNORECASE)
 _NO_CACHE = re.compile(r"(?:^|,)\s*(?:no-store|no-cache)\s*(?:,|$)", re.IGNORECASE)
+
+
+_T = TypeVar("_T")
+
+#: A service has no key table: legacy ``Token`` keys are refused (``token_kind_disabled``).
+_SERVICE_SETTINGS = OrgSettings(legacy_api_tokens_enabled=False)
 
 
 class JwksUnavailable(Exception):
@@ -184,15 +199,33 @@ class JwksVerifier:
 
     # -- verification
 
-    def verify_access(self, token: str, *, now: Union[int, datetime, None] = None) -> Claims:
-        """Verifies an access token; on ``UnknownKeyId`` refetches once (rate-limited) and
-        retries. Raises the core's ``AuthError`` subclasses, or :class:`JwksUnavailable`."""
+    def _with_retry(self, check: Callable[[Verifier], _T]) -> _T:
         verifier = self._current()
         try:
-            return verifier.verify_access(token, now=now)
+            return check(verifier)
         except UnknownKeyId:
             self._refresh(force=True)
             retry = self._current()
             if retry is verifier:
                 raise
-            return retry.verify_access(token, now=now)
+            return check(retry)
+
+    def verify_access(self, token: str, *, now: Union[int, datetime, None] = None) -> Claims:
+        """Verifies an access token; on ``UnknownKeyId`` refetches once (rate-limited) and
+        retries. Raises the core's ``AuthError`` subclasses, or :class:`JwksUnavailable`."""
+        return self._with_retry(lambda v: v.verify_access(token, now=now))
+
+    def authenticate(
+        self, header: Union[str, bytes, None], *, now: Union[int, datetime, None] = None
+    ) -> Claims:
+        """Authenticates an ``Authorization`` header value (None when absent): a ``Bearer``
+        access token, as :meth:`verify_access`. Refusals are ``AuthError`` subclasses whose
+        ``status`` and :func:`ls_auth.www_authenticate` make the HTTP answer."""
+
+        def check(verifier: Verifier) -> Claims:
+            principal = authenticate(header, verifier=verifier, settings=_SERVICE_SETTINGS, now=now)
+            if principal.claims is None:  # unreachable with legacy keys disabled
+                raise TokenKindDisabled("legacy keys are not accepted here", code="token_kind_disabled")
+            return principal.claims
+
+        return self._with_retry(check)
