@@ -516,7 +516,7 @@ impl Keyring {
     }
 }
 
-/// Verifies access tokens and PATs against one or more HMAC secrets.
+/// Verifies access tokens and PATs with a Keyring, or HS256 secrets (the first signs, all verify).
 #[pyclass(frozen, module = "ls_auth", name = "Verifier")]
 struct Verifier(core::Verifier);
 
