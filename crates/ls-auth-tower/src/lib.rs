@@ -152,6 +152,40 @@ struct Inner {
     fetching: tokio::sync::Mutex<()>,
 }
 
+impl Inner {
+    /// Fetches the set and stores it (or the failure); the verifier to use, or why none.
+    fn fetch_and_store(&self) -> Result<Arc<Verifier>, String> {
+        let built = self.fetcher.fetch(&self.url).and_then(|f| {
+            let keyring = Keyring::from_jwks(&f.body)
+                .map_err(|e| format!("the JWK Set at {} is refused: {e}", self.url))?;
+            Ok((
+                Verifier::new(keyring, self.config.policy.clone()),
+                max_age(f.cache_control.as_deref()),
+            ))
+        });
+        let mut state = lock(&self.state);
+        match built {
+            Ok((verifier, age)) => {
+                let config = &self.config;
+                let age = age
+                    .unwrap_or(config.default_max_age)
+                    .max(config.min_refetch_interval)
+                    .min(config.max_max_age.max(config.min_refetch_interval));
+                let verifier = Arc::new(verifier);
+                state.verifier = Some(verifier.clone());
+                state.expires_at = Some(Instant::now() + age);
+                state.last_error = None;
+                Ok(verifier)
+            }
+            Err(why) => {
+                state.failures += 1;
+                state.last_error = Some(why.clone());
+                state.verifier.clone().ok_or(why)
+            }
+        }
+    }
+}
+
 /// The issuer's JWK Set, fetched and cached; cheap to clone (shared).
 #[derive(Clone)]
 pub struct JwksCache {
@@ -237,6 +271,11 @@ impl JwksCache {
         lock(&self.inner.state).failures
     }
 
+    /// Whether a set was ever fetched (until then every request is answered 503).
+    pub fn has_key_set(&self) -> bool {
+        lock(&self.inner.state).verifier.is_some()
+    }
+
     /// Why the last fetch failed; `None` once a fetch succeeds.
     pub fn last_error(&self) -> Option<String> {
         lock(&self.inner.state).last_error.clone()
@@ -286,40 +325,13 @@ impl JwksCache {
             state.next_attempt = Some(now + inner.config.min_refetch_interval);
             state.fetches += 1;
         }
-        let (fetcher, url) = (inner.fetcher.clone(), inner.url.clone());
-        let fetched = tokio::task::spawn_blocking(move || fetcher.fetch(&url))
+        // The blocking task fetches and stores: a request dropped while waiting (a client gone)
+        // does not throw the fetched set away.
+        let task = self.inner.clone();
+        tokio::task::spawn_blocking(move || task.fetch_and_store())
             .await
             .map_err(|e| format!("the fetch task failed: {e}"))
-            .and_then(|r| r);
-        let policy = inner.config.policy.clone();
-        let built = fetched.and_then(|f| {
-            let keyring = Keyring::from_jwks(&f.body)
-                .map_err(|e| format!("the JWK Set at {} is refused: {e}", inner.url))?;
-            Ok((
-                Verifier::new(keyring, policy),
-                max_age(f.cache_control.as_deref()),
-            ))
-        });
-        let mut state = lock(&inner.state);
-        match built {
-            Ok((verifier, age)) => {
-                let config = &inner.config;
-                let age = age
-                    .unwrap_or(config.default_max_age)
-                    .max(config.min_refetch_interval)
-                    .min(config.max_max_age.max(config.min_refetch_interval));
-                let verifier = Arc::new(verifier);
-                state.verifier = Some(verifier.clone());
-                state.expires_at = Some(Instant::now() + age);
-                state.last_error = None;
-                Ok(verifier)
-            }
-            Err(why) => {
-                state.failures += 1;
-                state.last_error = Some(why.clone());
-                state.verifier.clone().ok_or(why)
-            }
-        }
+            .and_then(|r| r)
     }
 
     /// Authenticates an `Authorization` header value (empty when absent) at `now`: an access

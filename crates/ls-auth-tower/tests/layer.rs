@@ -24,6 +24,7 @@ struct Answer {
     cache_control: Option<String>,
     body: String,
     down: bool,
+    delay: Duration,
 }
 
 struct IssuerServer {
@@ -41,6 +42,7 @@ impl IssuerServer {
             cache_control: Some("max-age=60".into()),
             body: String::new(),
             down: false,
+            delay: Duration::ZERO,
         }));
         let requests = Arc::new(AtomicUsize::new(0));
         let (a, r) = (answer.clone(), requests.clone());
@@ -56,6 +58,8 @@ impl IssuerServer {
                     line.clear();
                 }
                 r.fetch_add(1, Ordering::SeqCst);
+                let delay = a.lock().unwrap().delay;
+                std::thread::sleep(delay);
                 let answer = a.lock().unwrap();
                 if answer.down {
                     continue; // the stream is dropped: connection closed, no response
@@ -370,4 +374,40 @@ async fn concurrent_first_requests_fetch_once() {
         assert_eq!(task.await.unwrap(), StatusCode::OK);
     }
     assert_eq!(server.requests(), 1);
+}
+
+#[tokio::test]
+async fn a_request_dropped_during_the_fetch_keeps_its_result() {
+    let server = IssuerServer::start();
+    let k1 = key("k1", 1);
+    server.serve(jwks(&[&k1]));
+    server.answer.lock().unwrap().delay = Duration::from_millis(300);
+    let keys = JwksCache::with_config(&server.url, config(Duration::from_secs(3600)));
+    let app = router(keys.clone());
+    let (_, access) = tokens(&k1);
+    let header = bearer(&access);
+    let first = {
+        let (app, header) = (app.clone(), header.clone());
+        tokio::spawn(async move { get_with(&app, Some(&header)).await })
+    };
+    while server.requests() == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    first.abort(); // the client went away while the set was being fetched
+    for _ in 0..1000 {
+        if keys.has_key_set() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(
+        keys.has_key_set(),
+        "the aborted request's fetch was thrown away"
+    );
+    assert_eq!(get_with(&app, Some(&header)).await.0, StatusCode::OK);
+    assert_eq!(
+        server.requests(),
+        1,
+        "the fetched set was kept, not fetched again"
+    );
 }
