@@ -105,6 +105,11 @@ enum ls_auth_result
   LS_AUTH_INVALID_ARGUMENT = 118,
   // `no_organization`: the credential's user has no active organisation.
   LS_AUTH_NO_ORGANIZATION = 119,
+  // `unknown_key_id`: the token names (or, for EdDSA, fails to name) a `kid` no key has; a
+  // service may refetch its JWK Set (rate-limited) and try once more.
+  LS_AUTH_UNKNOWN_KEY_ID = 120,
+  // `invalid_key_set`: a JWK Set the strict rules of contract §3.10 refuse.
+  LS_AUTH_INVALID_KEY_SET = 121,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -229,8 +234,10 @@ typedef struct ls_auth_credential_scope ls_auth_credential_scope;
 // Mints PATs, refreshes them into access tokens and rotates them. Thread-safe.
 typedef struct ls_auth_issuer ls_auth_issuer;
 
-// The HMAC keys a deployment trusts: the first signs, all verify. Build with
-// `ls_auth_keyring_new`, add old secrets with `ls_auth_keyring_add_fallback`.
+// The keys a deployment trusts, HS256 secrets and Ed25519 keys: the first signs, all verify.
+// Build with `ls_auth_keyring_new` (HS256), `ls_auth_keyring_new_ed25519` or
+// `ls_auth_keyring_from_jwks`; add old secrets with `ls_auth_keyring_add_fallback`, public
+// keys with `ls_auth_keyring_add_jwks` (contract §3.10).
 typedef struct ls_auth_keyring ls_auth_keyring;
 
 // A credential that passed every check needing no organisation settings, waiting for the
@@ -597,6 +604,47 @@ ls_auth_result ls_auth_keyring_add_fallback(struct ls_auth_keyring *keyring,
                                             const uint8_t *secret,
                                             size_t secret_len,
                                             bool allow_short_key);
+
+// A keyring of the Ed25519 public keys of a JWK Set (`jwks`, UTF-8 JSON text), read strictly
+// (contract §3.10): anything else is `LS_AUTH_INVALID_KEY_SET`. It verifies EdDSA tokens
+// whose `kid` names one of its keys, and cannot sign.
+ls_auth_result ls_auth_keyring_from_jwks(const char *jwks,
+                                         size_t jwks_len,
+                                         struct ls_auth_keyring **keyring_out);
+
+// Adds the public keys of a JWK Set (same rules as `ls_auth_keyring_from_jwks`); a `kid`
+// already in the keyring is `LS_AUTH_INVALID_KEY_SET` and leaves the keyring unchanged.
+// Mutates the keyring: no other thread may use it during the call.
+ls_auth_result ls_auth_keyring_add_jwks(struct ls_auth_keyring *keyring,
+                                        const char *jwks,
+                                        size_t jwks_len);
+
+// Adds every key of `other` (which is not changed) after this keyring's, as keys that
+// verify; a `kid` in both is `LS_AUTH_INVALID_KEY_SET` and leaves the keyring unchanged.
+ls_auth_result ls_auth_keyring_add_keys(struct ls_auth_keyring *keyring,
+                                        const struct ls_auth_keyring *other);
+
+// A keyring with one Ed25519 private key named `kid` (non-empty UTF-8), from its 32-byte
+// `seed`: it signs EdDSA tokens under that `kid` and verifies them. The seed is copied into
+// memory wiped on free; wipe the caller's copy.
+ls_auth_result ls_auth_keyring_new_ed25519(const char *kid,
+                                           size_t kid_len,
+                                           const uint8_t *seed,
+                                           size_t seed_len,
+                                           struct ls_auth_keyring **keyring_out);
+
+// As `ls_auth_keyring_new_ed25519`, from the key's unencrypted PKCS#8 v1 DER (the 48 bytes
+// `openssl genpkey -algorithm ed25519 -outform DER` writes).
+ls_auth_result ls_auth_keyring_new_ed25519_pkcs8(const char *kid,
+                                                 size_t kid_len,
+                                                 const uint8_t *der,
+                                                 size_t der_len,
+                                                 struct ls_auth_keyring **keyring_out);
+
+// The public JWK Set of every Ed25519 key of the keyring (HMAC secrets never appear), as a
+// library-owned string: what an issuer publishes for its services.
+ls_auth_result ls_auth_keyring_public_jwks(const struct ls_auth_keyring *keyring,
+                                           struct ls_auth_string **jwks_out);
 
 // Frees a keyring. NULL is a no-op.
 void ls_auth_keyring_free(struct ls_auth_keyring *keyring);

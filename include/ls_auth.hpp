@@ -147,10 +147,46 @@ class Keyring {
     if (rc != LS_AUTH_OK) return Error(rc);
     return Keyring(k);
   }
+  /// The Ed25519 public keys of a JWK Set, read strictly (contract §3.10): verifies only.
+  static Result<Keyring> from_jwks(std::string_view jwks) {
+    ls_auth_keyring *k = nullptr;
+    ls_auth_result rc = ls_auth_keyring_from_jwks(jwks.data(), jwks.size(), &k);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return Keyring(k);
+  }
+  /// An Ed25519 private key named `kid` from its 32-byte seed: signs and verifies.
+  static Result<Keyring> ed25519(std::string_view kid, std::string_view seed) {
+    ls_auth_keyring *k = nullptr;
+    ls_auth_result rc = ls_auth_keyring_new_ed25519(
+        kid.data(), kid.size(), reinterpret_cast<const uint8_t *>(seed.data()), seed.size(), &k);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return Keyring(k);
+  }
+  /// An Ed25519 private key named `kid` from its PKCS#8 v1 DER.
+  static Result<Keyring> ed25519_pkcs8(std::string_view kid, std::string_view der) {
+    ls_auth_keyring *k = nullptr;
+    ls_auth_result rc = ls_auth_keyring_new_ed25519_pkcs8(
+        kid.data(), kid.size(), reinterpret_cast<const uint8_t *>(der.data()), der.size(), &k);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return Keyring(k);
+  }
   /// An old secret that still verifies (secret rotation).
   Status add_fallback(std::string_view secret, bool allow_short_key = false) {
     return detail::status(ls_auth_keyring_add_fallback(
         h_.get(), reinterpret_cast<const uint8_t *>(secret.data()), secret.size(), allow_short_key));
+  }
+  /// Adds the public keys of a JWK Set; a `kid` already present is `invalid_key_set`.
+  Status add_jwks(std::string_view jwks) {
+    return detail::status(ls_auth_keyring_add_jwks(h_.get(), jwks.data(), jwks.size()));
+  }
+  /// Adds every key of `other` (verify only); a shared `kid` is `invalid_key_set`.
+  Status add_keys(const Keyring &other) { return detail::status(ls_auth_keyring_add_keys(h_.get(), other.get())); }
+  /// The public JWK Set of every Ed25519 key (what an issuer publishes).
+  Result<std::string> public_jwks() const {
+    ls_auth_string *s = nullptr;
+    ls_auth_result rc = ls_auth_keyring_public_jwks(h_.get(), &s);
+    if (rc != LS_AUTH_OK) return Error(rc);
+    return detail::take(s);
   }
   const ls_auth_keyring *get() const noexcept { return h_.get(); }
 

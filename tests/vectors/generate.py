@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes tests/vectors/{core,adversarial,admission,origin}.json (format: README.md).
+"""Writes tests/vectors/{core,adversarial,admission,origin,jwks}.json (format: README.md).
 
 Python standard library only, deterministic. Tokens are built from header and payload JSON
 *text*, so a case can hold duplicate keys, floats, a BOM or trailing garbage, then signed with
@@ -217,6 +217,8 @@ CHALLENGES = {
     "no_organization": _challenge("invalid_token", "the user has no active organisation"),
     "key_too_short": None,
     "invalid_argument": None,
+    "unknown_key_id": _challenge("invalid_token", "token key id is not in the key set"),
+    "invalid_key_set": None,
 }
 
 CODES = {
@@ -225,11 +227,12 @@ CODES = {
     "token_expired", "token_not_yet_valid", "issued_in_future", "missing_claim",
     "invalid_claim", "wrong_token_type", "token_revoked", "token_kind_disabled",
     "pat_ttl_exceeded", "key_too_short", "invalid_argument", "no_organization",
+    "unknown_key_id", "invalid_key_set",
 }
 OPS = {
     "parse_authorization", "verify_access", "verify_refresh", "authenticate",
     "classify_api_key", "check_legacy_key", "mint_pat", "refresh", "rotate",
-    "inspect_key", "www_authenticate", "credential_scope",
+    "inspect_key", "www_authenticate", "credential_scope", "public_jwks",
 }
 # The two-step forms for hosts whose settings depend on the user: step one verifies and names
 # what to look up (the case's `expect.lookup`), step two applies `settings` (and `revoked`).
@@ -253,7 +256,7 @@ class Suite:
         assert ("ok" in expect) != ("error" in expect), name
         assert ("lookup" in expect) == (op in TWO_STEP_OPS), name
         assert "error" not in expect or expect["error"] in CODES, name
-        assert (attack is not None) == self.adversarial, name
+        assert self.adversarial is None or (attack is not None) == self.adversarial, name
         if keys is None:
             keys = [SECRET]
         case = {
@@ -273,7 +276,8 @@ class Suite:
             case["input_repeat"] = input_repeat
         case.update({
             "now": now,
-            "keys": [{"secret_hex": k.hex()} if isinstance(k, bytes) else {"secret": k}
+            "keys": [k if isinstance(k, dict)
+                     else {"secret_hex": k.hex()} if isinstance(k, bytes) else {"secret": k}
                      for k in keys],
             "allow_short_key": allow_short_key,
             "policy": template(DEFAULT_POLICY, policy or {}),
@@ -1046,7 +1050,7 @@ def adversarial():
        jwt(access_claims(), header='{"alg":"HS256","kid":"../../../../dev/null"}', secret=""),
        rule=r)
     va("adv_alg_kid_sql_injection_ignored", access_ok,
-       "kid SQL injection is inert: kid is never used",
+       "kid SQL injection is inert: kid only selects among the configured keys (§3.10)",
        jwt(access_claims(), header='{"alg":"HS256","kid":"x\' UNION SELECT \'key"}'), rule=r)
 
     # --- crit ----------------------------------------------------------------------------------------------
@@ -1574,6 +1578,326 @@ def origin():
     return s
 
 
+# ----------------------------------------------------------------------------------------------
+# Ed25519 (RFC 8032 §5.1), after the reference code of RFC 8032 §6: slow and not constant time,
+# which is fine for signing a few fixed test tokens with published test keys.
+
+_P = 2**255 - 19
+_Q = 2**252 + 27742317777372353535851937790883648493
+_D = -121665 * pow(121666, _P - 2, _P) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+
+
+def _ed_add(a, b):
+    x = (a[1] - a[0]) * (b[1] - b[0]) % _P
+    y = (a[1] + a[0]) * (b[1] + b[0]) % _P
+    c = 2 * a[3] * b[3] * _D % _P
+    d = 2 * a[2] * b[2] % _P
+    e, f, g, h = y - x, d - c, d + c, y + x
+    return (e * f, g * h, f * g, e * h)
+
+
+def _ed_mul(s, point):
+    acc = (0, 1, 1, 0)
+    while s > 0:
+        if s & 1:
+            acc = _ed_add(acc, point)
+        point = _ed_add(point, point)
+        s >>= 1
+    return acc
+
+
+def _ed_recover_x(y, sign):
+    x2 = (y * y - 1) * pow(_D * y * y + 1, _P - 2, _P)
+    x = pow(x2, (_P + 3) // 8, _P)
+    if (x * x - x2) % _P != 0:
+        x = x * _SQRT_M1 % _P
+    if (x & 1) != sign:
+        x = _P - x
+    return x
+
+
+_GY = 4 * pow(5, _P - 2, _P) % _P
+_GX = _ed_recover_x(_GY, 0)
+_G = (_GX, _GY, 1, _GX * _GY % _P)
+
+
+def _ed_compress(point):
+    zinv = pow(point[2], _P - 2, _P)
+    x, y = point[0] * zinv % _P, point[1] * zinv % _P
+    return (y | ((x & 1) << 255)).to_bytes(32, "little")
+
+
+def _ed_expand(seed):
+    h = hashlib.sha512(seed).digest()
+    a = int.from_bytes(h[:32], "little")
+    a &= (1 << 254) - 8
+    a |= 1 << 254
+    return a, h[32:]
+
+
+def ed25519_public(seed):
+    return _ed_compress(_ed_mul(_ed_expand(seed)[0], _G))
+
+
+def ed25519_sign(seed, message):
+    a, prefix = _ed_expand(seed)
+    public = _ed_compress(_ed_mul(a, _G))
+    r = int.from_bytes(hashlib.sha512(prefix + message).digest(), "little") % _Q
+    big_r = _ed_compress(_ed_mul(r, _G))
+    h = int.from_bytes(hashlib.sha512(big_r + public + message).digest(), "little") % _Q
+    return big_r + ((r + h * a) % _Q).to_bytes(32, "little")
+
+
+# ----------------------------------------------------------------------------------------------
+# jwks.json: Ed25519 access tokens, kid selection, JWK Sets (contract §3.10)
+
+ED_SEED_1 = hashlib.sha256(b"ls-auth vectors: Ed25519 key 1 (public test key)").digest()
+ED_SEED_2 = hashlib.sha256(b"ls-auth vectors: Ed25519 key 2 (public test key)").digest()
+ED_SEED_ATTACKER = hashlib.sha256(b"ls-auth vectors: an attacker's Ed25519 key").digest()
+KID_1 = "ls-2026-01"
+KID_2 = "ls-2026-02"
+ED_PUBLIC_1 = ed25519_public(ED_SEED_1)
+ED_PUBLIC_2 = ed25519_public(ED_SEED_2)
+
+
+def ed_private(seed, kid):
+    """A keyring entry: an Ed25519 private key (it signs when first, verifies always)."""
+    return {"ed25519_seed_hex": seed.hex(), "kid": kid}
+
+
+def jwk(public, kid, **over):
+    """A public JWK in the order the core writes it (kty, crv, kid, x, alg, use)."""
+    return template({"kty": "OKP", "crv": "Ed25519", "kid": kid, "x": b64(public),
+                     "alg": "EdDSA", "use": "sig"}, over)
+
+
+def jwks_text(*keys, **members):
+    return dumps({"keys": list(keys), **members})
+
+
+def jwks_entry(text):
+    """A keyring entry: every public key of a JWK Set (verify only)."""
+    return {"jwks": text}
+
+
+PUBLIC_SET = jwks_text(jwk(ED_PUBLIC_1, KID_1), jwk(ED_PUBLIC_2, KID_2))
+
+
+def ed_header(**over):
+    """The header the core writes for an Ed25519 key: PyJWT's sorted order."""
+    base = {"alg": "EdDSA", "kid": KID_1, "typ": "JWT"}
+    return dumps(template(base, over))
+
+
+def ed_jwt(payload, header=None, seed=ED_SEED_1):
+    if not isinstance(payload, str):
+        payload = dumps(payload)
+    if header is None:
+        header = ed_header()
+    signing_input = b64(header) + "." + b64(payload)
+    return signing_input + "." + b64(ed25519_sign(seed, signing_input.encode("ascii")))
+
+
+def jwks_suite():
+    s = Suite(
+        "Ed25519 (EdDSA) tokens, key selection by `kid`, and strict JWK Sets (contract §3.10). "
+        "Keyring entries: {\"secret\"}, {\"ed25519_seed_hex\", \"kid\"} (a private key), "
+        "{\"jwks\"} (every public key of the set). The Ed25519 test keys are derived from "
+        "published strings: never use them for anything. Generated by generate.py; do not edit.",
+        adversarial=None,
+    )
+    r = "§3.10"
+    g = "eddsa"
+    claims = access_claims()
+    good = ed_jwt(claims)
+    public = [jwks_entry(PUBLIC_SET)]
+    mixed = [SECRET, jwks_entry(PUBLIC_SET)]
+    s.add("eddsa_verify_ok", g, r, "verify_access", ok(expected_claims(claims)), input=good,
+          keys=public)
+    s.add("eddsa_verify_second_key", g, r, "verify_access", ok(expected_claims(claims)),
+          input=ed_jwt(claims, ed_header(kid=KID_2), ED_SEED_2), keys=public)
+    s.add("eddsa_verify_with_private_key", g, r, "verify_access", ok(expected_claims(claims)),
+          input=good, keys=[ed_private(ED_SEED_1, KID_1)])
+    s.add("eddsa_verify_mixed_keyring", g, r, "verify_access", ok(expected_claims(claims)),
+          input=good, keys=mixed)
+    s.add("hs256_verify_mixed_keyring", g, r, "verify_access", ok(expected_claims(claims)),
+          input=jwt(claims), keys=mixed)
+    s.add("hs256_fallback_mixed_keyring", g, r, "verify_access", ok(expected_claims(claims)),
+          input=jwt(claims, secret=OLD_SECRET), keys=[SECRET, jwks_entry(PUBLIC_SET), OLD_SECRET])
+    s.add("eddsa_authenticate", g, "§2", "authenticate",
+          ok({"principal": "jwt", "claims": expected_claims(claims)}),
+          input="Bearer " + good, keys=mixed)
+    s.add("eddsa_expired", g, r, "verify_access", err("token_expired"),
+          input=ed_jwt(access_claims(exp=NOW)), keys=public)
+    s.add("eddsa_header_member_order_free", g, r, "verify_access", ok(expected_claims(claims)),
+          input=ed_jwt(claims, '{"typ":"JWT","kid":"ls-2026-01","alg":"EdDSA"}'), keys=public)
+
+    g = "eddsa_refused"
+    s.add("eddsa_wrong_kid", g, r, "verify_access", err("invalid_signature"),
+          attack="token signed by key 1 names key 2", input=ed_jwt(claims, ed_header(kid=KID_2)),
+          keys=public)
+    s.add("eddsa_unknown_kid", g, r, "verify_access", err("unknown_key_id"),
+          attack="token names a key the set does not hold", input=ed_jwt(claims, ed_header(kid="ls-1999-01")),
+          keys=public)
+    s.add("eddsa_unknown_kid_mixed_keyring", g, r, "verify_access", err("unknown_key_id"),
+          attack="an unknown kid does not fall back to the HMAC secrets",
+          input=ed_jwt(claims, ed_header(kid="ls-1999-01")), keys=mixed)
+    s.add("eddsa_kid_missing_several_keys", g, r, "verify_access", err("unknown_key_id"),
+          attack="no kid: the verifier must not guess among several keys",
+          input=ed_jwt(claims, ed_header(kid=DELETE)), keys=public)
+    s.add("eddsa_kid_missing_one_key", g, r, "verify_access", err("unknown_key_id"),
+          attack="no kid, one key: EdDSA tokens must name their key all the same",
+          input=ed_jwt(claims, ed_header(kid=DELETE)), keys=[jwks_entry(jwks_text(jwk(ED_PUBLIC_1, KID_1)))])
+    s.add("eddsa_kid_not_a_string", g, "§3.3", "verify_access", err("malformed_token"),
+          attack="kid as a number", input=ed_jwt(claims, ed_header(kid=1)), keys=public)
+    s.add("eddsa_other_key_same_kid", g, r, "verify_access", err("invalid_signature"),
+          attack="an attacker's key under a published kid", input=ed_jwt(claims, seed=ED_SEED_ATTACKER),
+          keys=public)
+    h, p, sig = segments(good)
+    s.add("eddsa_tampered_payload", g, r, "verify_access", err("invalid_signature"),
+          attack="claims changed after signing",
+          input=h + "." + b64(dumps(access_claims(user_id="2"))) + "." + sig, keys=public)
+    s.add("eddsa_empty_signature", g, r, "verify_access", err("invalid_signature"),
+          attack="signature stripped", input=h + "." + p + ".", keys=public)
+    s.add("eddsa_hs256_only_keyring", g, r, "verify_access", err("unsupported_algorithm"),
+          attack="EdDSA token against a keyring of HMAC secrets", input=good)
+    s.add("eddsa_fully_specified_name", g, r, "verify_access", err("unsupported_algorithm"),
+          attack="alg Ed25519 (RFC 9864 name) is not the EdDSA the keys are for",
+          input=ed_jwt(claims, ed_header(alg="Ed25519")), keys=public)
+    s.add("eddsa_alg_none", g, r, "verify_access", err("unsupported_algorithm"),
+          attack="alg none naming a published kid",
+          input=b64(dumps({"alg": "none", "kid": KID_1, "typ": "JWT"})) + "." + p + ".", keys=mixed)
+    # Algorithm confusion (CVE-2015-9235 and descendants): the public key, which anyone can
+    # read from the JWKS, used as an HMAC secret.
+    for label, secret in [("bytes", ED_PUBLIC_1), ("x_text", b64(ED_PUBLIC_1)),
+                          ("jwks_text", PUBLIC_SET)]:
+        named = jwt(claims, dumps({"alg": "HS256", "kid": KID_1, "typ": "JWT"}), secret=secret)
+        s.add(f"confusion_hs256_public_{label}_named", g, r, "verify_access",
+              err("unsupported_algorithm"),
+              attack=f"HS256 MAC keyed with the Ed25519 public key ({label}), kid naming it",
+              input=named, keys=mixed)
+        s.add(f"confusion_hs256_public_{label}_named_public_only", g, r, "verify_access",
+              err("unsupported_algorithm"),
+              attack=f"HS256 MAC keyed with the Ed25519 public key ({label}), public keyring",
+              input=named, keys=public)
+        s.add(f"confusion_hs256_public_{label}_unnamed", g, r, "verify_access",
+              err("invalid_signature"),
+              attack=f"HS256 MAC keyed with the Ed25519 public key ({label}), no kid",
+              input=jwt(claims, secret=secret), keys=mixed)
+    s.add("confusion_hs256_secret_named_ed25519_kid", g, r, "verify_access",
+          err("unsupported_algorithm"),
+          attack="a valid HS256 token naming an Ed25519 kid: the key's algorithm decides",
+          input=jwt(claims, dumps({"alg": "HS256", "kid": KID_1, "typ": "JWT"})), keys=mixed)
+
+    # Signing: the first key signs, an Ed25519 private key under its kid.
+    g = "eddsa_sign"
+    pat = jwt(pat_claims())
+    jti = uuid4_hex("eddsa-refresh")
+    payload = json.loads(base64.urlsafe_b64decode(segments(pat)[1] + "=="))
+    refreshed = {"token_type": "access", "exp": NOW + ACCESS_TTL, "iat": NOW, "jti": jti}
+    refreshed.update({k: v for k, v in payload.items()
+                      if k not in ("token_type", "exp", "iat", "jti")})
+    signer = [ed_private(ED_SEED_1, KID_1), SECRET]
+    s.add("eddsa_refresh_hs256_pat", g, r, "refresh", ok(ed_jwt(dumps(refreshed))), input=pat,
+          keys=signer, mint={"jti": jti})
+    mint = {"user_id": "7", "claims": {}, "jti": uuid4_hex("eddsa-mint")}
+    pat_claims_7 = {"token_type": "refresh", "exp": NOW + PAT_TTL_DAYS * DAY, "iat": NOW,
+                    "jti": mint["jti"], "user_id": "7"}
+    s.add("eddsa_mint_pat", g, r, "mint_pat", ok(ed_jwt(dumps(pat_claims_7))), input="",
+          keys=[ed_private(ED_SEED_1, KID_1)], mint=mint)
+    s.add("eddsa_public_key_cannot_sign", g, r, "mint_pat", err("invalid_argument"), input="",
+          keys=public, mint=mint)
+
+    # The public JWK Set a keyring publishes, and what reading one accepts.
+    g = "jwks"
+    both = jwks_text(jwk(ED_PUBLIC_1, KID_1), jwk(ED_PUBLIC_2, KID_2))
+    s.add("jwks_publish_private_public_and_hmac", g, r, "public_jwks", ok(both), input="",
+          keys=[ed_private(ED_SEED_1, KID_1), SECRET, jwks_entry(jwks_text(jwk(ED_PUBLIC_2, KID_2)))])
+    s.add("jwks_publish_hmac_only", g, r, "public_jwks", ok(jwks_text()), input="")
+    s.add("jwks_round_trip", g, r, "public_jwks", ok(PUBLIC_SET), input="", keys=public)
+    minimal = dumps({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": b64(ED_PUBLIC_1),
+                               "kid": KID_1}]})
+    s.add("jwks_minimal_members", g, r, "public_jwks", ok(jwks_text(jwk(ED_PUBLIC_1, KID_1))),
+          input="", keys=[jwks_entry(minimal)])
+    extra = dumps({"keys": [jwk(ED_PUBLIC_1, KID_1, key_ops=["verify"], x5t="ignored",
+                                ext=True)], "issuer": "https://ls.example"})
+    s.add("jwks_other_members_ignored", g, r, "public_jwks", ok(jwks_text(jwk(ED_PUBLIC_1, KID_1))),
+          input="", keys=[jwks_entry(extra)])
+
+    g = "jwks_refused"
+    one = jwk(ED_PUBLIC_1, KID_1)
+    x = b64(ED_PUBLIC_1)
+
+    def refuse(name, text, attack):
+        s.add("jwks_refuses_" + name, g, r, "public_jwks", err("invalid_key_set"), input="",
+              keys=[jwks_entry(text)], attack=attack)
+
+    refuse("oct", jwks_text({"kty": "oct", "kid": "hmac", "k": b64(SECRET)}),
+           "a symmetric secret published in a public set")
+    refuse("oct_alongside", jwks_text(one, {"kty": "oct", "kid": "hmac", "k": b64(SECRET)}),
+           "a symmetric secret next to a good key")
+    refuse("private_d", jwks_text(template(one, {"d": b64(ED_SEED_1)})),
+           "the private key published")
+    refuse("private_d_null", jwks_text(template(one, {"d": None})),
+           "a private member, even empty")
+    refuse("kty_rsa", jwks_text({"kty": "RSA", "kid": "r", "n": "AQAB", "e": "AQAB"}),
+           "a key type we do not verify")
+    refuse("kty_ec", jwks_text({"kty": "EC", "kid": "e", "crv": "P-256", "x": x, "y": x}),
+           "a key type we do not verify")
+    refuse("kty_missing", jwks_text(template(one, {"kty": DELETE})), "no kty")
+    refuse("kty_lowercase", jwks_text(template(one, {"kty": "okp"})), "kty case variant")
+    refuse("kty_not_string", jwks_text(template(one, {"kty": 1})), "kty a number")
+    refuse("crv_x25519", jwks_text(template(one, {"crv": "X25519"})),
+           "a key-agreement key used for signatures")
+    refuse("crv_ed448", jwks_text(template(one, {"crv": "Ed448"})), "a curve we do not verify")
+    refuse("crv_missing", jwks_text(template(one, {"crv": DELETE})), "no crv")
+    refuse("kid_missing", jwks_text(template(one, {"kid": DELETE})), "a key no token can name")
+    refuse("kid_empty", jwks_text(template(one, {"kid": ""})), "an empty kid")
+    refuse("kid_not_string", jwks_text(template(one, {"kid": 1})), "kid a number")
+    refuse("kid_duplicate", jwks_text(one, jwk(ED_PUBLIC_2, KID_1)),
+           "two keys under one kid: which one verifies depends on order")
+    refuse("x_missing", jwks_text(template(one, {"x": DELETE})), "no public key")
+    refuse("x_31_bytes", jwks_text(template(one, {"x": b64(ED_PUBLIC_1[:31])})),
+           "a truncated key")
+    refuse("x_33_bytes", jwks_text(template(one, {"x": b64(ED_PUBLIC_1 + b"\0")})),
+           "a key with a trailing byte")
+    refuse("x_64_bytes", jwks_text(template(one, {"x": b64(ED_PUBLIC_1 + ED_PUBLIC_2)})),
+           "a private key's 64-byte expanded form in x")
+    refuse("x_padded", jwks_text(template(one, {"x": b64_padded(ED_PUBLIC_1)})),
+           "padded base64url")
+    std = b64_std(ED_PUBLIC_1)
+    assert std != x, "the test key's x must differ in the standard alphabet"
+    refuse("x_standard_alphabet", jwks_text(template(one, {"x": std})),
+           "standard base64 alphabet")
+    refuse("x_non_canonical", jwks_text(template(one, {"x": non_canonical(x)})),
+           "non-zero trailing bits")
+    refuse("x_not_string", jwks_text(template(one, {"x": 1})), "x a number")
+    refuse("alg_hs256", jwks_text(template(one, {"alg": "HS256"})),
+           "a public key declared for HMAC")
+    refuse("alg_none", jwks_text(template(one, {"alg": "none"})), "a key declared for none")
+    refuse("use_enc", jwks_text(template(one, {"use": "enc"})), "an encryption key")
+    refuse("key_ops_sign_only", jwks_text(template(one, {"key_ops": ["sign"]})),
+           "a key not declared for verification")
+    refuse("duplicate_member", jwks_text(one).replace('"use":"sig"', '"use":"sig","x":"' +
+                                                       b64(ED_PUBLIC_2) + '"'),
+           "x given twice: which one a parser keeps varies")
+    refuse("duplicate_keys_member", '{"keys":[],"keys":' + jwks_text(one)[8:],
+           "keys given twice")
+    refuse("not_json", "{\"keys\":[", "truncated JSON")
+    refuse("top_level_array", dumps([one]), "an array, not a set")
+    refuse("keys_missing", dumps({"key": [one]}), "no keys member")
+    refuse("keys_not_array", dumps({"keys": one}), "keys an object")
+    refuse("keys_empty", jwks_text(), "an empty set verifies nothing")
+    refuse("key_not_object", jwks_text("OKP"), "a key as a string")
+    refuse("too_many_keys", jwks_text(*[jwk(ED_PUBLIC_1, f"k{i}") for i in range(65)]),
+           "65 keys")
+    s.add("jwks_refuses_kid_already_in_keyring", g, r, "public_jwks", err("invalid_key_set"),
+          input="", keys=[ed_private(ED_SEED_1, KID_1), jwks_entry(PUBLIC_SET)],
+          attack="a published key under the signing key's kid")
+    return s
+
+
 def render(suite):
     return json.dumps(suite.document(), indent=1, ensure_ascii=False) + "\n"
 
@@ -1584,7 +1908,7 @@ def main():
                     help="exit non-zero if the committed files differ from the generated ones")
     args = ap.parse_args()
     suites = {"core.json": core(), "adversarial.json": adversarial(), "admission.json": admission(),
-              "origin.json": origin()}
+              "origin.json": origin(), "jwks.json": jwks_suite()}
     names = [c["name"] for s in suites.values() for c in s.cases]
     dupes = {n for n in names if names.count(n) > 1}
     assert not dupes, dupes

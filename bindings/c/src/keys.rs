@@ -4,11 +4,14 @@ use std::ffi::c_char;
 
 use ls_auth_core as core;
 
-use crate::ffi::{bytes_in, free, guard, guard_or, into_raw, obj_mut, out, str_in};
+use crate::ffi::{bytes_in, free, guard, guard_or, into_raw, obj, obj_mut, out, str_in};
 use crate::result::ls_auth_result;
+use crate::string::ls_auth_string;
 
-/// The HMAC keys a deployment trusts: the first signs, all verify. Build with
-/// `ls_auth_keyring_new`, add old secrets with `ls_auth_keyring_add_fallback`.
+/// The keys a deployment trusts, HS256 secrets and Ed25519 keys: the first signs, all verify.
+/// Build with `ls_auth_keyring_new` (HS256), `ls_auth_keyring_new_ed25519` or
+/// `ls_auth_keyring_from_jwks`; add old secrets with `ls_auth_keyring_add_fallback`, public
+/// keys with `ls_auth_keyring_add_jwks` (contract §3.10).
 pub struct ls_auth_keyring {
     pub(crate) inner: core::Keyring,
 }
@@ -103,6 +106,126 @@ pub unsafe extern "C" fn ls_auth_keyring_add_fallback(
         let (keyring, secret) = unsafe { (obj_mut(keyring)?, bytes_in(secret, secret_len)?) };
         let key = signing_key(secret, allow_short_key)?;
         keyring.inner = keyring.inner.clone().with_fallback(key);
+        Ok(())
+    })
+}
+
+/// A keyring of the Ed25519 public keys of a JWK Set (`jwks`, UTF-8 JSON text), read strictly
+/// (contract §3.10): anything else is `LS_AUTH_INVALID_KEY_SET`. It verifies EdDSA tokens
+/// whose `kid` names one of its keys, and cannot sign.
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_keyring_from_jwks(
+    jwks: *const c_char,
+    jwks_len: usize,
+    keyring_out: *mut *mut ls_auth_keyring,
+) -> ls_auth_result {
+    guard(|| {
+        // SAFETY: pointer contracts of the header.
+        let (jwks, keyring_out) = unsafe { (str_in(jwks, jwks_len)?, out(keyring_out)?) };
+        let inner = core::Keyring::from_jwks(jwks)?;
+        keyring_out.set(into_raw(ls_auth_keyring { inner }));
+        Ok(())
+    })
+}
+
+/// Adds the public keys of a JWK Set (same rules as `ls_auth_keyring_from_jwks`); a `kid`
+/// already in the keyring is `LS_AUTH_INVALID_KEY_SET` and leaves the keyring unchanged.
+/// Mutates the keyring: no other thread may use it during the call.
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_keyring_add_jwks(
+    keyring: *mut ls_auth_keyring,
+    jwks: *const c_char,
+    jwks_len: usize,
+) -> ls_auth_result {
+    guard(|| {
+        // SAFETY: pointer contracts of the header.
+        let (keyring, jwks) = unsafe { (obj_mut(keyring)?, str_in(jwks, jwks_len)?) };
+        keyring.inner = keyring.inner.clone().with_jwks(jwks)?;
+        Ok(())
+    })
+}
+
+/// Adds every key of `other` (which is not changed) after this keyring's, as keys that
+/// verify; a `kid` in both is `LS_AUTH_INVALID_KEY_SET` and leaves the keyring unchanged.
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_keyring_add_keys(
+    keyring: *mut ls_auth_keyring,
+    other: *const ls_auth_keyring,
+) -> ls_auth_result {
+    guard(|| {
+        // SAFETY: pointer contracts of the header.
+        let (keyring, other) = unsafe { (obj_mut(keyring)?, obj(other)?) };
+        keyring.inner = keyring.inner.clone().with_keys(other.inner.clone())?;
+        Ok(())
+    })
+}
+
+/// A keyring with one Ed25519 private key named `kid` (non-empty UTF-8), from its 32-byte
+/// `seed`: it signs EdDSA tokens under that `kid` and verifies them. The seed is copied into
+/// memory wiped on free; wipe the caller's copy.
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_keyring_new_ed25519(
+    kid: *const c_char,
+    kid_len: usize,
+    seed: *const u8,
+    seed_len: usize,
+    keyring_out: *mut *mut ls_auth_keyring,
+) -> ls_auth_result {
+    guard(|| {
+        // SAFETY: pointer contracts of the header.
+        let (kid, seed, keyring_out) = unsafe {
+            (
+                str_in(kid, kid_len)?,
+                bytes_in(seed, seed_len)?,
+                out(keyring_out)?,
+            )
+        };
+        let key = core::SigningKey::ed25519_seed(kid, seed)?;
+        keyring_out.set(into_raw(ls_auth_keyring {
+            inner: core::Keyring::new(key),
+        }));
+        Ok(())
+    })
+}
+
+/// As `ls_auth_keyring_new_ed25519`, from the key's unencrypted PKCS#8 v1 DER (the 48 bytes
+/// `openssl genpkey -algorithm ed25519 -outform DER` writes).
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_keyring_new_ed25519_pkcs8(
+    kid: *const c_char,
+    kid_len: usize,
+    der: *const u8,
+    der_len: usize,
+    keyring_out: *mut *mut ls_auth_keyring,
+) -> ls_auth_result {
+    guard(|| {
+        // SAFETY: pointer contracts of the header.
+        let (kid, der, keyring_out) = unsafe {
+            (
+                str_in(kid, kid_len)?,
+                bytes_in(der, der_len)?,
+                out(keyring_out)?,
+            )
+        };
+        let key = core::SigningKey::ed25519_pkcs8(kid, der)?;
+        keyring_out.set(into_raw(ls_auth_keyring {
+            inner: core::Keyring::new(key),
+        }));
+        Ok(())
+    })
+}
+
+/// The public JWK Set of every Ed25519 key of the keyring (HMAC secrets never appear), as a
+/// library-owned string: what an issuer publishes for its services.
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_keyring_public_jwks(
+    keyring: *const ls_auth_keyring,
+    jwks_out: *mut *mut ls_auth_string,
+) -> ls_auth_result {
+    guard(|| {
+        // SAFETY: pointer contracts of the header.
+        let (keyring, jwks_out) = unsafe { (obj(keyring)?, out(jwks_out)?) };
+        jwks_out.set(ls_auth_string::new(&keyring.inner.public_jwks()));
         Ok(())
     })
 }

@@ -68,6 +68,11 @@ pub enum ls_auth_result {
     LS_AUTH_INVALID_ARGUMENT = 118,
     /// `no_organization`: the credential's user has no active organisation.
     LS_AUTH_NO_ORGANIZATION = 119,
+    /// `unknown_key_id`: the token names (or, for EdDSA, fails to name) a `kid` no key has; a
+    /// service may refetch its JWK Set (rate-limited) and try once more.
+    LS_AUTH_UNKNOWN_KEY_ID = 120,
+    /// `invalid_key_set`: a JWK Set the strict rules of contract §3.10 refuse.
+    LS_AUTH_INVALID_KEY_SET = 121,
 }
 
 use ls_auth_result::*;
@@ -123,6 +128,8 @@ pub(crate) const KIND_RESULTS: [(ErrorKind, ls_auth_result); ErrorKind::ALL.len(
     (ErrorKind::KeyTooShort, LS_AUTH_KEY_TOO_SHORT),
     (ErrorKind::InvalidArgument, LS_AUTH_INVALID_ARGUMENT),
     (ErrorKind::NoOrganization, LS_AUTH_NO_ORGANIZATION),
+    (ErrorKind::UnknownKeyId, LS_AUTH_UNKNOWN_KEY_ID),
+    (ErrorKind::InvalidKeySet, LS_AUTH_INVALID_KEY_SET),
 ];
 
 impl ls_auth_result {
@@ -285,6 +292,8 @@ mod tests {
         assert_eq!(LS_AUTH_INVALID_ARGUMENT as u32, 118);
         assert_eq!(LS_AUTH_NO_ORGANIZATION as u32, 119);
         assert_eq!(ls_auth_result::from_u32(5), None);
-        assert_eq!(ls_auth_result::from_u32(120), None);
+        assert_eq!(LS_AUTH_UNKNOWN_KEY_ID as u32, 120);
+        assert_eq!(LS_AUTH_INVALID_KEY_SET as u32, 121);
+        assert_eq!(ls_auth_result::from_u32(122), None);
     }
 }

@@ -90,7 +90,7 @@ static void test_results_and_messages(void) {
     if (c >= 100) CHECK(rc == LS_AUTH_OK && (status == 400 || status == 401 || status == 500));
     else CHECK(rc == LS_AUTH_INVALID_ARGUMENT);
   }
-  CHECK(codes == 5 + 20);
+  CHECK(codes == 5 + 22);
   uint16_t status = 0;
   CHECK_RC(R(ls_auth_result_http_status(LS_AUTH_MALFORMED_HEADER, &status)), LS_AUTH_OK);
   CHECK(status == 400);
@@ -542,6 +542,93 @@ static void test_threads(void) {
   ls_auth_verifier_free(v);
 }
 
+/* EdDSA keyrings and JWK Sets: NULLs, out-params untouched on failure, the strict set rules,
+ * a service holding only the public set, the two new codes. */
+static void test_eddsa(void) {
+  uint8_t seed[32], seed2[32];
+  memset(seed, 7, sizeof seed);
+  memset(seed2, 9, sizeof seed2);
+  ls_auth_keyring *sentinel = (ls_auth_keyring *)&seen; /* must survive every failing call */
+  ls_auth_keyring *kr = sentinel;
+  CHECK_RC(R(ls_auth_keyring_new_ed25519(NULL, 2, seed, 32, &kr)), LS_AUTH_NULL_PARAMETER);
+  CHECK_RC(R(ls_auth_keyring_new_ed25519("k1", 2, NULL, 32, &kr)), LS_AUTH_NULL_PARAMETER);
+  CHECK_RC(R(ls_auth_keyring_new_ed25519("k1", 2, seed, 32, NULL)), LS_AUTH_NULL_PARAMETER);
+  CHECK_RC(R(ls_auth_keyring_new_ed25519("k1", 2, seed, 31, &kr)), LS_AUTH_INVALID_ARGUMENT);
+  CHECK_RC(R(ls_auth_keyring_new_ed25519("", 0, seed, 32, &kr)), LS_AUTH_INVALID_ARGUMENT);
+  CHECK_RC(R(ls_auth_keyring_new_ed25519("\xff", 1, seed, 32, &kr)), LS_AUTH_INVALID_UTF8);
+  CHECK_RC(R(ls_auth_keyring_new_ed25519_pkcs8("k1", 2, seed, 32, &kr)), LS_AUTH_INVALID_ARGUMENT);
+  CHECK_RC(R(ls_auth_keyring_from_jwks(NULL, 3, &kr)), LS_AUTH_NULL_PARAMETER);
+  CHECK_RC(R(ls_auth_keyring_from_jwks("{\"keys\":[]}", 11, &kr)), LS_AUTH_INVALID_KEY_SET);
+  const char *oct = "{\"keys\":[{\"kty\":\"oct\",\"kid\":\"a\",\"k\":\"AAAA\"}]}";
+  CHECK_RC(R(ls_auth_keyring_from_jwks(oct, strlen(oct), &kr)), LS_AUTH_INVALID_KEY_SET);
+  CHECK(kr == sentinel);
+
+  ls_auth_keyring *signer = NULL, *signer2 = NULL, *published = NULL;
+  CHECK_RC(R(ls_auth_keyring_new_ed25519("k1", 2, seed, 32, &signer)), LS_AUTH_OK);
+  CHECK_RC(R(ls_auth_keyring_new_ed25519("k2", 2, seed2, 32, &signer2)), LS_AUTH_OK);
+  ls_auth_string *jwks = NULL;
+  CHECK_RC(R(ls_auth_keyring_public_jwks(NULL, &jwks)), LS_AUTH_NULL_PARAMETER);
+  CHECK_RC(R(ls_auth_keyring_public_jwks(signer, &jwks)), LS_AUTH_OK);
+  CHECK(strstr(S(jwks), "\"kid\":\"k1\"") && !strstr(S(jwks), "\"d\""));
+  CHECK_RC(R(ls_auth_keyring_from_jwks(S(jwks), L(jwks), &published)), LS_AUTH_OK);
+  /* A kid already in the keyring is refused, and the keyring keeps working unchanged. */
+  CHECK_RC(R(ls_auth_keyring_add_jwks(published, S(jwks), L(jwks))), LS_AUTH_INVALID_KEY_SET);
+  CHECK_RC(R(ls_auth_keyring_add_keys(published, signer)), LS_AUTH_INVALID_KEY_SET);
+  CHECK_RC(R(ls_auth_keyring_add_keys(NULL, signer)), LS_AUTH_NULL_PARAMETER);
+  CHECK_RC(R(ls_auth_keyring_add_jwks(published, NULL, 1)), LS_AUTH_NULL_PARAMETER);
+
+  ls_auth_issuer *issuer = NULL, *issuer2 = NULL;
+  ls_auth_verifier *service = NULL;
+  CHECK_RC(R(ls_auth_issuer_new(signer, NULL, &issuer)), LS_AUTH_OK);
+  CHECK_RC(R(ls_auth_issuer_new(signer2, NULL, &issuer2)), LS_AUTH_OK);
+  CHECK_RC(R(ls_auth_verifier_new(published, NULL, &service)), LS_AUTH_OK);
+  ls_auth_revocation none = {NULL, never_revoked, NULL};
+  ls_auth_string *pat = mint(issuer, NULL, NOW), *access = NULL, *access2 = NULL, *pat2 = mint(issuer2, NULL, NOW);
+  CHECK_RC(R(ls_auth_issuer_refresh(issuer, S(pat), L(pat), NULL, &none, NOW, &access)), LS_AUTH_OK);
+  CHECK_RC(R(ls_auth_issuer_refresh(issuer2, S(pat2), L(pat2), NULL, &none, NOW, &access2)), LS_AUTH_OK);
+  ls_auth_claims *claims = NULL;
+  CHECK_RC(R(ls_auth_verifier_verify_access(service, S(access), L(access), NOW, &claims)), LS_AUTH_OK);
+  ls_auth_claims_free(claims);
+  claims = NULL;
+  CHECK_RC(R(ls_auth_verifier_verify_access(service, S(access2), L(access2), NOW, &claims)), LS_AUTH_UNKNOWN_KEY_ID);
+  CHECK(claims == NULL);
+  uint16_t status = 0;
+  CHECK_RC(R(ls_auth_result_http_status(LS_AUTH_UNKNOWN_KEY_ID, &status)), LS_AUTH_OK);
+  CHECK(status == 401);
+  /* The issuer publishes k2: after add_keys the service accepts k2's tokens too. */
+  ls_auth_string *jwks2 = NULL;
+  CHECK_RC(R(ls_auth_keyring_public_jwks(signer2, &jwks2)), LS_AUTH_OK);
+  CHECK_RC(R(ls_auth_keyring_add_jwks(published, S(jwks2), L(jwks2))), LS_AUTH_OK);
+  ls_auth_verifier_free(service);
+  service = NULL;
+  CHECK_RC(R(ls_auth_verifier_new(published, NULL, &service)), LS_AUTH_OK);
+  CHECK_RC(R(ls_auth_verifier_verify_access(service, S(access2), L(access2), NOW, &claims)), LS_AUTH_OK);
+  ls_auth_claims_free(claims);
+  /* A public-only keyring cannot sign. */
+  ls_auth_issuer *cannot = NULL;
+  ls_auth_result rc = R(ls_auth_issuer_new(published, NULL, &cannot));
+  if (rc == LS_AUTH_OK) {
+    ls_auth_string *nope = NULL;
+    CHECK(ls_auth_issuer_mint_pat(cannot, "7", 1, NULL, 0, NULL, NOW, &nope) != LS_AUTH_OK && nope == NULL);
+    ls_auth_issuer_free(cannot);
+  } else {
+    CHECK(cannot == NULL);
+  }
+
+  ls_auth_string_free(access2);
+  ls_auth_string_free(access);
+  ls_auth_string_free(pat2);
+  ls_auth_string_free(pat);
+  ls_auth_string_free(jwks2);
+  ls_auth_string_free(jwks);
+  ls_auth_verifier_free(service);
+  ls_auth_issuer_free(issuer2);
+  ls_auth_issuer_free(issuer);
+  ls_auth_keyring_free(published);
+  ls_auth_keyring_free(signer2);
+  ls_auth_keyring_free(signer);
+}
+
 int main(void) {
   test_results_and_messages();
   test_frees_and_nulls();
@@ -549,6 +636,7 @@ int main(void) {
   test_headers_and_legacy();
   test_two_steps();
   test_threads();
+  test_eddsa();
 
   /* Every result code the library defines was produced by some call above. */
   char name[64];

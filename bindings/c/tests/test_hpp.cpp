@@ -26,6 +26,27 @@ int main() {
   auto keyring = ls_auth::Keyring::create("django-insecure-ls-auth-c-tests-0123456789-abcdefghijklmnop");
   CHECK(keyring.ok());
   CHECK(ls_auth::Keyring::create("short").error().name() == "key_too_short");
+
+  // EdDSA: the issuer signs with a private key, a service verifies with the published set.
+  {
+    auto signer = ls_auth::Keyring::ed25519("k-1", std::string(32, '\x07'));
+    CHECK(signer.ok());
+    auto jwks = signer->public_jwks();
+    CHECK(jwks.ok() && jwks->find("\"d\"") == std::string::npos);
+    auto published = ls_auth::Keyring::from_jwks(jwks.value());
+    CHECK(published.ok());
+    CHECK(ls_auth::Keyring::from_jwks("{\"keys\":[]}").error().name() == "invalid_key_set");
+    auto ed_issuer = ls_auth::Issuer::create(signer.value());
+    auto service = ls_auth::Verifier::create(published.value());
+    CHECK(ed_issuer && service);
+    ls_auth::OrgSettings s;
+    auto ed_pat = ed_issuer->mint_pat("7", "", s, now);
+    CHECK(ed_pat.ok());
+    CHECK(service->verify_access(ed_pat.value(), now).error().name() == "wrong_token_type");
+    auto mixed = ls_auth::Keyring::create("django-insecure-ls-auth-c-tests-0123456789-abcdefghijklmnop");
+    CHECK(mixed.ok() && mixed->add_jwks(jwks.value()).ok());
+    CHECK(mixed->add_keys(published.value()).error().name() == "invalid_key_set");
+  }
   auto issuer = ls_auth::Issuer::create(keyring.value());
   auto verifier = ls_auth::Verifier::create(keyring.value());
   CHECK(issuer && verifier);

@@ -132,6 +132,18 @@ static ls_auth_org_settings case_settings(const jval *c) {
   return s;
 }
 
+/* One keyring entry that is not an HS256 secret: an Ed25519 private key or a JWK Set. */
+static ls_auth_result build_entry(const jval *k, ls_auth_keyring **out) {
+  const jval *jwks = j_get(k, "jwks");
+  if (jwks) return ls_auth_keyring_from_jwks(jwks->s, jwks->len, out);
+  const jval *kid = j_get(k, "kid");
+  size_t len;
+  unsigned char *seed = from_hex(j_get(k, "ed25519_seed_hex"), &len);
+  ls_auth_result rc = ls_auth_keyring_new_ed25519(kid->s, kid->len, seed, len, out);
+  free(seed);
+  return rc;
+}
+
 static ls_auth_result build_keyring(const jval *c, ls_auth_keyring **out) {
   const jval *keys = j_get(c, "keys");
   const jval *short_ok = j_get(c, "allow_short_key");
@@ -139,20 +151,33 @@ static ls_auth_result build_keyring(const jval *c, ls_auth_keyring **out) {
   ls_auth_keyring *kr = NULL;
   for (size_t i = 0; i < keys->n; i++) {
     const jval *k = &keys->items[i];
-    const jval *text = j_get(k, "secret");
-    size_t len;
-    unsigned char *secret;
-    if (text) {
-      secret = malloc(text->len + 1);
-      if (!secret) abort();
-      memcpy(secret, text->s, text->len);
-      len = text->len;
+    ls_auth_result rc;
+    if (j_get(k, "jwks") || j_get(k, "ed25519_seed_hex")) {
+      ls_auth_keyring *entry = NULL;
+      rc = build_entry(k, &entry);
+      if (rc == LS_AUTH_OK && i == 0) {
+        kr = entry;
+        entry = NULL;
+      } else if (rc == LS_AUTH_OK) {
+        rc = ls_auth_keyring_add_keys(kr, entry);
+      }
+      ls_auth_keyring_free(entry);
     } else {
-      secret = from_hex(j_get(k, "secret_hex"), &len);
+      const jval *text = j_get(k, "secret");
+      size_t len;
+      unsigned char *secret;
+      if (text) {
+        secret = malloc(text->len + 1);
+        if (!secret) abort();
+        memcpy(secret, text->s, text->len);
+        len = text->len;
+      } else {
+        secret = from_hex(j_get(k, "secret_hex"), &len);
+      }
+      rc = i == 0 ? ls_auth_keyring_new(secret, len, allow, &kr)
+                  : ls_auth_keyring_add_fallback(kr, secret, len, allow);
+      free(secret);
     }
-    ls_auth_result rc = i == 0 ? ls_auth_keyring_new(secret, len, allow, &kr)
-                               : ls_auth_keyring_add_fallback(kr, secret, len, allow);
-    free(secret);
     if (rc != LS_AUTH_OK) {
       ls_auth_keyring_free(kr);
       return rc;
@@ -414,6 +439,11 @@ static ls_auth_result run_case(const jval *c, bool *ok_matches, bool *lookup_mat
         ls_auth_claims_free(claims);
       }
       ls_auth_verifier_free(v);
+    } else if (!strcmp(op, "public_jwks")) {
+      ls_auth_string *jwks = NULL;
+      rc = ls_auth_keyring_public_jwks(kr, &jwks);
+      if (rc == LS_AUTH_OK) *ok_matches = string_is(jwks, expect_ok);
+      ls_auth_string_free(jwks);
     } else if (!strcmp(op, "mint_pat") || !strcmp(op, "refresh") || !strcmp(op, "rotate")) {
       const jval *mint = j_get(c, "mint");
       const jval *jti = j_get(mint, "jti");

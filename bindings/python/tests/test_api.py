@@ -513,3 +513,58 @@ def test_lone_surrogates_are_refused_not_converted(issuer: ls_auth.Issuer, verif
     assert not ls_auth.legacy_keys_equal("\u00e9", "\ufffd")
     with pytest.raises(TypeError):
         ls_auth.legacy_key_digest(b"a" * 40)  # type: ignore[arg-type]
+# --- Keyring (contract section 3.10)
+
+
+def test_keyring_ed25519_round_trips_and_never_shows_key_material() -> None:
+    signer = ls_auth.Keyring.generate_ed25519("2026-01")
+    der = signer.signing_key_pkcs8()
+    assert der is not None and len(der) == 48
+    again = ls_auth.Keyring.ed25519("2026-01", pkcs8=der)
+    assert again.public_jwks() == signer.public_jwks()
+    assert ls_auth.Keyring.ed25519("2026-01", seed=der[16:]).public_jwks() == signer.public_jwks()
+    assert ls_auth.Keyring.generate_ed25519("2026-01").public_jwks() != signer.public_jwks()
+    mixed = signer.with_keys(ls_auth.Keyring(SECRET))
+    assert mixed.kids == ("2026-01", None)
+    assert repr(mixed) == 'Keyring(["2026-01" (EdDSA), HS256])'
+    assert der.hex() not in repr(mixed) and SECRET not in repr(mixed)
+    assert ls_auth.Keyring(SECRET).signing_key_pkcs8() is None
+    assert ls_auth.Keyring.from_jwks(signer.public_jwks()).signing_key_pkcs8() is None
+
+
+def test_keyring_refusals() -> None:
+    with pytest.raises(ls_auth.InvalidArgument):
+        ls_auth.Keyring.ed25519("k")  # neither seed nor pkcs8
+    with pytest.raises(ls_auth.InvalidArgument):
+        ls_auth.Keyring.ed25519("k", seed=b"\x01" * 32, pkcs8=b"\x01" * 48)
+    with pytest.raises(ls_auth.InvalidArgument):
+        ls_auth.Keyring.ed25519("k", seed=b"\x01" * 31)
+    with pytest.raises(ls_auth.InvalidArgument):
+        ls_auth.Keyring.ed25519("", seed=b"\x01" * 32)
+    with pytest.raises(TypeError):
+        ls_auth.Keyring.ed25519("k", seed="not bytes")  # type: ignore[arg-type]
+    with pytest.raises(ls_auth.InvalidKeySet):
+        ls_auth.Keyring.from_jwks('{"keys":[{"kty":"oct","kid":"a","k":"c2VjcmV0"}]}')
+    signer = ls_auth.Keyring.ed25519("k", seed=b"\x01" * 32)
+    with pytest.raises(ls_auth.InvalidKeySet):
+        signer.with_keys(ls_auth.Keyring.ed25519("k", seed=b"\x02" * 32))
+    with pytest.raises(ls_auth.InvalidKeySet):
+        signer.with_jwks(signer.public_jwks())
+    with pytest.raises(TypeError):
+        ls_auth.Verifier(signer, fallbacks=[SECRET])
+    public_only = ls_auth.Keyring.from_jwks(signer.public_jwks())
+    with pytest.raises(ls_auth.InvalidArgument):
+        ls_auth.Issuer(public_only).mint_pat("1")
+
+
+def test_a_service_with_the_public_set_verifies_and_cannot_mint() -> None:
+    signer = ls_auth.Keyring.ed25519("k", seed=b"\x03" * 32).with_keys(ls_auth.Keyring(SECRET))
+    access = ls_auth.Issuer(signer).refresh(ls_auth.Issuer(SECRET).mint_pat("9"))
+    service = ls_auth.Verifier(ls_auth.Keyring.from_jwks(signer.public_jwks()))
+    assert service.verify_access(access).user_id == "9"
+    other = ls_auth.Keyring.ed25519("k", seed=b"\x04" * 32).with_keys(ls_auth.Keyring(SECRET))
+    forged = ls_auth.Issuer(other).refresh(ls_auth.Issuer(SECRET).mint_pat("9"))
+    with pytest.raises(ls_auth.InvalidSignature):
+        service.verify_access(forged)
+    with pytest.raises(ls_auth.InvalidToken):  # Label Studio's HS256 access token
+        service.verify_access(ls_auth.Issuer(SECRET).refresh(ls_auth.Issuer(SECRET).mint_pat("9")))

@@ -89,3 +89,90 @@ def test_truncated_form_matches_what_the_server_lists() -> None:
     head, payload, _ = pat.split(".")
     assert ls_auth.truncate(pat) == f"{head}.{payload}"
     assert json.loads(jwt.utils.base64url_decode(payload))["user_id"] == "1"
+
+
+# --- EdDSA (contract section 3.10): Ed25519 tokens and their JWK Set, with PyJWT + cryptography
+
+
+def _ed25519_pair():  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    private = Ed25519PrivateKey.generate()
+    der = private.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return private, der
+
+
+def test_pyjwt_verifies_eddsa_we_sign_with_our_jwks() -> None:
+    _, der = _ed25519_pair()
+    signer = ls_auth.Keyring.ed25519("ls-1", pkcs8=der).with_keys(ls_auth.Keyring(SECRET))
+    issuer = ls_auth.Issuer(signer)
+    access = issuer.refresh(ls_auth.Issuer(SECRET).mint_pat("3"))
+    assert jwt.get_unverified_header(access) == {"alg": "EdDSA", "kid": "ls-1", "typ": "JWT"}
+    keys = jwt.PyJWKSet.from_json(signer.public_jwks())
+    assert [k.key_id for k in keys.keys] == ["ls-1"], "HMAC secrets are never published"
+    claims = jwt.decode(access, keys["ls-1"].key, algorithms=["EdDSA"])
+    assert claims["user_id"] == "3" and claims["token_type"] == "access"
+
+
+def test_we_verify_eddsa_pyjwt_signs_with_the_jwks_alone() -> None:
+    private, der = _ed25519_pair()
+    jwks = ls_auth.Keyring.ed25519("k-7", pkcs8=der).public_jwks()
+    # The public key cryptography derives is the one we publish.
+    pyjwt_jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(private.public_key()))
+    assert json.loads(jwks)["keys"][0]["x"] == pyjwt_jwk["x"]
+    payload = {"token_type": "access", "exp": NOW + 60, "iat": NOW, "jti": uuid.uuid4().hex, "user_id": 4}
+    token = jwt.encode(payload, private, algorithm="EdDSA", headers={"kid": "k-7"})
+    verifier = ls_auth.Verifier(ls_auth.Keyring.from_jwks(jwks))
+    assert verifier.verify_access(token).user_id == "4"
+    with pytest.raises(ls_auth.UnknownKeyId):
+        verifier.verify_access(jwt.encode(payload, private, algorithm="EdDSA"))
+    # Algorithm confusion: an HS256 MAC keyed with the published public key, naming its kid.
+    public_raw = ls_auth_b64decode(json.loads(jwks)["keys"][0]["x"])
+    mixed = ls_auth.Verifier(ls_auth.Keyring(SECRET).with_jwks(jwks))
+    forged = _hs256_with_header(payload, public_raw, {"alg": "HS256", "kid": "k-7", "typ": "JWT"})
+    with pytest.raises(ls_auth.UnsupportedAlgorithm):
+        mixed.verify_access(forged)
+
+
+def test_pyjwt_verifies_the_shared_eddsa_vectors() -> None:
+    """jwks.json's tokens are signed by generate.py's pure-Python Ed25519: PyJWT (with
+    cryptography) must accept every one a verify case accepts."""
+    from conftest import VECTORS
+
+    cases = json.loads((VECTORS / "jwks.json").read_text("utf-8"))["cases"]
+    checked = 0
+    for case in cases:
+        if case["op"] != "verify_access" or "ok" not in case["expect"]:
+            continue
+        if jwt.get_unverified_header(case["input"])["alg"] != "EdDSA":
+            continue
+        entry = next(k for k in case["keys"] if "jwks" in k or "ed25519_seed_hex" in k)
+        jwks = entry["jwks"] if "jwks" in entry else ls_auth.Keyring.ed25519(
+            entry["kid"], seed=bytes.fromhex(entry["ed25519_seed_hex"])).public_jwks()
+        kid = jwt.get_unverified_header(case["input"])["kid"]
+        key = jwt.PyJWKSet.from_json(jwks)[kid].key
+        jwt.decode(case["input"], key, algorithms=["EdDSA"], options={"verify_exp": False})
+        checked += 1
+    assert checked >= 5
+
+
+def ls_auth_b64decode(text: str) -> bytes:
+    import base64
+
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _hs256_with_header(payload: dict, secret: bytes, header: dict) -> str:  # type: ignore[type-arg]
+    import base64
+    import hashlib
+    import hmac
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signing_input = b64(json.dumps(header).encode()) + "." + b64(json.dumps(payload).encode())
+    tag = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + b64(tag)

@@ -27,6 +27,7 @@ OPS = {
     "inspect_key",
     "www_authenticate",
     "credential_scope",
+    "public_jwks",
 }
 
 
@@ -70,11 +71,35 @@ def _settings(case: Dict[str, Any]) -> ls_auth.OrgSettings:
     return ls_auth.OrgSettings(**case["settings"])
 
 
+def _is_hs256(key: Dict[str, str]) -> bool:
+    return "secret" in key or "secret_hex" in key
+
+
+def _entry(key: Dict[str, str], allow_short_key: bool) -> ls_auth.Keyring:
+    if "jwks" in key:
+        return ls_auth.Keyring.from_jwks(key["jwks"])
+    if "ed25519_seed_hex" in key:
+        return ls_auth.Keyring.ed25519(key["kid"], seed=bytes.fromhex(key["ed25519_seed_hex"]))
+    return ls_auth.Keyring(_secret(key), allow_short_key=allow_short_key)
+
+
+def _keys(case: Dict[str, Any]) -> Any:
+    """HS256-only cases go through the secret/fallbacks arguments, the rest through Keyring."""
+    keys = case["keys"]
+    if all(_is_hs256(k) for k in keys):
+        return _secret(keys[0])
+    ring = _entry(keys[0], case["allow_short_key"])
+    for key in keys[1:]:
+        ring = ring.with_keys(_entry(key, case["allow_short_key"]))
+    return ring
+
+
 def _key_args(case: Dict[str, Any]) -> Dict[str, Any]:
     keys = case["keys"]
     policy = case["policy"]
+    hs256_only = all(_is_hs256(k) for k in keys)
     return dict(
-        fallbacks=[_secret(k) for k in keys[1:]],
+        fallbacks=[_secret(k) for k in keys[1:]] if hs256_only else None,
         leeway=policy["leeway"],
         issuer=policy["issuer"],
         audience=policy["audience"],
@@ -83,13 +108,13 @@ def _key_args(case: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def _verifier(case: Dict[str, Any]) -> ls_auth.Verifier:
-    return ls_auth.Verifier(_secret(case["keys"][0]), **_key_args(case))
+    return ls_auth.Verifier(_keys(case), **_key_args(case))
 
 
 def _issuer(case: Dict[str, Any]) -> ls_auth.Issuer:
     mint = case["mint"] or {}
     issuer = ls_auth.Issuer(
-        _secret(case["keys"][0]), access_ttl=case["policy"]["access_ttl"], **_key_args(case)
+        _keys(case), access_ttl=case["policy"]["access_ttl"], **_key_args(case)
     )
     jti = mint.get("jti")
     return issuer if jti is None else issuer._insecure_with_fixed_jti(jti)  # type: ignore[attr-defined,no-any-return]
@@ -153,6 +178,11 @@ def _run(case: Dict[str, Any]) -> Any:
         return ls_auth.CredentialScope(case["base_url"]).allows(_input_text(case))
     if op == "www_authenticate":
         return ls_auth.www_authenticate(ls_auth.AuthError("any message", code=_input_text(case)))
+    if op == "public_jwks":
+        ring = _keys(case)
+        if not isinstance(ring, ls_auth.Keyring):
+            ring = ls_auth.Keyring(ring, fallbacks=[_secret(k) for k in case["keys"][1:]])
+        return ring.public_jwks()
     if op == "verify_access":
         return _verifier(case).verify_access(_input_text(case), now=now).to_dict()
     if op == "verify_refresh":

@@ -100,6 +100,11 @@ error_kinds! {
     /// The credential's user belongs to no active organisation (`OrgSettings::has_organization`
     /// false), so no organisation's settings can admit it.
     NoOrganization => ("no_organization", 401, INVALID_TOKEN, "the user has no active organisation"),
+    /// The token names (or, for `EdDSA`, fails to name) a `kid` that no key of the keyring has:
+    /// a service may refetch its key set, rate-limited, and try once more.
+    UnknownKeyId => ("unknown_key_id", 401, INVALID_TOKEN, "token key id is not in the key set"),
+    /// A JWK Set the strict rules of contract §3.10 refuse: the host's configuration is wrong.
+    InvalidKeySet => ("invalid_key_set", 500, None, "key set is invalid"),
 }
 
 impl ErrorKind {

@@ -253,7 +253,7 @@ impl Issuer {
 
     /// Signs with the first key, refusing a token our own verifier would refuse as too large.
     fn sign(&self, claims_json: &str) -> Result<String> {
-        let token = jws::sign(self.verifier.keyring().signing_key(), claims_json);
+        let token = jws::sign(self.verifier.keyring().signing_key(), claims_json)?;
         if token.len() > jws::MAX_TOKEN_LEN {
             return Err(Error::with_detail(
                 ErrorKind::InvalidArgument,

@@ -123,8 +123,9 @@ pub(crate) fn with_decoded<T>(segment: &[u8], f: impl FnOnce(&[u8]) -> Result<T>
     }
 }
 
-/// What the header says, once. Only `alg` and `typ` are read; `kid`, `jwk`, `jku`, `x5u` and
-/// any other member are ignored by design, so a token can never choose its own key.
+/// What the header says, once. Only `alg`, `kid` and `typ` are read; `jwk`, `jku`, `x5u` and
+/// any other member are ignored by design, so a token can never choose its own key: `kid` only
+/// selects among the keyring's keys (contract §3.10).
 #[derive(Debug, PartialEq, Eq)]
 enum HeaderAlg {
     Missing,
@@ -132,20 +133,35 @@ enum HeaderAlg {
     Unknown,
 }
 
+/// What the header's `kid` names in the keyring, resolved while the header is parsed, so the
+/// name itself is never copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyId {
+    /// No `kid` member.
+    Missing,
+    /// The index of the first key with that `kid`.
+    Found(usize),
+    /// A `kid` no key has.
+    Unknown,
+}
+
 struct RawHeader {
     alg: HeaderAlg,
+    kid: KeyId,
     bad: Option<&'static str>,
 }
 
-impl<'de> de::Deserialize<'de> for RawHeader {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(HeaderVisitor)
+struct HeaderSeed<'k>(&'k Keyring);
+
+impl<'de> de::DeserializeSeed<'de> for HeaderSeed<'_> {
+    type Value = RawHeader;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
     }
 }
 
-struct HeaderVisitor;
-
-impl<'de> Visitor<'de> for HeaderVisitor {
+impl<'de> Visitor<'de> for HeaderSeed<'_> {
     type Value = RawHeader;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -155,6 +171,7 @@ impl<'de> Visitor<'de> for HeaderVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut header = RawHeader {
             alg: HeaderAlg::Missing,
+            kid: KeyId::Missing,
             bad: None,
         };
         let mut seen = SeenKeys::new();
@@ -171,6 +188,17 @@ impl<'de> Visitor<'de> for HeaderVisitor {
                         _ => {
                             header.bad.get_or_insert("header `alg` must be a string");
                             HeaderAlg::Unknown
+                        }
+                    };
+                }
+                "kid" => {
+                    header.kid = match map.next_value::<ValueKind>()? {
+                        ValueKind::Str(s) => {
+                            self.0.index_of_kid(&s).map_or(KeyId::Unknown, KeyId::Found)
+                        }
+                        _ => {
+                            header.bad.get_or_insert("header `kid` must be a string");
+                            KeyId::Unknown
                         }
                     };
                 }
@@ -194,29 +222,35 @@ impl<'de> Visitor<'de> for HeaderVisitor {
     }
 }
 
-/// Reads the header and returns the algorithm it names, if the keyring allows it.
-fn header_algorithm(segment: &[u8], keyring: &Keyring) -> Result<Algorithm> {
+/// Reads the header and returns the algorithm it names, if the keyring allows it, and what its
+/// `kid` names.
+fn header_algorithm(segment: &[u8], keyring: &Keyring) -> Result<(Algorithm, KeyId)> {
     // The server writes one of three exact headers; their decoded content is known to pass
     // every header rule, so recognising the text is the same check without the work.
     for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
-        if segment == encoded_header(alg).as_bytes() && keyring.allows(alg) {
-            return Ok(alg);
+        if segment == hmac_header(alg).as_bytes() && keyring.allows(alg) {
+            return Ok((alg, KeyId::Missing));
         }
     }
     let header: RawHeader = with_decoded(segment, |bytes| {
         // JSON text is UTF-8 (RFC 8259 §8.1). serde_json does not check the strings of members
-        // it skips, so check the whole header first: an ignored `kid` must not smuggle bytes
+        // it skips, so check the whole header first: an ignored member must not smuggle bytes
         // that every other JOSE library refuses (found by fuzz/ verify_jws).
         std::str::from_utf8(bytes)
             .ok()
-            .and_then(|text| serde_json::from_str(text).ok())
+            .and_then(|text| {
+                let mut de = serde_json::Deserializer::from_str(text);
+                let header = de::DeserializeSeed::deserialize(HeaderSeed(keyring), &mut de).ok()?;
+                de.end().ok()?;
+                Some(header)
+            })
             .ok_or_else(|| malformed("token header is not a JSON object with unique keys"))
     })?;
     if let Some(why) = header.bad {
         return Err(malformed(why));
     }
     match header.alg {
-        HeaderAlg::Known(alg) if keyring.allows(alg) => Ok(alg),
+        HeaderAlg::Known(alg) if keyring.allows(alg) => Ok((alg, header.kid)),
         HeaderAlg::Missing => Err(Error::with_detail(
             ErrorKind::UnsupportedAlgorithm,
             "token header has no `alg`",
@@ -225,12 +259,60 @@ fn header_algorithm(segment: &[u8], keyring: &Keyring) -> Result<Algorithm> {
     }
 }
 
-/// Checks structure, header and MAC; on success runs `then` on the parts and the decoded
+/// Checks the signature with the key the header selects (contract §3.10): the key its `kid`
+/// names, which must be for the header's algorithm, or, without a `kid` or with one no key
+/// has, every key without a `kid` for that algorithm (HMAC secrets: Label Studio's tokens name
+/// no key). Ed25519 keys always have a `kid`, so an `EdDSA` token must name its key.
+fn check_signature(
+    keyring: &Keyring,
+    alg: Algorithm,
+    kid: KeyId,
+    signed: &[u8],
+    signature: &[u8],
+) -> Result<()> {
+    let keys = keyring.keys();
+    let verified = match kid {
+        KeyId::Found(i) => {
+            let key = &keys[i];
+            if key.algorithm() != alg {
+                return Err(Error::with_detail(
+                    ErrorKind::UnsupportedAlgorithm,
+                    "token algorithm is not the algorithm of the key its `kid` names",
+                ));
+            }
+            key.verify(signed, signature)
+        }
+        KeyId::Missing | KeyId::Unknown => {
+            let mut unnamed = keys
+                .iter()
+                .filter(|k| k.kid().is_none() && k.algorithm() == alg)
+                .peekable();
+            if unnamed.peek().is_none() {
+                return Err(if kid == KeyId::Missing {
+                    Error::with_detail(
+                        ErrorKind::UnknownKeyId,
+                        "token header has no `kid`, and every key for its algorithm has one",
+                    )
+                } else {
+                    Error::new(ErrorKind::UnknownKeyId)
+                });
+            }
+            unnamed.any(|k| k.verify(signed, signature))
+        }
+    };
+    if verified {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorKind::InvalidSignature))
+    }
+}
+
+/// Checks structure, header and signature; on success runs `then` on the parts and the decoded
 /// payload, which may be trusted and parsed.
 ///
-/// Before the MAC the payload is only checked (a vectorised pass, no decode), so a refused
-/// token costs no decode of attacker-chosen bytes; it is decoded, into a stack buffer, once
-/// the MAC has passed.
+/// Before the signature the payload is only checked (a vectorised pass, no decode), so a
+/// refused token costs no decode of attacker-chosen bytes; it is decoded, into a stack buffer,
+/// once the signature has passed.
 pub(crate) fn verify<'t, T>(
     token: &'t [u8],
     keyring: &Keyring,
@@ -255,26 +337,19 @@ pub(crate) fn verify<'t, T>(
         check_canonical(parts.signature)?;
         None
     };
-    let alg = header_algorithm(parts.header, keyring)?;
-    // HS512's tag is the longest; a longer signature cannot match any key.
+    let (alg, kid) = header_algorithm(parts.header, keyring)?;
+    // HS512's tag and Ed25519's signature are the longest (64 bytes); a longer signature cannot
+    // match any key.
     let Some(signature) = signature else {
         return Err(Error::new(ErrorKind::InvalidSignature));
     };
-    let signed = parts.signing_input;
-    if keyring
-        .keys()
-        .iter()
-        .filter(|k| k.algorithm() == alg)
-        .any(|k| k.verify(signed, signature))
-    {
-        with_decoded(parts.payload, |payload| then(parts, payload))
-    } else {
-        Err(Error::new(ErrorKind::InvalidSignature))
-    }
+    check_signature(keyring, alg, kid, parts.signing_input, signature)?;
+    with_decoded(parts.payload, |payload| then(parts, payload))
 }
 
-/// The base64url header Label Studio's server writes for each algorithm: `{"alg":…,"typ":"JWT"}`.
-fn encoded_header(alg: Algorithm) -> &'static str {
+/// The base64url header Label Studio's server writes for each HMAC algorithm:
+/// `{"alg":…,"typ":"JWT"}`.
+fn hmac_header(alg: Algorithm) -> &'static str {
     match alg {
         // {"alg":"HS256","typ":"JWT"}
         Algorithm::HS256 => "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
@@ -282,22 +357,36 @@ fn encoded_header(alg: Algorithm) -> &'static str {
         Algorithm::HS384 => "eyJhbGciOiJIUzM4NCIsInR5cCI6IkpXVCJ9",
         // {"alg":"HS512","typ":"JWT"}
         Algorithm::HS512 => "eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9",
+        Algorithm::EdDSA => unreachable!("EdDSA headers carry a `kid`"),
     }
 }
 
-/// Signs serialized claims into a compact JWS.
-pub(crate) fn sign(key: &SigningKey, claims_json: &str) -> String {
-    let header = encoded_header(key.algorithm());
-    let len = header.len() + 1 + base64_len(claims_json.len()) + 1 + MAX_SIGNATURE_LEN;
-    let mut out = String::with_capacity(len);
-    out.push_str(header);
+/// Signs serialized claims into a compact JWS: HMAC under the server's exact header, Ed25519
+/// under `{"alg":"EdDSA","kid":…,"typ":"JWT"}` (PyJWT's sorted order). `invalid_argument` for a
+/// key that cannot sign.
+pub(crate) fn sign(key: &SigningKey, claims_json: &str) -> Result<String> {
+    let mut out = String::with_capacity(
+        MAX_HEADER_HINT + 1 + base64_len(claims_json.len()) + 1 + MAX_SIGNATURE_LEN,
+    );
+    match key.kid() {
+        Some(kid) if key.algorithm() == Algorithm::EdDSA => {
+            let mut header = String::from("{\"alg\":\"EdDSA\",\"kid\":");
+            crate::pyjwt_json::write(&mut header, kid);
+            header.push_str(",\"typ\":\"JWT\"}");
+            URL_SAFE_NO_PAD.encode_append(header.as_bytes(), &mut out);
+        }
+        _ => out.push_str(hmac_header(key.algorithm())),
+    }
     out.push('.');
     URL_SAFE_NO_PAD.encode_append(claims_json, &mut out);
-    let tag = key.sign(out.as_bytes());
+    let tag = key.sign(out.as_bytes())?;
     out.push('.');
     URL_SAFE_NO_PAD.encode_append(tag.as_ref(), &mut out);
-    out
+    Ok(out)
 }
+
+/// Room for a header with a short `kid`, so a typical token is written without regrowing.
+const MAX_HEADER_HINT: usize = 64;
 
 /// A token read without any key: for display and for client-side classification only.
 /// Nothing in it is authenticated.
@@ -399,7 +488,7 @@ mod tests {
 
     fn token(header: &str, payload: &str) -> String {
         let input = format!("{}.{}", b64(header), b64(payload));
-        let tag = keyring().signing_key().sign(input.as_bytes());
+        let tag = keyring().signing_key().sign(input.as_bytes()).unwrap();
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
     }
 
@@ -418,7 +507,7 @@ mod tests {
     fn encoded_headers_match_their_json() {
         for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
             let json = format!(r#"{{"alg":"{}","typ":"JWT"}}"#, alg.name());
-            assert_eq!(encoded_header(alg), b64(&json));
+            assert_eq!(hmac_header(alg), b64(&json));
         }
     }
 
@@ -446,7 +535,7 @@ mod tests {
 
     #[test]
     fn sign_then_verify() {
-        let t = sign(keyring().signing_key(), r#"{"exp":1}"#);
+        let t = sign(keyring().signing_key(), r#"{"exp":1}"#).unwrap();
         let parts = verify(&t, &keyring()).unwrap();
         assert_eq!(parts.payload, b64(r#"{"exp":1}"#).as_bytes());
         // The payload is handed over decoded, small or large.
@@ -454,7 +543,7 @@ mod tests {
             r#"{"exp":1}"#.to_owned(),
             format!(r#"{{"x":"{}"}}"#, "y".repeat(2000)),
         ] {
-            let t = sign(keyring().signing_key(), &claims);
+            let t = sign(keyring().signing_key(), &claims).unwrap();
             let json =
                 super::verify(t.as_bytes(), &keyring(), |_, json| Ok(json.to_vec())).unwrap();
             assert_eq!(json, claims.as_bytes());
@@ -491,7 +580,7 @@ mod tests {
             URL_SAFE_NO_PAD.encode(b"{\"alg\":\"HS256\",\"kid\":\"\xff\"}"),
             b64(p)
         );
-        let tag = keyring().signing_key().sign(input.as_bytes());
+        let tag = keyring().signing_key().sign(input.as_bytes()).unwrap();
         let t = format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
         assert_eq!(
             verify(&t, &keyring()).unwrap_err().code(),
@@ -504,7 +593,7 @@ mod tests {
 
     #[test]
     fn base64_is_strict() {
-        let good = sign(keyring().signing_key(), r#"{"exp":1}"#);
+        let good = sign(keyring().signing_key(), r#"{"exp":1}"#).unwrap();
         let (input, sig) = good.rsplit_once('.').unwrap();
         assert_eq!(
             verify(&format!("{input}.{sig}="), &keyring())
@@ -539,7 +628,7 @@ mod tests {
     #[test]
     fn fallback_keys_verify_but_do_not_sign() {
         let old = Keyring::hs256("old-secret-old-secret-old-secret!").unwrap();
-        let t = sign(old.signing_key(), r#"{"exp":1}"#);
+        let t = sign(old.signing_key(), r#"{"exp":1}"#).unwrap();
         assert_eq!(
             verify(&t, &keyring()).unwrap_err().code(),
             "invalid_signature"
@@ -547,14 +636,14 @@ mod tests {
         let rotated = keyring().with_fallback(old.signing_key().clone());
         assert!(verify(&t, &rotated).is_ok());
         assert_eq!(
-            sign(rotated.signing_key(), "{}"),
-            sign(keyring().signing_key(), "{}")
+            sign(rotated.signing_key(), "{}").unwrap(),
+            sign(keyring().signing_key(), "{}").unwrap()
         );
     }
 
     #[test]
     fn unverified_and_truncated() {
-        let t = sign(keyring().signing_key(), r#"{"exp":1,"a":"b"}"#);
+        let t = sign(keyring().signing_key(), r#"{"exp":1,"a":"b"}"#).unwrap();
         let short = truncate(&t).unwrap();
         assert_eq!(short.matches('.').count(), 1);
         let u = decode_unverified(short).unwrap();

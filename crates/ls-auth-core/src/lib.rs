@@ -46,6 +46,7 @@ mod error;
 mod header;
 mod hex;
 mod issue;
+mod jwks;
 mod jws;
 mod keys;
 mod legacy;
@@ -69,7 +70,7 @@ pub use header::{
 };
 pub use issue::{Issuer, Rotation};
 pub use jws::{decode_unverified, truncate, UnverifiedToken, MAX_TOKEN_LEN};
-pub use keys::{Algorithm, Keyring, ShortKeys, SigningKey, MIN_SECRET_LEN};
+pub use keys::{Algorithm, Keyring, ShortKeys, SigningKey, ED25519_KEY_LEN, MIN_SECRET_LEN};
 pub use legacy::{
     check_legacy_key, generate_legacy_key, is_legacy_key, legacy_key_digest, legacy_keys_equal,
     LEGACY_KEY_LEN,

@@ -62,25 +62,39 @@ fn input_text(case: &Value) -> String {
     String::from_utf8(input_bytes(case)).expect("text input is UTF-8")
 }
 
+fn hex(h: &str) -> Vec<u8> {
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// One keyring entry: an HS256 secret, an Ed25519 private key, or every key of a JWK Set.
+fn entry(k: &Value, short_ok: bool) -> Result<Keyring, Error> {
+    if let Some(jwks) = k.get("jwks").and_then(Value::as_str) {
+        return Keyring::from_jwks(jwks);
+    }
+    if let Some(seed) = k.get("ed25519_seed_hex").and_then(Value::as_str) {
+        let kid = k["kid"].as_str().expect("kid");
+        return SigningKey::ed25519_seed(kid, &hex(seed)).map(Keyring::new);
+    }
+    let secret: Vec<u8> = match k.get("secret").and_then(Value::as_str) {
+        Some(s) => s.as_bytes().to_vec(),
+        None => hex(k["secret_hex"].as_str().expect("secret or secret_hex")),
+    };
+    SigningKey::hs256(&secret, ShortKeys::allowed_if(short_ok)).map(Keyring::new)
+}
+
 fn keyring(case: &Value) -> Result<Keyring, String> {
     let short_ok = field(case, "allow_short_key").as_bool().expect("bool");
     let keys = field(case, "keys").as_array().expect("keys");
     assert!(!keys.is_empty(), "case {} has no keys", case["name"]);
     let mut ring: Option<Keyring> = None;
     for k in keys {
-        let secret: Vec<u8> = if let Some(s) = k.get("secret").and_then(Value::as_str) {
-            s.as_bytes().to_vec()
-        } else {
-            let h = k["secret_hex"].as_str().expect("secret or secret_hex");
-            (0..h.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("secret_hex"))
-                .collect()
-        };
-        let key = SigningKey::hs256(&secret, ShortKeys::allowed_if(short_ok)).map_err(code)?;
+        let more = entry(k, short_ok).map_err(code)?;
         ring = Some(match ring {
-            None => Keyring::new(key),
-            Some(r) => r.with_fallback(key),
+            None => more,
+            Some(r) => r.with_keys(more).map_err(code)?,
         });
     }
     Ok(ring.expect("at least one key"))
@@ -232,6 +246,7 @@ fn run(case: &Value) -> Outcome {
         _ => {
             let ring = keyring(case)?;
             match op {
+                "public_jwks" => Ok(Value::String(ring.public_jwks())),
                 "verify_access" => Verifier::new(ring, policy(case))
                     .verify_access(&input_text(case), now)
                     .map(|c| claims_value(&c))

@@ -35,6 +35,8 @@ __all__ = [
     "NoOrganization",
     "InvalidArgument",
     "KeyTooShort",
+    "UnknownKeyId",
+    "InvalidKeySet",
     "EXCEPTIONS_BY_CODE",
 ]
 
@@ -176,6 +178,11 @@ class NoOrganization(InvalidToken):
     """The credential's user has no active organisation, so no settings can admit it."""
 
     default_code = "no_organization"
+class UnknownKeyId(InvalidToken):
+    """The token names (or, for EdDSA, fails to name) a ``kid`` no key of the keyring has: a
+    service may refetch its JWK Set, rate-limited, and try once more."""
+
+    default_code = "unknown_key_id"
 
 
 class InvalidArgument(AuthError, ValueError):
@@ -188,6 +195,12 @@ class KeyTooShort(InvalidArgument):
     """An HMAC key shorter than 32 bytes without ``allow_short_key=True``."""
 
     default_code = "key_too_short"
+
+
+class InvalidKeySet(InvalidArgument):
+    """A JWK Set the strict rules of contract section 3.10 refuse (the host's configuration, 500)."""
+
+    default_code = "invalid_key_set"
 
 
 #: The one table: stable core code -> exception class. Keep it in step with ``ErrorKind::ALL``;
@@ -213,6 +226,8 @@ EXCEPTIONS_BY_CODE: Dict[str, Type[AuthError]] = {
     "key_too_short": KeyTooShort,
     "invalid_argument": InvalidArgument,
     "no_organization": NoOrganization,
+    "unknown_key_id": UnknownKeyId,
+    "invalid_key_set": InvalidKeySet,
 }
 
 _native.register_errors(EXCEPTIONS_BY_CODE, AuthError)

@@ -21,6 +21,7 @@ __all__ = [
     "CredentialScope",
     "InMemoryRevocation",
     "Issuer",
+    "Keyring",
     "OrgSettings",
     "PendingPrincipal",
     "PendingRefresh",
@@ -135,12 +136,36 @@ class OrgSettings:
     def __eq__(self, other: object, /) -> bool: ...
 
 @final
-class Verifier:
-    """Verifies access tokens and PATs (HS256; the first secret signs, all verify)."""
+class Keyring:
+    """HS256 secrets and Ed25519 keys: the first key signs, all verify (contract section 3.10)."""
 
     def __new__(
         cls,
         secret: _Secret,
+        *,
+        fallbacks: Optional[Iterable[_Secret]] = None,
+        allow_short_key: bool = False,
+    ) -> Keyring: ...
+    @staticmethod
+    def from_jwks(jwks: str) -> Keyring: ...
+    @staticmethod
+    def ed25519(kid: str, *, seed: Optional[bytes] = None, pkcs8: Optional[bytes] = None) -> Keyring: ...
+    @staticmethod
+    def generate_ed25519(kid: str) -> Keyring: ...
+    def with_keys(self, other: Keyring) -> Keyring: ...
+    def with_jwks(self, jwks: str) -> Keyring: ...
+    def public_jwks(self) -> str: ...
+    def signing_key_pkcs8(self) -> Optional[bytes]: ...
+    @property
+    def kids(self) -> Tuple[Optional[str], ...]: ...
+
+@final
+class Verifier:
+    """Verifies access tokens and PATs (a Keyring, or HS256 secrets: the first signs, all verify)."""
+
+    def __new__(
+        cls,
+        secret: Union[_Secret, Keyring],
         *,
         fallbacks: Optional[Iterable[_Secret]] = None,
         leeway: Optional[int] = None,
@@ -186,7 +211,7 @@ class Issuer:
 
     def __new__(
         cls,
-        secret: _Secret,
+        secret: Union[_Secret, Keyring],
         *,
         fallbacks: Optional[Iterable[_Secret]] = None,
         access_ttl: Optional[int] = None,
