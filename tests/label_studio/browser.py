@@ -4,7 +4,8 @@ Debian's Chromium, driven by Selenium through Debian's chromedriver, against a s
 our settings module and against stock: log in; Account & Settings -> Personal Access Token: create
 a token, read it from the page, use it through ``ls_auth.contrib.sdk.LabelStudio``; revoke it on
 the page and see the SDK refused; Organization -> API Tokens Settings: turn legacy tokens on;
-Account & Settings -> Legacy Token: use the key the page shows through the SDK. A screenshot of
+Account & Settings -> Legacy Token: use the key the page shows through the SDK; switch legacy tokens
+off again and see the SDK refused with that key (so the switch, not luck, let it in). A screenshot of
 every step goes to target/browser/<kind>/NN-step.png (with the page's HTML beside it).
 
 Two halves, two interpreters: ``browser_part`` runs in the runner (system python3, standard library
@@ -39,7 +40,8 @@ SHOTS = T / "browser"
 DRIVE_TIMEOUT = int(os.environ.get("LS_BROWSER_TIMEOUT", "240"))
 APT = ["apt-get", "-o", "DPkg::Lock::Timeout=600"]
 EMAIL = "browser@example.com"
-STEPS = ["login", "pat-create", "pat-sdk", "pat-revoke", "pat-refused", "legacy-enable", "legacy-page", "legacy-sdk"]
+STEPS = ["login", "pat-create", "pat-sdk", "pat-revoke", "pat-refused", "legacy-enable", "legacy-page", "legacy-sdk",
+         "legacy-disable", "legacy-refused"]
 
 
 # -- the runner's half (system python3) ------------------------------------------------------------
@@ -150,8 +152,10 @@ try:
 except RefreshFailed as e:
     print(json.dumps({"ok": False, "error": "RefreshFailed", "status": e.status_code, "detail": e.detail}))
 except Exception as e:
+    body = getattr(e, "body", None)
+    detail = body.get("detail") if isinstance(body, dict) else (body or e)
     print(json.dumps({"ok": False, "error": type(e).__name__, "status": getattr(e, "status_code", None),
-                      "detail": str(e)[:200]}))
+                      "detail": str(detail)[:200]}))
 """
 
 
@@ -379,24 +383,29 @@ def steps(drv: Driver, step: Callable[..., bool], state: Dict[str, str]) -> None
             raise AssertionError(f"ls_auth.contrib.sdk.LabelStudio with the revoked PAT: {r}")
         return f"LabelStudio(api_key=<revoked PAT>).users.whoami() -> RefreshFailed HTTP {r['status']} ({r.get('detail')})"
 
-    def legacy_enable() -> str:
+    def legacy_switch(on: bool) -> str:
+        """Organization -> API Tokens Settings: the Legacy Tokens switch to `on`, Save Changes."""
+        want = "on" if on else "off"
         d.get(drv.base + "/organization/")
         drv.click_text("API Tokens Settings", "button", 30)
         box_sel = ".lsf-modal-ls_visible input[name=legacy_api_tokens_enabled]"
         box = drv.wait(lambda: drv.d.find_elements("css selector", box_sel), 30, "the Legacy Tokens switch")[0]
         was = "on" if box.is_selected() else "off"
-        if was == "off":
+        if was != want:
             # The checkbox itself is hidden; its label is what a person clicks.
             drv.click(lambda: box.find_element("xpath", "ancestor::label[1]"), "the Legacy Tokens switch")
-        drv.wait(lambda: box.is_selected(), 10, "the Legacy Tokens switch to turn on")
-        shot = drv.snap("org-api-token-settings")
+        drv.wait(lambda: box.is_selected() == on, 10, f"the Legacy Tokens switch to turn {want}")
+        shot = drv.snap(f"org-legacy-{want}")
         since = len(drv.api_calls())
         drv.click_text("Save Changes", "button")
         call = drv.wait_call("POST", "/api/jwt/settings", since)
         if not call.endswith(("-> 200", "-> 201")):
             raise AssertionError(f"the page called {call}")
-        saved = drv.snap("org-saved")
-        return f"Legacy Tokens switch was {was}, now on; Save Changes: the page called {call}; {shot}, {saved}"
+        saved = drv.snap(f"org-legacy-{want}-saved")
+        return f"Legacy Tokens switch was {was}, now {want}; Save Changes: the page called {call}; {shot}, {saved}"
+
+    def legacy_enable() -> str:
+        return legacy_switch(True)
 
     def legacy_page() -> str:
         drv.account_section("legacy-token")
@@ -413,10 +422,21 @@ def steps(drv: Driver, step: Callable[..., bool], state: Dict[str, str]) -> None
         return (f"LabelStudio(api_key=<legacy key from the page>).users.whoami() -> {r['email']}; "
                 f"projects.list() -> {r['projects']} project(s)")
 
+    def legacy_disable() -> str:
+        return legacy_switch(False)
+
+    def legacy_refused() -> str:
+        r = sdk(state["legacy"])
+        if r.get("ok") or r.get("status") != 401:
+            raise AssertionError(f"ls_auth.contrib.sdk.LabelStudio with the legacy key, legacy tokens off: {r}")
+        return (f"LabelStudio(api_key=<legacy key>).users.whoami() with legacy tokens off -> {r.get('error')} "
+                f"HTTP {r['status']} ({oneline(str(r.get('detail')), 120)})")
+
     plan: List[tuple] = [("login", login, None), ("pat-create", pat_create, "login"), ("pat-sdk", pat_sdk, "pat-create"),
                          ("pat-revoke", pat_revoke, "pat-create"), ("pat-refused", pat_refused, "pat-revoke"),
                          ("legacy-enable", legacy_enable, "login"), ("legacy-page", legacy_page, "legacy-enable"),
-                         ("legacy-sdk", legacy_sdk, "legacy-page")]
+                         ("legacy-sdk", legacy_sdk, "legacy-page"), ("legacy-disable", legacy_disable, "legacy-page"),
+                         ("legacy-refused", legacy_refused, "legacy-disable")]
     assert [p[0] for p in plan] == STEPS
     passed: Dict[str, bool] = {}
     for name, fn, needs in plan:
