@@ -5,10 +5,12 @@
    tests (tests/label_studio/app) in the same sessions (suite.py);
 2. a stock server, then one started with our settings module, each on 127.0.0.1: the interop
    checks (interop.py), a bounded whoami load run (load.py), then tests/live when it exists;
-3. the `.env` parity checks of the CLI against Label Studio's own reader.
+3. the `.env` parity checks of the CLI against Label Studio's own reader;
+4. the token pages in Debian's Chromium through Selenium, against a fresh stock server and one of
+   ours (browser.py; screenshots under target/browser/).
 
 One line per check, then `label-studio: N passed, M failed`; exit 1 on any failure. Every process
-it starts (servers, PostgreSQL) is stopped on exit. Parts: `--parts suites,servers,dotenv`
+it starts (servers, PostgreSQL) is stopped on exit. Parts: `--parts suites,servers,dotenv,browser`
 (default all); LS_LOAD_SECONDS / LS_LOAD_CLIENTS size the load run; LS_START_TIMEOUT,
 LS_PIP_TIMEOUT bound the slow steps.
 """
@@ -94,7 +96,7 @@ def one_server(kind: str, site: Path, checks: Checks, cli: Path, timings: Dict[s
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--parts", default="suites,servers,dotenv")
+    ap.add_argument("--parts", default="suites,servers,dotenv,browser")
     parts = set(ap.parse_args().parts.split(","))
     checks = Checks()
     timings: Dict[str, float] = {}
@@ -138,6 +140,10 @@ def main() -> int:
                 one_server(kind, site, checks, cli, timings, rates)
         if "dotenv" in parts:
             dotenv_checks(checks, site, cli)
+        if "browser" in parts:
+            from browser import browser_part
+
+            browser_part(checks, site, timings)
     except Fatal as e:
         checks.bad("setup", str(e))
     except KeyboardInterrupt:
