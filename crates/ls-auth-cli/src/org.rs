@@ -178,7 +178,7 @@ fn object(reply: &Reply) -> Option<Map<String, Value>> {
 
 fn print(args: &ServerArgs, server: &Server, settings: &Map<String, Value>) {
     if args.json {
-        out!("{:#}", Value::Object(settings.clone()));
+        crate::emit_json(&Value::Object(settings.clone()));
         return;
     }
     let switch = |k: &str| match settings.get(k) {

@@ -498,3 +498,24 @@ fn token_revoke_takes_a_whole_token_from_a_file() {
     }
     std::fs::remove_file(&file).unwrap();
 }
+
+#[test]
+fn org_show_json_is_the_servers_settings_as_json() {
+    let access = offline(&["refresh", &pat("7")]);
+    let answer = serde_json::json!({ "access": access }).to_string();
+    let settings = serde_json::json!({
+        "api_tokens_enabled": true,
+        "legacy_api_tokens_enabled": false,
+        "note": HOSTILE,
+    });
+    let body = settings.to_string();
+    let server = Server::loopback(move |r| match r.path() {
+        "/api/token/refresh/" => response(200, "", &answer),
+        _ => response(200, "", &body),
+    });
+    let o = against(&server.url(), &pat("7"), &["org", "show", "--json"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_inert("org show --json", &o.stdout);
+    let shown: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(shown, settings);
+}
