@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List
 
 import pytest
+import label_studio_sdk
 import requests
 from label_studio_sdk._extensions.label_studio_tools.core.utils import io as sdk_io
 
@@ -73,6 +74,12 @@ def pats_only(admin: Admin) -> None:
     admin.settings(pats=True, legacy=False)
 
 
+def cache(path: Path) -> str:
+    """A cache directory for the SDK's helpers, which write into it without creating it."""
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
 def uploaded_image_task(client: sdk.Client, tmp_path: Path) -> Dict[str, object]:
     """A project with one task made from an uploaded PNG: its data URL is /data/upload/…."""
     project = client.start_project(title=f"ls-auth media {secrets.token_hex(3)}", label_config=IMAGE_CONFIG)
@@ -91,7 +98,7 @@ def test_legacy_client_and_download_helpers_with_a_pat_only(pat: str, legacy: st
                                                             tmp_path: Path) -> None:
     # The stock paths fail with a PAT: the legacy Client sends `Token <PAT>`.
     with pytest.raises(requests.HTTPError) as stock:
-        sdk._SdkClient(url=server.url, api_key=pat)
+        label_studio_sdk.Client(url=server.url, api_key=pat).get_projects()
     assert stock.value.response.status_code == 401
 
     client = sdk.Client(server.url, pat)
@@ -104,16 +111,16 @@ def test_legacy_client_and_download_helpers_with_a_pat_only(pat: str, legacy: st
 
     # The stock download helper sends the PAT as a Bearer token: 401.
     with pytest.raises(requests.HTTPError) as stock_download:
-        sdk_io.get_local_path(url, hostname=server.url, access_token=pat, cache_dir=str(tmp_path / "stock"),
+        sdk_io.get_local_path(url, hostname=server.url, access_token=pat, cache_dir=cache(tmp_path / "stock"),
                               task_id=task_id)
     assert stock_download.value.response.status_code == 401
 
-    path = sdk.get_local_path(url, hostname=server.url, access_token=pat, cache_dir=str(tmp_path / "c1"),
+    path = sdk.get_local_path(url, hostname=server.url, access_token=pat, cache_dir=cache(tmp_path / "c1"),
                               task_id=task_id)
     assert Path(path).read_bytes() == PNG
     assert base64.b64decode(sdk.get_base64_content(url, hostname=server.url, access_token=pat)) == PNG
     full = server.url + url
-    cached = sdk.download_and_cache(full, str(tmp_path / "c2"), True, server.url, pat, False, False, False, None)
+    cached = sdk.download_and_cache(full, cache(tmp_path / "c2"), True, server.url, pat, False, False, False, None)
     assert Path(cached).read_bytes() == PNG
     # Legacy keys are off: the same helpers with the legacy key are refused by the server.
     with pytest.raises(requests.HTTPError):
@@ -127,7 +134,7 @@ def test_a_task_on_another_origin_gets_no_credential(pat: str, server: Server, r
     url = recorder.url + "/bucket/cat.png?X-Amz-Signature=abc"
     for fetch in (
         lambda: Path(sdk.get_local_path(url, hostname=server.url, access_token=pat,
-                                        cache_dir=str(tmp_path))).read_bytes(),
+                                        cache_dir=cache(tmp_path))).read_bytes(),
         lambda: base64.b64decode(sdk.get_base64_content(url, hostname=server.url, access_token=pat)),
     ):
         assert fetch() == PNG
@@ -146,14 +153,16 @@ def test_installed_download_auth_serves_code_that_calls_the_sdk(pat: str, server
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", pat)
     client = sdk.Client()
     made = uploaded_image_task(client, tmp_path)
+    original = sdk_io.http_get
     sdk.install_download_auth()
+    assert sdk_io.http_get is not original
     try:
         results: List[bytes] = []
 
         def backend_worker() -> None:
-            local = sdk_io.get_local_path(str(made["url"]), task_id=made["task_id"], cache_dir=str(tmp_path / "w"))
+            local = sdk_io.get_local_path(str(made["url"]), task_id=made["task_id"], cache_dir=cache(tmp_path / "w"))
             results.append(Path(local).read_bytes())
-            other = sdk_io.get_local_path(recorder.url + "/x.png", cache_dir=str(tmp_path / "o"))
+            other = sdk_io.get_local_path(recorder.url + "/x.png", cache_dir=cache(tmp_path / "o"))
             results.append(Path(other).read_bytes())
 
         worker = threading.Thread(target=backend_worker)
@@ -163,7 +172,7 @@ def test_installed_download_auth_serves_code_that_calls_the_sdk(pat: str, server
         assert recorder.seen and all("authorization" not in h for h in recorder.seen)
     finally:
         sdk.uninstall_download_auth()
-    assert sdk_io.http_get is sdk._sdk_requests._sdk_http_get  # type: ignore[attr-defined]
+    assert sdk_io.http_get is original
     made["project"].delete_project(made["project"].params["id"])  # type: ignore[attr-defined]
 
 
@@ -171,7 +180,7 @@ def test_a_legacy_key_once_the_organisation_enables_it(cli, pat: str, legacy: st
                                                         admin: Admin, tmp_path: Path) -> None:
     admin.settings(pats=True, legacy=False)
     with pytest.raises(requests.HTTPError):
-        sdk.Client(server.url, legacy)
+        sdk.Client(server.url, legacy).get_projects()
     on = cli("org", "set", "--legacy-tokens", "on", key=pat)
     assert on.code == 0, on.err
     client = sdk.Client(server.url, legacy)
@@ -181,16 +190,25 @@ def test_a_legacy_key_once_the_organisation_enables_it(cli, pat: str, legacy: st
     made["project"].delete_project(made["project"].params["id"])  # type: ignore[attr-defined]
 
 
-def test_pats_turned_off_and_on_get_one_refresh_and_one_retry(pat: str, admin: Admin, proxy: Proxy) -> None:
+def test_pats_turned_off_and_on_get_one_refresh_and_one_retry(pat: str, admin: Admin, proxy: Proxy,
+                                                             server: Server) -> None:
     client = sdk.Client(proxy.url, pat)
     client.get_projects()
     assert proxy.refreshes() == 1
     admin.settings(pats=False, legacy=True)
-    # The access token is refused; one exchange is tried, refused too; no loop.
-    with pytest.raises(RefreshFailed) as failed:
-        client.get_projects()
-    assert failed.value.response.status_code == 401
-    assert proxy.statuses("/api/projects")[-1:] == [401]
+    # The access token is refused; one exchange is tried, and no loop follows. Ours refuses the
+    # exchange while PATs are off (contract §1.2); stock exchanges it and refuses the new access
+    # token, so the one retry is refused too.
+    if server.kind == "ls_auth":
+        with pytest.raises(RefreshFailed) as failed:
+            client.get_projects()
+        assert failed.value.response.status_code == 401
+        assert proxy.statuses("/api/projects") == [200, 401]
+    else:
+        with pytest.raises(requests.HTTPError) as refused:
+            client.get_projects()
+        assert refused.value.response.status_code == 401
+        assert proxy.statuses("/api/projects") == [200, 401, 401]
     assert proxy.refreshes() == 2
     admin.settings(pats=True, legacy=True)
     client.get_projects()
@@ -224,7 +242,7 @@ def test_the_helpers_and_the_legacy_client_share_one_access_token(pat: str, prox
     made = uploaded_image_task(client, tmp_path)
     url = str(made["url"])
     assert base64.b64decode(sdk.get_base64_content(url, hostname=proxy.url, access_token=pat)) == PNG
-    path = sdk.get_local_path(url, hostname=proxy.url, access_token=pat, cache_dir=str(tmp_path / "c"),
+    path = sdk.get_local_path(url, hostname=proxy.url, access_token=pat, cache_dir=cache(tmp_path / "c"),
                               task_id=made["task_id"])
     assert Path(path).read_bytes() == PNG
     client.get_projects()
