@@ -3,7 +3,7 @@
 //! Much of it comes from elsewhere: a server's `detail`, a user's e-mail, a token's unverified
 //! claims. A terminal acts on control characters (OSC 52 writes the clipboard, CSI sequences
 //! redraw the screen or forge earlier lines) and bidi controls reorder what is shown, so every
-//! line goes through [`line`] on its way out and every JSON document through [`json`]: an
+//! line goes through [`line()`] on its way out and every JSON document through [`json`]: an
 //! escape at the sink cannot be forgotten at a new call site.
 
 use std::borrow::Cow;
