@@ -63,21 +63,36 @@ def _secret(key: Dict[str, str]) -> Any:
     return key["secret"] if "secret" in key else bytes.fromhex(key["secret_hex"])
 
 
-def _keys(case: Dict[str, Any]) -> Dict[str, Any]:
-    p = case["policy"]
-    return dict(
-        fallbacks=[_secret(k) for k in case["keys"][1:]],
-        leeway=p["leeway"],
-        issuer=p["issuer"],
-        audience=p["audience"],
-        allow_short_key=case["allow_short_key"],
-    )
+def _is_hs256(key: Dict[str, str]) -> bool:
+    return "secret" in key or "secret_hex" in key
+
+
+def _entry(key: Dict[str, str], allow_short_key: bool) -> Any:
+    if "jwks" in key:
+        return ls_auth.Keyring.from_jwks(key["jwks"])
+    if "ed25519_seed_hex" in key:
+        return ls_auth.Keyring.ed25519(key["kid"], seed=bytes.fromhex(key["ed25519_seed_hex"]))
+    return ls_auth.Keyring(_secret(key), allow_short_key=allow_short_key)
+
+
+def _verifier(case: Dict[str, Any]) -> Any:
+    """HS256-only cases through the secret and fallbacks arguments, the rest (Ed25519 keys,
+    JWK Sets) through a Keyring, as bindings/python/tests/test_vectors.py does."""
+    keys, p = case["keys"], case["policy"]
+    args = dict(leeway=p["leeway"], issuer=p["issuer"], audience=p["audience"],
+                allow_short_key=case["allow_short_key"])
+    if all(_is_hs256(k) for k in keys):
+        return ls_auth.Verifier(_secret(keys[0]), fallbacks=[_secret(k) for k in keys[1:]], **args)
+    ring = _entry(keys[0], case["allow_short_key"])
+    for key in keys[1:]:
+        ring = ring.with_keys(_entry(key, case["allow_short_key"]))
+    return ls_auth.Verifier(ring, **args)
 
 
 def _run(case: Dict[str, Any]) -> Any:
     op, now = case["op"], case["now"]
     settings = ls_auth.OrgSettings(**case["settings"])
-    verifier = ls_auth.Verifier(_secret(case["keys"][0]), **_keys(case))
+    verifier = _verifier(case)
     if op == "verify_access":
         return verifier.verify_access(_text(case), now=now).to_dict()
     if op == "verify_refresh":
