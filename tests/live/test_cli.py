@@ -18,6 +18,7 @@ import pytest
 import ls_auth
 
 from .conftest import Admin, Server
+from .listener import Listener
 from .proxy import Proxy
 
 def diagnosis(out: str) -> str:
@@ -257,29 +258,11 @@ def test_org_set_refuses_what_it_cannot_do(cli, pat: str) -> None:  # type: igno
 def test_org_names_a_key_that_may_not_change_the_organisation(cli) -> None:  # type: ignore[no-untyped-def]
     """Open-source Label Studio lets every member change the organisation; Enterprise answers a
     member's key 403. A loopback server answering as Enterprise does stands in for it."""
-    import http.server
-    import threading
-
-    class Forbidden(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            body = b'{"detail":"You do not have permission to perform this action."}'
-            self.send_response(403)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Forbidden)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    enterprise = Listener(status=403, body=b'{"detail":"You do not have permission to perform this action."}')
     try:
-        url = f"http://127.0.0.1:{httpd.server_address[1]}"
         for args in (("org", "show"), ("org", "set", "--legacy-tokens", "on")):
-            r = cli(*args, key=secrets.token_hex(20), url=url)
+            r = cli(*args, key=secrets.token_hex(20), url=enterprise.url)
             assert r.code == 1, r.err
             assert "may not" in r.err and "administrator" in r.err and "HTTP 403" in r.err, r.err
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        enterprise.close()

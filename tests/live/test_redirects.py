@@ -3,55 +3,22 @@ listener on another port), the SDK wrapper's key reaches Label Studio and never 
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, Iterator, List
+from typing import Iterator
 
 import pytest
 
 from ls_auth.contrib.sdk import LabelStudio, RefreshFailed
 
 from .conftest import Server
+from .listener import Listener
 from .proxy import REFRESH, Proxy
-
-
-class Listener:
-    def __init__(self) -> None:
-        self.received: List[Dict[str, Any]] = []
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self) -> None:
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n).decode("utf-8", "replace") if n else ""
-                received.append({"method": self.command, "path": self.path,
-                                 "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            do_GET = do_POST = _serve
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def leaks(self, key: str) -> List[Dict[str, Any]]:
-        return [r for r in self.received
-                if "authorization" in r["headers"] or "x-api-key" in r["headers"] or key in r["body"]]
 
 
 @pytest.fixture()
 def listener() -> Iterator[Listener]:
     lst = Listener()
     yield lst
-    lst.httpd.shutdown()
-    lst.httpd.server_close()
+    lst.close()
 
 
 @pytest.mark.parametrize("kind,header", [("legacy", "X-Api-Key"), ("legacy", "Authorization"),
