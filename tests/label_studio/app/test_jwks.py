@@ -90,12 +90,15 @@ def test_refresh_answers_eddsa_verified_by_the_published_jwks_only(api: APIClien
     assert api.get(WHOAMI, HTTP_AUTHORIZATION=f"Bearer {own}").json()["email"] == user.email
 
 
-def test_jwks_needs_no_authentication_and_refuses_a_bad_credential_nothing(api: APIClient) -> None:
-    assert api.get(JWKS).json() == {"keys": []}  # no key before the first refresh or rotation
+def test_jwks_is_never_empty_and_needs_no_authentication(api: APIClient, make_user: Any) -> None:
+    assert not SigningKey.objects.exists()
+    # A new deployment's first fetch creates the first key (a JWK Set must hold one, section 3.10).
+    first = api.get(JWKS).json()["keys"]
+    assert [k["kid"] for k in first] == list(SigningKey.objects.values_list("kid", flat=True))
+    ls_auth.Keyring.from_jwks(json.dumps({"keys": first}))
+    assert header_of(refresh(api, make_user()))["kid"] == first[0]["kid"]  # and it signs
     r = api.get(JWKS, HTTP_AUTHORIZATION="Bearer not-a-token")
-    assert r.status_code == 200
-    call_command("ls_auth_signing_keys", "rotate", stdout=io.StringIO())
-    assert len(api.get(JWKS).json()["keys"]) == 1
+    assert r.status_code == 200 and r.json()["keys"] == first
     assert api.post(JWKS).status_code == 405
 
 

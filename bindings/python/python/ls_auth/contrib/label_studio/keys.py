@@ -8,7 +8,8 @@ The timeline of one key (all times are the issuing server's clock, whole seconds
   service that cached the set before the key existed has refetched it before it sees a token the
   key signed. The exception is a deployment with no key signing at all (the first key, or
   ``rotate --immediately``): there is nothing to hand over from, the key signs at once, and
-  services learn it through their refetch on an unknown ``kid``;
+  services learn it through their refetch on an unknown ``kid``. The first key is created by
+  the first refresh or the first fetch of the JWK Set, so the published set is never empty;
 - **signs until** a later key signs (the signing key is the latest whose ``signs_from`` has passed);
 - **published until** ``successor.signs_from + RELOAD + ACCESS_TOKEN_LIFETIME + LEEWAY``: the last
   access token it signed has expired (``RELOAD`` covers a worker that has not yet reloaded the
@@ -37,6 +38,7 @@ from .._django import _cached, _key_config, _seconds, django_settings, option
 __all__ = [
     "KeyRow",
     "access_issuer",
+    "ensure_signing_key",
     "jwks_document",
     "jwks_max_age",
     "load",
@@ -264,9 +266,14 @@ def prune(now: int) -> List[str]:
     return gone
 
 
-def published_now(now: Optional[int] = None) -> List[KeyRow]:
+def published_now(now: Optional[int] = None, *, bootstrap: bool = False) -> List[KeyRow]:
+    """The JWK Set's keys at ``now``; ``bootstrap`` (the JWKS view) first creates the first key
+    when none signs, so a service never fetches an empty set, which contract section 3.10 refuses."""
     now = int(time.time()) if now is None else now
-    return published(load(), now, token_lifetime(), reload_interval())
+    rows = load()
+    if bootstrap:
+        rows, _ = ensure_signing_key(rows, now)
+    return published(rows, now, token_lifetime(), reload_interval())
 
 
 # -- issuer and verifier -----------------------------------------------------------------------
@@ -308,9 +315,9 @@ def access_issuer(now: Optional[int] = None) -> ls_auth.Issuer:
         return _access_issuer(load(fresh=True), now)
 
 
-def _access_issuer(rows: Tuple[KeyRow, ...], now: int) -> ls_auth.Issuer:
-    from .models import SigningKey
-
+def ensure_signing_key(rows: Tuple[KeyRow, ...], now: int) -> Tuple[Tuple[KeyRow, ...], KeyRow]:
+    """The table and its signing key at ``now``; when no key signs (a new deployment), the first
+    key is created and signs at once."""
     active = signing(rows, now)
     if active is None:
         rows = load(fresh=True)
@@ -320,6 +327,13 @@ def _access_issuer(rows: Tuple[KeyRow, ...], now: int) -> ls_auth.Issuer:
             rows = load(fresh=True)
             active = signing(rows, now)
             assert active is not None
+    return rows, active
+
+
+def _access_issuer(rows: Tuple[KeyRow, ...], now: int) -> ls_auth.Issuer:
+    from .models import SigningKey
+
+    rows, active = ensure_signing_key(rows, now)
     others = tuple(r for r in published(rows, now, token_lifetime(), reload_interval()) if r.kid != active.kid)
     config = _key_config()
     _secret, _fallbacks, leeway, iss, aud, _short = config

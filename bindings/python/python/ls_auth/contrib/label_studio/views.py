@@ -312,7 +312,7 @@ class JwksView(APIView):
 
     @_jwks_schema()
     def get(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
-        body = keys.jwks_document(keys.published_now())
+        body = keys.jwks_document(keys.published_now(bootstrap=True))
         response = HttpResponse(body, content_type="application/json")
         response["Cache-Control"] = f"public, max-age={keys.jwks_max_age()}"
         return response
