@@ -9,6 +9,7 @@ import io
 import json
 import time
 from typing import Any, Dict, Optional, Tuple
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -210,3 +211,25 @@ def test_jwks_has_an_openapi_description(make_user: Any) -> None:
     assert r.status_code == 200
     op = r.json()["paths"]["/api/token/jwks/"]["get"]
     assert "api" not in op["tags"] and op["summary"] and op["description"]
+
+
+@override_settings(LS_AUTH={"JWKS_MAX_AGE": 120, "ACCESS_TOKEN_LIFETIME": 600})
+def test_rotation_stops_at_a_full_jwk_set() -> None:
+    from django.core.management.base import CommandError
+
+    t0 = 1_700_000_000
+    for i in range(keys.MAX_PUBLISHED):
+        keys.rotate(t0 + i)
+    with pytest.raises(ls_auth.InvalidArgument):
+        keys.rotate(t0 + 100)
+    assert SigningKey.objects.count() == keys.MAX_PUBLISHED
+    # Once the retired keys' tokens have expired they are pruned and rotation goes on.
+    last = max(r.signs_from for r in keys.load(fresh=True))
+    keys.rotate(last + keys.reload_interval() + keys.token_lifetime())
+    assert SigningKey.objects.count() == 2
+    # The command says why it refuses.
+    for i in range(keys.MAX_PUBLISHED - 2):
+        keys.rotate(last + 1000 + i)
+    with mock.patch("time.time", return_value=last + 1000 + keys.MAX_PUBLISHED):
+        with pytest.raises(CommandError, match="already publishes 64 keys"):
+            call_command("ls_auth_signing_keys", "rotate", stdout=io.StringIO())

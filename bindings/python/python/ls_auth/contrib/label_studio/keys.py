@@ -243,10 +243,20 @@ def _create(now: int, signs_from: int) -> KeyRow:
     return KeyRow(kid, x, now, signs_from)
 
 
+#: A JWK Set holds at most 64 keys (contract section 3.10): rotations beyond it are refused.
+MAX_PUBLISHED = 64
+
+
 def rotate(now: int, *, immediately: bool = False) -> KeyRow:
     """Add a key: it signs from ``now + JWKS_MAX_AGE``, or at once when ``immediately`` or when
-    no key signs at ``now``. Keys past their publication are pruned."""
+    no key signs at ``now``. Keys past their publication are pruned. Refused
+    (``InvalidArgument``) when the set already publishes :data:`MAX_PUBLISHED` keys."""
+    prune(now)
     rows = load(fresh=True)
+    if len(published(rows, now, token_lifetime(), reload_interval())) >= MAX_PUBLISHED:
+        raise ls_auth.InvalidArgument(
+            f"the JWK Set already publishes {MAX_PUBLISHED} keys: wait until retired keys expire"
+        )
     at_once = immediately or signing(rows, now) is None
     row = _create(now, now if at_once else now + jwks_max_age())
     prune(now)

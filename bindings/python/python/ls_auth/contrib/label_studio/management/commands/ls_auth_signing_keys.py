@@ -16,7 +16,9 @@ import datetime as _dt
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+import ls_auth
 
 from ... import keys
 
@@ -40,7 +42,10 @@ class Command(BaseCommand):
         now = int(time.time())
         action = options["action"]
         if action == "rotate":
-            row = keys.rotate(now, immediately=options["immediately"])
+            try:
+                row = keys.rotate(now, immediately=options["immediately"])
+            except ls_auth.InvalidArgument as error:
+                raise CommandError(error.message) from None
             self.stdout.write(f"created {row.kid}: published now, signs from {_iso(row.signs_from)}")
         elif action == "prune":
             gone = keys.prune(now)
