@@ -223,8 +223,9 @@ def truncated(token: str) -> str:
 
 
 def spec_layout(token: str, kind: str, user_id: str, pat: Optional[str] = None,
-                ttl: Optional[int] = None) -> Tuple[bool, str]:
-    """contract section 1's byte layout of a token: (ok, evidence)."""
+                ttl: Optional[int] = None, kid: Optional[str] = None) -> Tuple[bool, str]:
+    """contract section 1's byte layout of a token (section 3.10's EdDSA header when ``kid``):
+    (ok, evidence)."""
     problems = []
     try:
         h, p, sig = token.split(".")
@@ -232,7 +233,9 @@ def spec_layout(token: str, kind: str, user_id: str, pat: Optional[str] = None,
         c = json.loads(pb)
     except ValueError as e:
         return False, f"not a JWT: {e}"
-    if hb != b'{"alg":"HS256","typ":"JWT"}':
+    want_header = b'{"alg":"HS256","typ":"JWT"}' if kid is None else (
+        b'{"alg":"EdDSA","kid":' + json.dumps(kid).encode() + b',"typ":"JWT"}')
+    if hb != want_header:
         problems.append(f"header bytes {hb!r}")
     if list(c) != ["token_type", "exp", "iat", "jti", "user_id"]:
         problems.append(f"claim order {list(c)}")
@@ -251,7 +254,7 @@ def spec_layout(token: str, kind: str, user_id: str, pat: Optional[str] = None,
         problems.append("exp/iat not ints")
     elif c["exp"] - c["iat"] != want:
         problems.append(f"{kind} ttl {c['exp'] - c['iat']} s (want {want})")
-    if len(sig) != 43:
+    if len(sig) != (43 if kid is None else 86):
         problems.append(f"signature length {len(sig)}")
     if pat and claims(pat)["jti"] == c.get("jti"):
         problems.append("access jti == PAT jti")

@@ -43,6 +43,24 @@ class Interop:
         rc, out, err = run([self.cli, *keyargs, *args], env=env)
         return rc, (out + err).strip()
 
+    def py_verify_access(self, token: str, now: Optional[int] = None, jwks: Optional[str] = None) -> Any:
+        """Our server's EdDSA access tokens, verified as a service does: with the published JWK
+        Set (plus the HS256 secret, as Label Studio itself). (rc, claims JSON or `error: code`)."""
+        code = (
+            "import json, os, sys, ls_auth\n"
+            "ring = ls_auth.Keyring(os.environ['LS_AUTH_SECRET']).with_jwks(os.environ['JWKS'])\n"
+            "now = int(os.environ['NOW']) if os.environ.get('NOW') else None\n"
+            "try:\n"
+            "    c = ls_auth.Verifier(ring).verify_access(os.environ['TOKEN'], now=now)\n"
+            "except ls_auth.AuthError as e:\n"
+            "    print(f'error: {e.code}: {e.message}'); sys.exit(1)\n"
+            "print(json.dumps({'user_id': c.user_id, 'token_type': c.token_type, 'exp': c.exp}))\n"
+        )
+        env = dict(os.environ, LS_AUTH_SECRET=self.s.secret, JWKS=jwks if jwks is not None else self.jwks,
+                   TOKEN=token, NOW="" if now is None else str(now))
+        rc, out, err = run([PY, "-c", code], env=env)
+        return rc, (out + err).strip()
+
     def refresh(self, pat: str) -> Reply:
         return self.http.post("/api/token/refresh/", json_body={"refresh": pat})
 
@@ -83,6 +101,8 @@ class Interop:
         if r.status != 200:
             raise RuntimeError(f"server refresh of its own PAT: HTTP {r.status} {r.text()}")
         self.server_access = str(r.get("access"))
+        # Ours signs access tokens with Ed25519 and publishes the keys; stock signs HS256.
+        self.jwks = self.http.get("/api/token/jwks/").body.decode() if self.ours else ""
         say(f"server-minted PAT claims: {json.dumps(claims(self.pat))}")
         for step in (self.key, self.spec, self.a_to_e, self.f_python, self.g_c, self.h_legacy, self.revoke,
                      self.toggles, self.refusals, self.x_api_key, self.blacklist, self.rotate, self.mint_and_ttl):
@@ -115,7 +135,8 @@ class Interop:
     def spec(self) -> None:
         ok, ev = spec_layout(self.pat, "refresh", self.user_id)
         self.check("spec.server-pat-bytes", ok, ev)
-        ok, ev = spec_layout(self.server_access, "access", self.user_id, self.pat)
+        kid = json.loads(self.jwks)["keys"][0]["kid"] if self.ours else None
+        ok, ev = spec_layout(self.server_access, "access", self.user_id, self.pat, kid=kid)
         self.check("spec.server-access-bytes", ok, ev)
 
     # -- a..e: the CLI and the server, both ways ------------------------------------------------
@@ -149,8 +170,9 @@ class Interop:
                 acc = str(r.get("access"))
                 w = self.whoami(acc)
                 self.check("c.server-access-from-our-pat-works", w.status == 200, f"Bearer whoami: HTTP {w.status} ({w.get('email')})")
-                rc2, _ = self.lsa("verify", acc)
-                self.check("c.cli-verifies-server-access-from-our-pat", rc2 == 0, f"exit {rc2}")
+                rc2, out2 = self.py_verify_access(acc) if self.ours else self.lsa("verify", acc)
+                self.check("c.cli-verifies-server-access-from-our-pat", rc2 == 0,
+                           f"exit {rc2}" + (" (EdDSA: Verifier(Keyring(secret).with_jwks(published set)))" if self.ours else ""))
         else:
             self.check("c.server-refreshes-our-pat", False, f"ls-auth mint-pat failed: {oneline(our_pat)}")
         rc, claim_pat = self.lsa("mint-pat", "--user-id", self.user_id, "--claim", "org=7")
@@ -163,10 +185,28 @@ class Interop:
         r = self.whoami(self.pat)
         self.check("d.server-refuses-pat-as-bearer", r.status == 401, f"server: Bearer <its PAT> -> HTTP {r.status} {r.get('code', '')}")
         rc, out = self.lsa("verify", "--kind", "refresh", self.server_access)
-        self.check("d.cli-server-access-as-pat", out.startswith("error: wrong_token_type"), f"exit {rc}, {oneline(out)}")
+        # Ours: an EdDSA access token is refused by a keyring of HS256 secrets before its type is read.
+        want = "error: unsupported_algorithm" if self.ours else "error: wrong_token_type"
+        self.check("d.cli-server-access-as-pat", out.startswith(want), f"exit {rc}, {oneline(out)}")
         r = self.refresh(self.server_access)
         self.check("d.server-refuses-access-for-refresh", r.status == 401, f"POST /api/token/refresh/ {{refresh: access}} -> HTTP {r.status} {r.text()[:160]}")
         exp = int(claims(self.server_access)["exp"])
+        if self.ours:  # EdDSA: verified with the published JWK Set, as a service does
+            rc, out = self.py_verify_access(self.server_access, now=exp)
+            self.check("d.cli-server-access-expired-at-exp", out.startswith("error: token_expired"), f"now={exp} (= exp), JWK Set: exit {rc}, {oneline(out)}")
+            rc, out = self.py_verify_access(self.server_access, now=exp - 1)
+            self.check("d.cli-server-access-valid-at-exp-minus-1", rc == 0, f"now={exp - 1}, JWK Set: exit {rc}")
+            rc, out = self.py_verify_access(self.server_access)
+            self.check("e.cli-verify-server-access", rc == 0, f"JWK Set: exit {rc}, {oneline(out)[:160]}")
+            rc, out = self.lsa("verify", self.server_access)
+            self.check("e.secret-alone-refuses-server-access", out.startswith("error: unsupported_algorithm"),
+                       f"ls-auth verify with SECRET_KEY alone: exit {rc}, {oneline(out)}")
+            rc, out = self.lsa("header", f"Bearer {self.server_access}")
+            self.check("e.cli-header-server-access", rc == 1 and "unsupported_algorithm" in out, oneline(out)[:160])
+            other = '{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"another","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}'
+            rc, out = self.py_verify_access(self.server_access, jwks=other)
+            self.check("e.cli-wrong-key-refused", out.startswith("error: unknown_key_id"), f"another JWK Set: {oneline(out)}")
+            return
         rc, out = self.lsa("--now", str(exp), "verify", self.server_access)
         self.check("d.cli-server-access-expired-at-exp", out.startswith("error: token_expired"), f"--now {exp} (= exp): exit {rc}, {oneline(out)}")
         rc, out = self.lsa("--now", str(exp - 1), "verify", self.server_access)
@@ -186,7 +226,8 @@ import json, os, sys, ls_auth
 s, pat, acc = os.environ["LS_AUTH_SECRET"], os.environ["PAT"], os.environ["SERVER_ACCESS"]
 c = ls_auth.Verifier(s).verify_refresh(pat)
 assert c.token_type == "refresh", c.token_type
-ls_auth.Verifier(s).verify_access(acc)
+jwks = os.environ.get("JWKS")
+ls_auth.Verifier(ls_auth.Keyring(s).with_jwks(jwks) if jwks else s).verify_access(acc)
 try:
     ls_auth.Verifier(s).verify_access(pat)
     raise SystemExit("PAT verified as access")
@@ -196,7 +237,8 @@ print(json.dumps({"access": ls_auth.Issuer(s).refresh(pat), "truncated": ls_auth
                   "evidence": f"Verifier.verify_refresh(server PAT): user_id={c.user_id!r}; verify_access(server access) ok; "
                               f"verify_access(PAT) -> wrong_token_type; classify_api_key(PAT)={ls_auth.classify_api_key(pat)!r}"}))
 """
-        env = dict(os.environ, LS_AUTH_SECRET=self.s.secret, PAT=self.pat, SERVER_ACCESS=self.server_access)
+        env = dict(os.environ, LS_AUTH_SECRET=self.s.secret, PAT=self.pat, SERVER_ACCESS=self.server_access,
+                   JWKS=self.jwks)
         rc, out, err = run([PY, "-c", code], env=env)
         data = json.loads(out) if rc == 0 else {}
         self.check("f.python-verify-server-pat", rc == 0, data.get("evidence") or oneline(err[-300:]))

@@ -519,3 +519,60 @@ fn org_show_json_is_the_servers_settings_as_json() {
     let shown: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(shown, settings);
 }
+
+/// A server that signs its access tokens with Ed25519 (ls_auth.contrib.label_studio) and its
+/// PATs with its SECRET_KEY: `doctor` judges the secret by the PAT, not the access token.
+#[test]
+fn doctor_judges_the_secret_by_the_pat_when_access_tokens_are_eddsa() {
+    use ls_auth_core::{InMemoryRevocation, Issuer, Keyring, OrgSettings, SigningKey, TokenPolicy};
+
+    let pat = pat("7");
+    let ring = Keyring::new(SigningKey::ed25519_seed("k1", &[7u8; 32]).unwrap())
+        .with_keys(Keyring::hs256(KEY).unwrap())
+        .unwrap();
+    let access = Issuer::new(ring, TokenPolicy::default())
+        .refresh(
+            &pat,
+            &OrgSettings::default(),
+            &InMemoryRevocation::new(),
+            NOW,
+        )
+        .unwrap();
+    assert!(
+        access.starts_with("eyJhbGciOiJFZERTQSIs"),
+        "an EdDSA header"
+    );
+    let answer = serde_json::json!({ "access": access }).to_string();
+    let server = Server::loopback(move |r| match r.path() {
+        "/api/version/" => response(200, "", r#"{"release":"1.23.2"}"#),
+        "/api/token/refresh/" => response(200, "", &answer),
+        "/api/jwt/settings" => response(
+            200,
+            "",
+            r#"{"api_tokens_enabled":true,"legacy_api_tokens_enabled":false}"#,
+        ),
+        _ => response(200, "", r#"{"id":7,"email":"u@example.com"}"#),
+    });
+    let doctor = |secret: &str| {
+        bin()
+            .env("LABEL_STUDIO_API_KEY", &pat)
+            .env("LS_AUTH_SECRET", secret)
+            .args(["--now", &NOW.to_string()])
+            .args(["doctor", "--url", &server.url(), "--timeout", "5"])
+            .output()
+            .unwrap()
+    };
+    let o = doctor(KEY);
+    let out = text(&o.stdout);
+    assert!(
+        out.contains(
+            "the PAT verifies with the secret given; the server signs access tokens with Ed25519"
+        ),
+        "{out}{}",
+        text(&o.stderr)
+    );
+    assert!(!out.contains("FAIL secret"), "{out}");
+    let o = doctor("not-the-servers-key-but-at-least-32-bytes");
+    assert_eq!(o.status.code(), Some(51), "{}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("this PAT does not verify with the secret given"));
+}

@@ -19,7 +19,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 import ls_auth
 from ls_auth.contrib._django import issuer
-from ls_auth.contrib.label_studio import authentication, orgs
+from ls_auth.contrib.label_studio import authentication, keys, orgs
 from ls_auth.contrib.label_studio.revocation import BlacklistTables
 
 WHOAMI = "/api/current-user/whoami"
@@ -92,6 +92,7 @@ def test_bearer_access_token_is_the_user(api: APIClient, make_user: Any) -> None
 def test_one_query_for_user_and_organisation_settings(make_user: Any, django_assert_num_queries: Any) -> None:
     user = make_user()
     request = RequestFactory().get(WHOAMI, HTTP_AUTHORIZATION=f"Bearer {access_for(user)}")
+    keys.load(fresh=True)  # the signing-key table: re-read every few seconds, not per request
     with django_assert_num_queries(1):
         outcome = authentication.authenticate_request(request, jwt_only=True)
     assert outcome.user == user and outcome.error is None
@@ -226,7 +227,8 @@ def test_refresh_answers_as_label_studio(api: APIClient, make_user: Any) -> None
     user = make_user()
     r = api.post("/api/token/refresh/", {"refresh": pat_for(user)}, format="json")
     assert r.status_code == 200 and set(r.json()) == {"access"}
-    c = ls_auth.Verifier(settings.SECRET_KEY).verify_access(r.json()["access"])
+    jwks = api.get("/api/token/jwks/").content.decode()
+    c = ls_auth.Verifier(ls_auth.Keyring.from_jwks(jwks)).verify_access(r.json()["access"])
     assert c.exp - c.iat == ls_auth.DEFAULT_ACCESS_TTL and c.user_id == str(user.pk)
     r = api.post("/api/token/refresh/", {}, format="json")
     assert r.status_code == 400 and "refresh" in r.json()["validation_errors"]

@@ -8,7 +8,9 @@
   legacy ``Token`` keys) with each user's organisation settings (:mod:`.orgs`);
 - :mod:`.revocation` keeps revocations in simplejwt's ``token_blacklist`` tables;
 - :mod:`.views` answers ``api/token/``, ``api/token/refresh/``, ``api/token/rotate/`` and
-  ``api/token/blacklist/``.
+  ``api/token/blacklist/``, and publishes ``api/token/jwks/``;
+- :mod:`.keys` keeps the Ed25519 keys that sign access tokens (:mod:`.models`, sealed under
+  ``SECRET_KEY``), and the ``ls_auth_signing_keys`` management command rotates them.
 
 Nothing here is imported by ``import ls_auth``; importing these modules needs Label Studio.
 """

@@ -16,8 +16,8 @@ from rest_framework.authentication import BaseAuthentication
 
 import ls_auth
 
-from .._django import LSAuthenticationFailed, authorization_bytes, challenge, raise_for, verifier
-from . import orgs
+from .._django import LSAuthenticationFailed, authorization_bytes, challenge, raise_for
+from . import keys, orgs
 
 __all__ = ["Outcome", "TokenAuthentication", "authenticate_request", "challenge"]
 
@@ -98,6 +98,19 @@ def _set_current_user(user: Any) -> None:
     CurrentContext.set_user(user)
 
 
+def _begin(header: Any) -> ls_auth.PendingPrincipal:
+    # HS256 tokens (PATs, access tokens Label Studio mints in-process) and EdDSA access tokens
+    # signed by a published key (keys.py). A kid this worker has not loaded yet (a key created
+    # by another worker or machine a moment ago; EdDSA itself while it had no key) re-reads the
+    # key table once, at most once a second.
+    try:
+        return ls_auth.begin_authenticate(header, verifier=keys.request_verifier())
+    except (ls_auth.UnknownKeyId, ls_auth.UnsupportedAlgorithm):
+        if not keys.reload_for_unknown_kid():
+            raise
+    return ls_auth.begin_authenticate(header, verifier=keys.request_verifier())
+
+
 def authenticate_request(request: Any, *, jwt_only: bool = False) -> Outcome:
     """Who ``request`` (Django's or DRF's) is; computed once and kept on the request.
 
@@ -111,7 +124,7 @@ def authenticate_request(request: Any, *, jwt_only: bool = False) -> Outcome:
         outcome = _admit_legacy(found.pending, django_request)
     else:
         try:
-            pending = ls_auth.begin_authenticate(authorization_bytes(django_request.META), verifier=verifier())
+            pending = _begin(authorization_bytes(django_request.META))
         except (ls_auth.NoCredentials, ls_auth.UnsupportedScheme):
             outcome = _NOTHING  # not ours: session authentication (or NotAuthenticated) answers
         except ls_auth.AuthError as error:

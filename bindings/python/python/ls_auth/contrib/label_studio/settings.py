@@ -3,7 +3,7 @@
     DJANGO_SETTINGS_MODULE=ls_auth.contrib.label_studio.settings label-studio start
 
 Everything is Label Studio's (``core.settings.label_studio``: databases, apps, session login,
-CSRF, ...) except four names:
+CSRF, ...) except these names:
 
 - ``MIDDLEWARE``: ``jwt_auth.middleware.JWTAuthenticationMiddleware`` becomes
   :class:`ls_auth.contrib.label_studio.middleware.JWTAuthenticationMiddleware`, and
@@ -15,7 +15,9 @@ CSRF, ...) except four names:
   so its challenge is the one a 401 carries; session authentication stays after it);
 - ``REST_FRAMEWORK["EXCEPTION_HANDLER"]``: Label Studio's handler, plus our stable ``code``;
 - ``ROOT_URLCONF``: Label Studio's URLs, with ``api/token/``, ``api/token/refresh/``,
-  ``api/token/rotate/`` and ``api/token/blacklist/`` answered natively.
+  ``api/token/rotate/`` and ``api/token/blacklist/`` answered natively, and ``api/token/jwks/``;
+- ``INSTALLED_APPS``: plus ``ls_auth.contrib.label_studio`` (the Ed25519 signing keys' table,
+  migrated with Label Studio's, and the ``ls_auth_signing_keys`` command).
 
 Why the import below is not a plain ``from core.settings.label_studio import *``: Label Studio's
 settings module reads ``django.conf.settings`` while it is still being imported (Sentry's set-up
@@ -97,6 +99,9 @@ SPECTACULAR_SETTINGS["AUTHENTICATION_WHITELIST"] = [
     f"{_HERE}.authentication.TokenAuthentication" if name == _PHASEOUT else name
     for name in SPECTACULAR_SETTINGS.get("AUTHENTICATION_WHITELIST", [])
 ]
+
+# Our app: the table of Ed25519 signing keys (models.py) and its management command.
+INSTALLED_APPS = [*getattr(_ls, "INSTALLED_APPS"), _HERE]
 
 LS_AUTH_LABEL_STUDIO_URLCONF = getattr(_ls, "ROOT_URLCONF")
 ROOT_URLCONF = f"{_HERE}.urls"

@@ -12,6 +12,9 @@ deliberate differences (each also in the README's "Label Studio" section):
 - ``POST /api/token/rotate/`` rotates only the caller's own PAT, or one of a user of an
   organisation the caller owns (stock: any authenticated user rotates anyone's PAT, and the new
   PAT is the caller's); concurrent rotations of one PAT: exactly one succeeds.
+- ``POST /api/token/refresh/`` answers an EdDSA access token signed by the database's signing
+  Ed25519 key, with its ``kid`` (stock: HS256 over ``SECRET_KEY``); PATs stay HS256.
+- ``GET /api/token/jwks/`` (ours alone) publishes the public keys as a JWK Set.
 - ``POST /api/token/blacklist/``: a full PAT revokes itself without authentication, as stock;
   the truncated ``header.payload`` (what the token list shows) is accepted only from the PAT's
   owner or the owner of their organisation (stock: from anyone, unauthenticated).
@@ -22,6 +25,7 @@ from __future__ import annotations
 import time
 from typing import Any, NoReturn, Optional
 
+from django.http import HttpResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -30,11 +34,11 @@ from rest_framework.views import APIView
 import ls_auth
 
 from .._django import LSAuthenticationFailed, issuer, raise_for, verifier
-from . import orgs
+from . import keys, orgs
 from .authentication import Refusal, challenge
 from .revocation import BlacklistTables
 
-__all__ = ["TokenBlacklistView", "TokenRefreshView", "TokenRotateView", "TokenView", "may_manage"]
+__all__ = ["JwksView", "TokenBlacklistView", "TokenRefreshView", "TokenRotateView", "TokenView", "may_manage"]
 
 _TOKEN_ERROR = "Token is invalid or already blacklisted."  # Label Studio's words, kept as is
 
@@ -50,6 +54,45 @@ class _Refused(exceptions.APIException):
 
 def _refuse(status_code: int, error: ls_auth.AuthError) -> _Refused:
     return _Refused(status_code, error.message, error.code)
+
+
+def _jwks_schema() -> Any:
+    """drf-spectacular's description of ``GET /api/token/jwks/`` (Label Studio's tests/test_docs.py
+    requires one for every API method)."""
+    from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+
+    key = {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "kid": "Wf3kPq0cJ7lX2mQa",
+        "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+        "alg": "EdDSA",
+        "use": "sig",
+    }
+    return extend_schema(
+        tags=["JWT"],
+        summary="Public keys of access tokens (JWK Set)",
+        description=(
+            "The Ed25519 public keys (RFC 8037) that sign this server's access tokens, as a JWK Set "
+            "(RFC 7517): every key that may have signed an unexpired access token, and a new key "
+            "from the moment it is created, before it signs. Services verify access tokens with "
+            "these keys alone, choosing the key by the token's `kid`. No authentication. Cacheable: "
+            "`Cache-Control: public, max-age=N`; a key signs only after N seconds have passed."
+        ),
+        auth=[],
+        extensions={
+            "x-fern-sdk-group-name": "tokens",
+            "x-fern-sdk-method-name": "jwks",
+            "x-fern-audiences": ["public"],
+        },
+        responses={
+            200: OpenApiResponse(
+                response={"type": "object", "properties": {"keys": {"type": "array", "items": {"type": "object"}}}},
+                description="The JWK Set",
+                examples=[OpenApiExample("JWK Set", value={"keys": [key]})],
+            )
+        },
+    )
 
 
 class _RefreshField(serializers.Serializer):
@@ -144,15 +187,17 @@ class _TokenEndpoint(APIView):
 
 
 class TokenRefreshView(_TokenEndpoint):
-    """``POST /api/token/refresh/`` ``{"refresh": PAT}`` -> 200 ``{"access": ...}``."""
+    """``POST /api/token/refresh/`` ``{"refresh": PAT}`` -> 200 ``{"access": ...}``: an EdDSA
+    access token signed by the signing Ed25519 key, its ``kid`` in the header (:mod:`.keys`)."""
 
     authentication_classes = ()
     permission_classes = ()
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         pat = _token_from(request)
+        signer = keys.access_issuer()  # the signing Ed25519 key first, then the HS256 secrets
         try:
-            pending = issuer().begin_refresh(pat)
+            pending = signer.begin_refresh(pat)
         except ls_auth.AuthError as error:
             return self._fail(error)
         user = orgs.user_for_id(pending.user_id_for_lookup)
@@ -162,7 +207,7 @@ class TokenRefreshView(_TokenEndpoint):
             # simplejwt's words and code for this refusal
             return self._fail(LSAuthenticationFailed("No active account found for the given token.", "no_active_account"))
         try:
-            access = issuer().finish_refresh(
+            access = signer.finish_refresh(
                 pending, settings=orgs.org_settings(user, kind="refresh"), revoked=BlacklistTables()
             )
         except ls_auth.AuthError as error:
@@ -256,3 +301,18 @@ class TokenBlacklistView(_TokenEndpoint):
         store = BlacklistTables(token=token, user_id=row.user_id)
         forget_after = verifier().forget_after(int(row.expires_at.timestamp()))
         return store.revoke_if_active(row.jti, forget_after, int(time.time()))
+
+
+class JwksView(APIView):
+    """``GET /api/token/jwks/``: the public JWK Set of every key that may have signed a live
+    access token or is about to sign; no authentication, cacheable for ``JWKS_MAX_AGE``."""
+
+    authentication_classes = ()
+    permission_classes = ()
+
+    @_jwks_schema()
+    def get(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        body = keys.jwks_document(keys.published_now(bootstrap=True))
+        response = HttpResponse(body, content_type="application/json")
+        response["Cache-Control"] = f"public, max-age={keys.jwks_max_age()}"
+        return response
