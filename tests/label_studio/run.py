@@ -9,11 +9,13 @@
 4. ("whole") Label Studio's whole shipped suite (`pytest .`, 1,156 tests) under our settings
    module on each database of LS_WHOLE_DBS (default sqlite,postgresql), test for test against
    the committed stock baseline tests/label_studio/stock-baseline-<db>.txt (suite.py);
-   `--parts whole-baseline` runs stock instead and rewrites that file.
+   `--parts whole-baseline` runs stock instead and rewrites that file;
+5. ("queries", on request) database queries per request for each credential kind, stock vs ours,
+   on the databases of LS_WHOLE_DBS (queries.py): a figure, not a test.
 
 One line per check, then `label-studio: N passed, M failed`; exit 1 on any failure. Every process
 it starts (servers, PostgreSQL) is stopped on exit. Parts: `--parts suites,whole,servers,dotenv`
-(the default; `whole-baseline` only on request); LS_LOAD_SECONDS / LS_LOAD_CLIENTS size the load
+(the default; `whole-baseline` and `queries` only on request); LS_LOAD_SECONDS / LS_LOAD_CLIENTS size the load
 run; LS_START_TIMEOUT, LS_PIP_TIMEOUT, LS_WHOLE_TIMEOUT bound the slow steps.
 """
 
@@ -36,6 +38,7 @@ import suite  # noqa: E402
 from common import LS_VERSION, ROOT, T, WORK, Checks, Fatal, cpu_model, oneline, run, say  # noqa: E402
 from dotenv_parity import dotenv_checks  # noqa: E402
 from load import CLIENTS, SECONDS, whoami_load  # noqa: E402
+from queries import query_bench  # noqa: E402
 from server import Server  # noqa: E402
 
 EMAIL = "interop@example.com"
@@ -168,6 +171,23 @@ def main() -> int:
         for part, action in (("whole-baseline", "baseline"), ("whole", "compare")):
             if part in parts:
                 whole_parts(checks, site, action, timings)
+        if "queries" in parts:
+            t0 = time.monotonic()
+            for db in [d for d in os.environ.get("LS_WHOLE_DBS", "sqlite,postgresql").split(",") if d]:
+                db_cluster = None
+                try:
+                    if db == "postgresql":
+                        from postgres import Cluster
+
+                        db_cluster = Cluster()
+                        db_cluster.start()
+                    query_bench(checks, site, db, db_cluster.env() if db_cluster else {"DJANGO_DB": "sqlite"})
+                except Fatal as e:
+                    checks.bad(f"queries.{db}", str(e))
+                finally:
+                    if db_cluster is not None:
+                        db_cluster.stop()
+            timings["queries per request, stock and ours"] = time.monotonic() - t0
         if "servers" in parts:
             for kind in ("stock", "ls_auth"):
                 one_server(kind, site, checks, cli, timings, rates)

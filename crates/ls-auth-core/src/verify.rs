@@ -85,6 +85,8 @@ impl Verifier {
     ///
     /// let pending = issuer.verifier().begin_refresh(&pat, now).unwrap();
     /// assert_eq!(pending.lookup_user_id(), "7"); // find user 7's organisation...
+    /// let jti = issuer.verifier().verify_refresh(&pat, &OrgSettings::default(), &InMemoryRevocation::new(), now).unwrap().jti().to_owned();
+    /// assert_eq!(pending.lookup_jti(), jti); // ...and whether this PAT is revoked, in one lookup
     /// let org = OrgSettings { api_tokens_enabled: false, ..OrgSettings::default() };
     /// let refused = pending.admit(&org, &InMemoryRevocation::new()).unwrap_err();
     /// assert_eq!(refused.code(), "token_kind_disabled");
@@ -254,6 +256,13 @@ impl PendingRefresh {
     /// authorisation until the PAT is admitted.
     pub fn lookup_user_id(&self) -> &str {
         self.claims.user_id()
+    }
+
+    /// The verified `jti`, only so that a host can read the PAT's revocation state in the same
+    /// lookup as the user (one database query): the revocation store passed to
+    /// [`admit`](Self::admit) still decides, and nothing is granted until then.
+    pub fn lookup_jti(&self) -> &str {
+        self.claims.jti()
     }
 
     /// Applies the organisation's settings (PATs enabled, TTL-on-existing) and revocation;

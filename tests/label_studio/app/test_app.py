@@ -148,6 +148,41 @@ def test_one_query_for_user_and_organisation_settings(make_user: Any, django_ass
         assert authentication.authenticate_request(request).user == user
 
 
+def test_one_query_for_a_legacy_key(make_user: Any, django_assert_num_queries: Any) -> None:
+    user = make_user(legacy=True)
+    key = Token.objects.get_or_create(user=user)[0].key
+    request = RequestFactory().get(WHOAMI, HTTP_AUTHORIZATION=f"Token {key}")
+    with django_assert_num_queries(1):  # the key, its user, the organisation and its settings
+        outcome = authentication.authenticate_request(request)
+    assert outcome.user == user and outcome.error is None and outcome.auth == key
+    set_org(user, legacy_api_tokens_enabled=False)
+    request = RequestFactory().get(WHOAMI, HTTP_AUTHORIZATION=f"Token {key}")
+    with django_assert_num_queries(1):  # refused under the settings read in that same query
+        outcome = authentication.authenticate_request(request)
+    assert outcome.user is None and outcome.error is not None and outcome.error.code == "token_kind_disabled"
+
+
+def test_one_query_to_refresh_a_pat(make_user: Any, django_assert_num_queries: Any) -> None:
+    from ls_auth.contrib.label_studio.views import TokenRefreshView
+
+    user = make_user()
+    pat = pat_for(user)
+    view = TokenRefreshView.as_view()
+
+    def refresh() -> Any:
+        request = RequestFactory().post("/api/token/refresh/", {"refresh": pat}, content_type="application/json")
+        with django_assert_num_queries(1):  # user, organisation settings and the PAT's revocation
+            return view(request)
+
+    r = refresh()
+    assert r.status_code == 200 and "access" in r.data
+    BlacklistTables(token=pat, user_id=user.pk).revoke_if_active(
+        ls_auth.Verifier(settings.SECRET_KEY).verify_refresh(pat).jti, int(time.time()) + DAY, int(time.time())
+    )
+    r = refresh()  # the revocation read in that one query refuses it
+    assert r.status_code == 401 and r.data["code"] == "token_revoked"
+
+
 def test_refusal_keeps_the_envelope_and_says_why(api: APIClient, make_user: Any) -> None:
     user = make_user()
     old = issuer().refresh(pat_for(user, now=1_700_000_000), now=1_700_000_000)

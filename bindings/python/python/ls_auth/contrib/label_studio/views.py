@@ -33,7 +33,7 @@ import ls_auth
 from .._django import LSAuthenticationFailed, issuer, raise_for, verifier
 from . import orgs
 from .authentication import Refusal, challenge
-from .revocation import BlacklistTables
+from .revocation import BlacklistTables, KnownRevocation
 
 __all__ = ["TokenBlacklistView", "TokenRefreshView", "TokenRotateView", "TokenView", "may_manage"]
 
@@ -176,7 +176,8 @@ class TokenRefreshView(_TokenEndpoint):
             pending = issuer().begin_refresh(pat)
         except ls_auth.AuthError as error:
             return self._fail(error)
-        user = orgs.user_for_id(pending.user_id_for_lookup)
+        # One query: the user, their organisation's settings and whether this PAT is revoked.
+        user = orgs.user_for_id(pending.user_id_for_lookup, pat_jti=pending.jti_for_lookup)
         if user is None:
             return self._fail(LSAuthenticationFailed("User not found", "user_not_found"))
         if not user.is_active:
@@ -184,7 +185,9 @@ class TokenRefreshView(_TokenEndpoint):
             return self._fail(LSAuthenticationFailed("No active account found for the given token.", "no_active_account"))
         try:
             access = issuer().finish_refresh(
-                pending, settings=orgs.org_settings(user, kind="refresh"), revoked=BlacklistTables()
+                pending,
+                settings=orgs.org_settings(user, kind="refresh"),
+                revoked=KnownRevocation(pending.jti_for_lookup, getattr(user, orgs.REVOKED)),
             )
         except ls_auth.AuthError as error:
             return self._fail(error)
