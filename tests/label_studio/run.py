@@ -7,12 +7,18 @@
    checks (interop.py), a bounded whoami load run (load.py), then tests/live when it exists;
 3. the `.env` parity checks of the CLI against Label Studio's own reader;
 4. the token pages in Debian's Chromium through Selenium, against a fresh stock server and one of
-   ours (browser.py; screenshots under target/browser/).
+   ours (browser.py; screenshots under target/browser/);
+5. ("whole") Label Studio's whole shipped suite (`pytest .`, 1,156 tests) under our settings
+   module on each database of LS_WHOLE_DBS (default sqlite,postgresql), test for test against
+   the committed stock baseline tests/label_studio/stock-baseline-<db>.txt (suite.py);
+   `--parts whole-baseline` runs stock instead and rewrites that file;
+6. ("queries", on request) database queries per request for each credential kind, stock vs ours,
+   on the databases of LS_WHOLE_DBS (queries.py): a figure, not a test.
 
 One line per check, then `label-studio: N passed, M failed`; exit 1 on any failure. Every process
-it starts (servers, PostgreSQL) is stopped on exit. Parts: `--parts suites,servers,dotenv,browser`
-(default all); LS_LOAD_SECONDS / LS_LOAD_CLIENTS size the load run; LS_START_TIMEOUT,
-LS_PIP_TIMEOUT bound the slow steps.
+it starts (servers, PostgreSQL) is stopped on exit. Parts: `--parts suites,whole,servers,dotenv,browser`
+(the default; `whole-baseline` and `queries` only on request); LS_LOAD_SECONDS / LS_LOAD_CLIENTS size the load
+run; LS_START_TIMEOUT, LS_PIP_TIMEOUT, LS_WHOLE_TIMEOUT bound the slow steps.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import suite  # noqa: E402
 from common import LS_VERSION, ROOT, T, WORK, Checks, Fatal, cpu_model, oneline, run, say  # noqa: E402
 from dotenv_parity import dotenv_checks  # noqa: E402
 from load import CLIENTS, SECONDS, whoami_load  # noqa: E402
+from queries import query_bench  # noqa: E402
 from server import Server  # noqa: E402
 
 EMAIL = "interop@example.com"
@@ -94,9 +101,37 @@ def one_server(kind: str, site: Path, checks: Checks, cli: Path, timings: Dict[s
         timings[f"{kind} server: start, checks, load, live"] = time.monotonic() - started
 
 
+def whole_parts(checks: Checks, site: Path, action: str, timings: Dict[str, float]) -> None:
+    """Label Studio's whole suite on each database of LS_WHOLE_DBS (default sqlite,postgresql): ours
+    against the committed stock baseline ("compare"), or stock run to rewrite it ("baseline")."""
+    for db in [d for d in os.environ.get("LS_WHOLE_DBS", "sqlite,postgresql").split(",") if d]:
+        cluster = None
+        try:
+            if db == "sqlite":
+                db_env = {"DJANGO_DB": "sqlite"}
+            elif db == "postgresql":
+                from postgres import Cluster
+
+                cluster = Cluster()
+                cluster.start()
+                db_env = cluster.env()
+            else:
+                raise Fatal(f"LS_WHOLE_DBS: unknown database {db!r} (sqlite, postgresql)")
+            if action == "baseline":
+                ok, evidence = suite.write_baseline(site, db, db_env, timings)
+                checks.check(f"whole.{db}.baseline-written", ok, evidence)
+            else:
+                suite.whole_suite(checks, site, db, db_env, timings)
+        except Fatal as e:
+            checks.bad(f"whole.{db}", str(e))
+        finally:
+            if cluster is not None:
+                cluster.stop()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--parts", default="suites,servers,dotenv,browser")
+    ap.add_argument("--parts", default="suites,whole,servers,dotenv,browser")
     parts = set(ap.parse_args().parts.split(","))
     checks = Checks()
     timings: Dict[str, float] = {}
@@ -135,6 +170,26 @@ def main() -> int:
                 if cluster is not None:
                     cluster.stop()
                     cluster = None
+        for part, action in (("whole-baseline", "baseline"), ("whole", "compare")):
+            if part in parts:
+                whole_parts(checks, site, action, timings)
+        if "queries" in parts:
+            t0 = time.monotonic()
+            for db in [d for d in os.environ.get("LS_WHOLE_DBS", "sqlite,postgresql").split(",") if d]:
+                db_cluster = None
+                try:
+                    if db == "postgresql":
+                        from postgres import Cluster
+
+                        db_cluster = Cluster()
+                        db_cluster.start()
+                    query_bench(checks, site, db, db_cluster.env() if db_cluster else {"DJANGO_DB": "sqlite"})
+                except Fatal as e:
+                    checks.bad(f"queries.{db}", str(e))
+                finally:
+                    if db_cluster is not None:
+                        db_cluster.stop()
+            timings["queries per request, stock and ours"] = time.monotonic() - t0
         if "servers" in parts:
             for kind in ("stock", "ls_auth"):
                 one_server(kind, site, checks, cli, timings, rates)

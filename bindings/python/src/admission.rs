@@ -85,12 +85,14 @@ impl PendingPrincipal {
 pub(crate) struct PendingRefresh {
     inner: Mutex<Option<core::PendingRefresh>>,
     user_id: String,
+    jti: String,
 }
 
 impl PendingRefresh {
     pub(crate) fn new(pending: core::PendingRefresh) -> Self {
         PendingRefresh {
             user_id: pending.lookup_user_id().to_owned(),
+            jti: pending.lookup_jti().to_owned(),
             inner: Mutex::new(Some(pending)),
         }
     }
@@ -107,6 +109,12 @@ impl PendingRefresh {
     #[getter]
     fn user_id_for_lookup(&self) -> &str {
         &self.user_id
+    }
+    /// The PAT's verified `jti`: only to read its revocation state with the user, in one
+    /// lookup; the store passed to `admit` / `finish_*` still decides.
+    #[getter]
+    fn jti_for_lookup(&self) -> &str {
+        &self.jti
     }
     /// Applies the organisation's settings (PATs enabled, TTL) and revocation: the claims.
     #[pyo3(signature = (settings, *, revoked=None))]

@@ -584,6 +584,25 @@ impl Verifier {
             .map(Claims)
     }
 
+    /// Verifies a PAT presented for revocation: every rule but `user_id`, which may be absent.
+    /// Returns `(jti, exp, user_id or None)`; nothing it returns authorises anything.
+    #[pyo3(signature = (token, *, now=None))]
+    fn verify_revocable(
+        &self,
+        py: Python<'_>,
+        token: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<(String, i64, Option<String>)> {
+        let now = resolve_now(py, now)?;
+        let token = text_arg(token, "token")?;
+        let target = run(py, || self.0.verify_revocable(token, now))?;
+        Ok((
+            target.jti().to_owned(),
+            target.exp(),
+            target.user_id().map(str::to_owned),
+        ))
+    }
+
     /// Step one of a refresh when the settings depend on the user: verifies the PAT and names
     /// its user; `PendingRefresh.admit` applies the settings and revocation.
     #[pyo3(signature = (token, *, now=None))]

@@ -440,6 +440,7 @@ def test_two_step_refresh_and_rotation(issuer: ls_auth.Issuer, verifier: ls_auth
     org = ls_auth.OrgSettings(pat_ttl_days=10)
     pending = issuer.begin_refresh(pat, now=NOW)
     assert pending.user_id_for_lookup == "4"
+    assert pending.jti_for_lookup == verifier.verify_refresh(pat, now=NOW).jti
     access = issuer.finish_refresh(pending, settings=org)
     assert verifier.verify_access(access, now=NOW).user_id == "4"
     store = ls_auth.InMemoryRevocation()

@@ -273,13 +273,25 @@ impl Claims {
 
     /// The general path, for payloads the scanner gives up on; it also makes every error.
     fn parse_with_serde(json: &[u8], expected: TokenType) -> Result<Claims> {
+        Self::parse_with_serde_for(json, expected, Subject::Required)
+    }
+
+    fn parse_with_serde_for(json: &[u8], expected: TokenType, subject: Subject) -> Result<Claims> {
         let raw: RawClaims = serde_json::from_slice(json).map_err(|_| {
             Error::with_detail(
                 ErrorKind::MalformedToken,
                 "token payload is not a JSON object with unique keys",
             )
         })?;
-        raw.validate(expected)
+        raw.validate_for(expected, subject)
+    }
+
+    /// [`Claims::parse`] of a refresh token for revocation only, where `user_id` may be absent
+    /// (then [`Claims::user_id`] is empty). Such claims must never authorise anything: the one
+    /// caller, [`Verifier::verify_revocable`](crate::Verifier::verify_revocable), keeps only the
+    /// `jti`, the expiry and the user named, if any. Not a hot path: always the general parser.
+    pub(crate) fn parse_revocable(json: &[u8]) -> Result<Claims> {
+        Self::parse_with_serde_for(json, TokenType::Refresh, Subject::Optional)
     }
 }
 
@@ -682,9 +694,22 @@ fn audience(value: Option<Value>) -> Result<Option<Vec<String>>> {
     }
 }
 
+/// Whether the claims must name a user. Everything that grants access requires `user_id`
+/// (contract §3.5); only revoking a PAT takes one that names nobody (contract §3.9).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Subject {
+    Required,
+    Optional,
+}
+
 impl RawClaims<'_> {
     #[inline(always)]
     fn validate(self, expected: TokenType) -> Result<Claims> {
+        self.validate_for(expected, Subject::Required)
+    }
+
+    #[inline(always)]
+    fn validate_for(self, expected: TokenType, subject: Subject) -> Result<Claims> {
         // Types first, for every claim present: a string `nbf` is an error, never "absent".
         let exp = time_claim("exp", self.exp)?;
         let iat = time_claim("iat", self.iat)?;
@@ -711,7 +736,12 @@ impl RawClaims<'_> {
         let exp = exp.ok_or_else(|| Error::missing_claim("exp"))?;
         let token_type = token_type.ok_or_else(|| Error::missing_claim("token_type"))?;
         let jti = jti.ok_or_else(|| Error::missing_claim("jti"))?;
-        let user_id = user_id.ok_or_else(|| Error::missing_claim("user_id"))?;
+        let unnamed = user_id.is_none() && subject == Subject::Optional;
+        let user_id = match user_id {
+            Some(user_id) => user_id,
+            None if unnamed => Cow::Borrowed(""),
+            None => return Err(Error::missing_claim("user_id")),
+        };
 
         if TokenType::from_claim(&token_type) != Some(expected) {
             return Err(Error::with_detail(
@@ -725,7 +755,7 @@ impl RawClaims<'_> {
         if jti.is_empty() {
             return Err(Error::invalid_claim("jti", "must not be empty"));
         }
-        if user_id.is_empty() {
+        if user_id.is_empty() && !unnamed {
             return Err(Error::invalid_claim("user_id", "must not be empty"));
         }
         // A NUL (`\u0000` in the JSON) would truncate the identifier wherever it becomes a C

@@ -79,7 +79,7 @@ pub use origin::{origin_of, CredentialScope, REFRESH_PATH};
 pub use policy::{OrgSettings, TokenPolicy, DEFAULT_ACCESS_TTL, DEFAULT_PAT_TTL_DAYS};
 pub use random::{SecureRandom, SystemRandom};
 pub use revocation::{InMemoryRevocation, Revocation, RevocationStore};
-pub use verify::{PendingRefresh, Verifier};
+pub use verify::{PendingRefresh, RevocableToken, Verifier};
 
 /// The README's Rust example, compiled and run by `cargo test --doc` so it cannot rot.
 #[cfg(doctest)]

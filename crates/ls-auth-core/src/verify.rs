@@ -85,6 +85,8 @@ impl Verifier {
     ///
     /// let pending = issuer.verifier().begin_refresh(&pat, now).unwrap();
     /// assert_eq!(pending.lookup_user_id(), "7"); // find user 7's organisation...
+    /// let jti = issuer.verifier().verify_refresh(&pat, &OrgSettings::default(), &InMemoryRevocation::new(), now).unwrap().jti().to_owned();
+    /// assert_eq!(pending.lookup_jti(), jti); // ...and whether this PAT is revoked, in one lookup
     /// let org = OrgSettings { api_tokens_enabled: false, ..OrgSettings::default() };
     /// let refused = pending.admit(&org, &InMemoryRevocation::new()).unwrap_err();
     /// assert_eq!(refused.code(), "token_kind_disabled");
@@ -118,6 +120,35 @@ impl Verifier {
     /// ```
     pub fn forget_after(&self, exp: i64) -> i64 {
         exp.saturating_add(i64::from(self.policy.leeway))
+    }
+
+    /// Verifies a PAT presented for revocation (`POST /api/token/blacklist/`): every check of
+    /// contract §3 (structure, signature, times, type, `iss`/`aud`) except that `user_id` may
+    /// be absent. Revoking grants nothing, and a validly signed token that names no user can
+    /// authenticate nowhere, so refusing to revoke one would protect nothing (contract §3.9).
+    /// No settings apply: whoever holds the whole PAT may revoke it.
+    ///
+    /// ```
+    /// use ls_auth_core::*;
+    /// let issuer = Issuer::new(Keyring::hs256("a-secret-key-of-at-least-32-bytes!").unwrap(), TokenPolicy::default());
+    /// let now = 1_700_000_000;
+    /// let pat = issuer.mint_pat("7", &Default::default(), &OrgSettings::default(), now).unwrap();
+    /// let target = issuer.verifier().verify_revocable(&pat, now).unwrap();
+    /// assert_eq!(target.user_id(), Some("7"));
+    /// assert_eq!(target.jti().len(), 32);
+    /// ```
+    pub fn verify_revocable(&self, token: &str, now: i64) -> Result<RevocableToken> {
+        let claims = jws::verify(token.as_bytes(), &self.keyring, |_, json| {
+            Claims::parse_revocable(json)
+        })?;
+        self.check_times(&claims, now)?;
+        self.check_issuer_and_audience(&claims)?;
+        let user_id = claims.user_id();
+        Ok(RevocableToken {
+            jti: claims.jti().to_owned(),
+            exp: claims.exp(),
+            user_id: (!user_id.is_empty()).then(|| user_id.to_owned()),
+        })
     }
 
     /// `now - leeway`: a time at or before which `exp` means expired.
@@ -194,6 +225,31 @@ impl Verifier {
     }
 }
 
+/// What revoking a verified PAT needs ([`Verifier::verify_revocable`]): its `jti`, its expiry
+/// (after which the revocation may be forgotten) and the user it names, if any. It carries no
+/// claims, so it cannot be mistaken for an authorisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevocableToken {
+    jti: String,
+    exp: i64,
+    user_id: Option<String>,
+}
+
+impl RevocableToken {
+    /// The PAT's `jti`: what the revocation store records.
+    pub fn jti(&self) -> &str {
+        &self.jti
+    }
+    /// The PAT's expiry.
+    pub fn exp(&self) -> i64 {
+        self.exp
+    }
+    /// The user the PAT names; `None` for a token minted for no user.
+    pub fn user_id(&self) -> Option<&str> {
+        self.user_id.as_deref()
+    }
+}
+
 /// A PAT whose signature, times and type have been verified, waiting for its organisation's
 /// settings. It names the user to look up ([`lookup_user_id`](Self::lookup_user_id)) and hands
 /// out no claims until it is admitted: the claims come only from [`admit`](Self::admit), which
@@ -217,6 +273,13 @@ impl PendingRefresh {
     /// authorisation until the PAT is admitted.
     pub fn lookup_user_id(&self) -> &str {
         self.claims.user_id()
+    }
+
+    /// The verified `jti`, only so that a host can read the PAT's revocation state in the same
+    /// lookup as the user (one database query): the revocation store passed to
+    /// [`admit`](Self::admit) still decides, and nothing is granted until then.
+    pub fn lookup_jti(&self) -> &str {
+        self.claims.jti()
     }
 
     /// Applies the organisation's settings (PATs enabled, TTL-on-existing) and revocation;

@@ -78,6 +78,55 @@ def test_settings_module_swaps_only_the_token_pieces() -> None:
     assert APIView.authentication_classes[0].__module__ == "ls_auth.contrib.label_studio.authentication"
 
 
+def test_token_views_answer_under_label_studio_url_names() -> None:
+    from django.urls import get_resolver, resolve, reverse
+    from jwt_auth.views import JWTSettingsAPI
+
+    from ls_auth.contrib.label_studio import views
+
+    expected = {
+        "jwt_auth:token_manage": ("/api/token/", views.TokenView),
+        "jwt_auth:token_refresh": ("/api/token/refresh/", views.TokenRefreshView),
+        "jwt_auth:token_rotate": ("/api/token/rotate/", views.TokenRotateView),
+        "jwt_auth:token_blacklist": ("/api/token/blacklist/", views.TokenBlacklistView),
+        "jwt_auth:api-jwt-settings": ("/api/jwt/settings", JWTSettingsAPI),
+    }
+    for name, (url, view) in expected.items():
+        assert reverse(name) == url
+        assert resolve(url).func.view_class is view, name
+    # No name of ours beside Label Studio's: its tests compare the URL table with all_urls.json.
+    names = [str(n) for n in get_resolver().reverse_dict.keys() if isinstance(n, str)]
+    assert not [n for n in names if "ls_auth" in n]
+
+
+def _openapi(urlconf: str) -> Dict[str, Any]:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema: Dict[str, Any] = SchemaGenerator(urlconf=urlconf).get_schema(request=None, public=True)
+    return schema
+
+
+def test_openapi_of_token_views_is_label_studios() -> None:
+    """The SDK is generated from this schema: our token views are described as Label Studio's."""
+    ours = _openapi("ls_auth.contrib.label_studio.urls")
+    theirs = _openapi("core.urls")
+    for url in ("/api/token/", "/api/token/refresh/", "/api/token/rotate/", "/api/token/blacklist/"):
+        for method, op in theirs["paths"][url].items():
+            mine = dict(ours["paths"][url][method])
+            # Who may call differs on purpose (README, "Label Studio"): rotate and the truncated
+            # blacklist authenticate with ours; the description of the operation does not.
+            mine.pop("security", None)
+            assert mine == {k: v for k, v in op.items() if k != "security"}, (url, method)
+            assert "api" not in mine["tags"]
+    assert ours["paths"].keys() == theirs["paths"].keys()
+    # Label Studio's `Token` scheme, word for word, for every endpoint our authentication guards.
+    from jwt_auth.auth import JWTAuthScheme
+
+    assert ours["components"]["securitySchemes"]["Token"] == JWTAuthScheme.get_security_definition(None, None)
+    whoami = ours["paths"]["/api/current-user/whoami"]["get"]["security"]
+    assert {"Token": []} in whoami
+
+
 # -- request authentication -------------------------------------------------------------------
 
 
@@ -98,6 +147,41 @@ def test_one_query_for_user_and_organisation_settings(make_user: Any, django_ass
     assert outcome.user == user and outcome.error is None
     with django_assert_num_queries(0):  # cached on the request
         assert authentication.authenticate_request(request).user == user
+
+
+def test_one_query_for_a_legacy_key(make_user: Any, django_assert_num_queries: Any) -> None:
+    user = make_user(legacy=True)
+    key = Token.objects.get_or_create(user=user)[0].key
+    request = RequestFactory().get(WHOAMI, HTTP_AUTHORIZATION=f"Token {key}")
+    with django_assert_num_queries(1):  # the key, its user, the organisation and its settings
+        outcome = authentication.authenticate_request(request)
+    assert outcome.user == user and outcome.error is None and outcome.auth == key
+    set_org(user, legacy_api_tokens_enabled=False)
+    request = RequestFactory().get(WHOAMI, HTTP_AUTHORIZATION=f"Token {key}")
+    with django_assert_num_queries(1):  # refused under the settings read in that same query
+        outcome = authentication.authenticate_request(request)
+    assert outcome.user is None and outcome.error is not None and outcome.error.code == "token_kind_disabled"
+
+
+def test_one_query_to_refresh_a_pat(make_user: Any, django_assert_num_queries: Any) -> None:
+    from ls_auth.contrib.label_studio.views import TokenRefreshView
+
+    user = make_user()
+    pat = pat_for(user)
+    view = TokenRefreshView.as_view()
+
+    def refresh() -> Any:
+        request = RequestFactory().post("/api/token/refresh/", {"refresh": pat}, content_type="application/json")
+        with django_assert_num_queries(1):  # user, organisation settings and the PAT's revocation
+            return view(request)
+
+    r = refresh()
+    assert r.status_code == 200 and "access" in r.data
+    BlacklistTables(token=pat, user_id=user.pk).revoke_if_active(
+        ls_auth.Verifier(settings.SECRET_KEY).verify_refresh(pat).jti, int(time.time()) + DAY, int(time.time())
+    )
+    r = refresh()  # the revocation read in that one query refuses it
+    assert r.status_code == 401 and r.data["code"] == "token_revoked"
 
 
 def test_refusal_keeps_the_envelope_and_says_why(api: APIClient, make_user: Any) -> None:
@@ -265,6 +349,28 @@ def test_blacklisted_pat_stops_refreshing(api: APIClient, make_user: Any) -> Non
     assert r.status_code == 401 and r.json()["code"] == "token_revoked"
     r = api.post("/api/token/blacklist/", {"refresh": pat}, format="json")
     assert r.status_code == 404 and r.json()["code"] == "token_revoked"
+
+
+def test_pat_naming_no_user_is_revocable_but_authenticates_nowhere(api: APIClient, make_user: Any) -> None:
+    from jwt_auth.models import LSAPIToken
+
+    token = LSAPIToken()  # simplejwt's RefreshToken(): signed with the server's key, no user_id
+    full = token.get_full_jwt()
+    r = api.post("/api/token/refresh/", {"refresh": full}, format="json")
+    assert (r.status_code, r.json()["code"]) == (401, "missing_claim")
+    r = api.get(WHOAMI, HTTP_AUTHORIZATION=f"Bearer {token.access_token}")
+    assert (r.status_code, r.json()["code"]) == (401, "missing_claim")
+    owner = make_user()
+    api.force_authenticate(owner)
+    r = api.post("/api/token/rotate/", {"refresh": full}, format="json")
+    assert (r.status_code, r.json()["code"]) == (400, "missing_claim")
+    api.force_authenticate(None)
+
+    assert api.post("/api/token/blacklist/", {"refresh": full}, format="json").status_code == 204
+    row = OutstandingToken.objects.get(jti=token["jti"])
+    assert row.user_id is None and BlacklistedToken.objects.filter(token=row).exists()
+    r = api.post("/api/token/blacklist/", {"refresh": full}, format="json")
+    assert (r.status_code, r.json()["code"]) == (404, "token_revoked")
 
 
 def test_truncated_blacklist_only_by_owner_or_org_owner(api: APIClient, make_user: Any) -> None:

@@ -162,3 +162,23 @@ class TokenAuthentication(BaseAuthentication):
     def authenticate_header(self, request: Any) -> str:
         found: Optional[Outcome] = getattr(getattr(request, "_request", request), _ATTR, None)
         return challenge(found.error if found is not None else None)
+
+
+try:
+    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+except ImportError:  # pragma: no cover - Label Studio always has drf-spectacular
+    pass
+else:
+
+    class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+        """The OpenAPI security scheme of :class:`TokenAuthentication`: Label Studio's ``Token``
+        scheme (``jwt_auth.auth.JWTAuthScheme``), word for word, so the schema and the SDK
+        generated from it stay Label Studio's."""
+
+        target_class = "ls_auth.contrib.label_studio.authentication.TokenAuthentication"
+        name = "Token"
+
+        def get_security_definition(self, auto_schema: Any) -> Any:
+            from jwt_auth.auth import JWTAuthScheme
+
+            return JWTAuthScheme.get_security_definition(self, auto_schema)

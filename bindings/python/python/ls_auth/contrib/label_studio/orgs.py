@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 
 import ls_auth
 
-__all__ = ["JWT_FLAG", "org_settings", "user_for_id"]
+__all__ = ["JWT_FLAG", "REVOKED", "org_settings", "user_for_id", "user_for_legacy_key"]
 
 #: Label Studio's feature flag for API tokens: off, its middleware ignores JWTs and its
 #: TokenAuthenticationPhaseout accepts legacy keys whatever the organisation says. Honoured alike.
@@ -25,12 +25,26 @@ JWT_FLAG = "fflag__feature_develop__prompts__dia_1829_jwt_token_auth"
 _WITH_SETTINGS = ("active_organization__jwt", "active_organization__created_by")
 
 
-def user_for_id(user_id: str) -> Optional[Any]:
-    """The user a verified token names, with organisation and settings (one query), or ``None``."""
+#: The annotation :func:`user_for_id` adds when asked about a PAT's ``jti``.
+REVOKED = "ls_auth_pat_revoked"
+
+
+def user_for_id(user_id: str, *, pat_jti: Optional[str] = None) -> Optional[Any]:
+    """The user a verified token names, with organisation and settings (one query), or ``None``.
+
+    With ``pat_jti`` the same query also reads whether that PAT is blacklisted (``user.`` +
+    :data:`REVOKED`, read by :class:`.revocation.KnownRevocation`), so a refresh costs one query.
+    """
     model = get_user_model()
     try:
         pk = model._meta.pk.to_python(user_id)
-        return model._default_manager.select_related(*_WITH_SETTINGS).get(pk=pk)
+        users = model._default_manager.select_related(*_WITH_SETTINGS)
+        if pat_jti is not None:
+            from django.db.models import Exists
+            from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+
+            users = users.annotate(**{REVOKED: Exists(BlacklistedToken.objects.filter(token__jti=pat_jti))})
+        return users.get(pk=pk)
     except (model.DoesNotExist, ValidationError, ValueError, TypeError):
         return None
 

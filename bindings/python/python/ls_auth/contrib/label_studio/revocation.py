@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 
 import ls_auth
 
-__all__ = ["BlacklistTables"]
+__all__ = ["BlacklistTables", "KnownRevocation"]
 
 
 def _truncated(token: Optional[str]) -> str:
@@ -80,3 +80,20 @@ class BlacklistTables:
         except IntegrityError:
             return False
         return True
+
+
+class KnownRevocation:
+    """The revocation state of one PAT, read in the query that fetched its user
+    (:func:`.orgs.user_for_id` with ``pat_jti``): a refresh costs one query, not two. Asked about
+    any other ``jti`` (it never is), it reads the tables."""
+
+    def __init__(self, jti: str, revoked: bool, *, using: Optional[str] = None) -> None:
+        self._jti = jti
+        self._revoked = bool(revoked)
+        self._tables = BlacklistTables(using=using)
+
+    def is_revoked(self, jti: str) -> bool:
+        return self._revoked if jti == self._jti else self._tables.is_revoked(jti)
+
+    def __contains__(self, jti: object) -> bool:
+        return isinstance(jti, str) and self.is_revoked(jti)

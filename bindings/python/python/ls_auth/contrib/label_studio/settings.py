@@ -116,6 +116,13 @@ if _django_settings.configured and os.environ.get(_ENV) == __name__:
 
     for _name in ("MIDDLEWARE", "REST_FRAMEWORK", "SPECTACULAR_SETTINGS", "ROOT_URLCONF"):
         _setting_changed.send(sender=None, setting=_name, value=globals()[_name], enter=False)
+    # drf-spectacular reads its settings once, when first imported, and never again: if that
+    # was during the early view, its AUTHENTICATION_WHITELIST still names Label Studio's class
+    # and the schema would lose its `Token` security scheme.
+    _spectacular = sys.modules.get("drf_spectacular.settings")
+    if _spectacular is not None:
+        _spectacular.spectacular_settings.reload()
+        _spectacular.spectacular_settings._user_settings = SPECTACULAR_SETTINGS
     # DRF copies DEFAULT_AUTHENTICATION_CLASSES onto APIView when rest_framework.views is first
     # imported; if that happened during the early view, the class still holds Label Studio's.
     _drf_views = sys.modules.get("rest_framework.views")

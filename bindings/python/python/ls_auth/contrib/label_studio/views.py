@@ -26,6 +26,7 @@ import time
 from typing import Any, NoReturn, Optional
 
 from django.http import HttpResponse
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -36,7 +37,7 @@ import ls_auth
 from .._django import LSAuthenticationFailed, issuer, raise_for, verifier
 from . import keys, orgs
 from .authentication import Refusal, challenge
-from .revocation import BlacklistTables
+from .revocation import BlacklistTables, KnownRevocation
 
 __all__ = ["JwksView", "TokenBlacklistView", "TokenRefreshView", "TokenRotateView", "TokenView", "may_manage"]
 
@@ -186,6 +187,22 @@ class _TokenEndpoint(APIView):
         raise_for(error)
 
 
+def _label_studio_schema(**kwargs: Any) -> Any:
+    """Label Studio's OpenAPI description of a token endpoint (``jwt_auth.views``): the SDK is
+    generated from it, and Label Studio's tests require one for every API method."""
+    return extend_schema(tags=["JWT"], **kwargs)
+
+
+def _fern(method: str) -> Any:
+    return {"x-fern-sdk-group-name": "tokens", "x-fern-sdk-method-name": method, "x-fern-audiences": ["public"]}
+
+
+def _serializer(name: str) -> Any:
+    from django.utils.module_loading import import_string
+
+    return import_string(name)
+
+
 class TokenRefreshView(_TokenEndpoint):
     """``POST /api/token/refresh/`` ``{"refresh": PAT}`` -> 200 ``{"access": ...}``: an EdDSA
     access token signed by the signing Ed25519 key, its ``kid`` in the header (:mod:`.keys`)."""
@@ -193,6 +210,13 @@ class TokenRefreshView(_TokenEndpoint):
     authentication_classes = ()
     permission_classes = ()
 
+    @_label_studio_schema(
+        summary="Refresh JWT token",
+        description="Get a new access token, using a refresh token.",
+        request=_serializer("rest_framework_simplejwt.serializers.TokenRefreshSerializer"),
+        responses={status.HTTP_200_OK: _serializer("jwt_auth.serializers.TokenRefreshResponseSerializer")},
+        extensions=_fern("refresh"),
+    )
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         pat = _token_from(request)
         signer = keys.access_issuer()  # the signing Ed25519 key first, then the HS256 secrets
@@ -200,7 +224,8 @@ class TokenRefreshView(_TokenEndpoint):
             pending = signer.begin_refresh(pat)
         except ls_auth.AuthError as error:
             return self._fail(error)
-        user = orgs.user_for_id(pending.user_id_for_lookup)
+        # One query: the user, their organisation's settings and whether this PAT is revoked.
+        user = orgs.user_for_id(pending.user_id_for_lookup, pat_jti=pending.jti_for_lookup)
         if user is None:
             return self._fail(LSAuthenticationFailed("User not found", "user_not_found"))
         if not user.is_active:
@@ -208,7 +233,9 @@ class TokenRefreshView(_TokenEndpoint):
             return self._fail(LSAuthenticationFailed("No active account found for the given token.", "no_active_account"))
         try:
             access = signer.finish_refresh(
-                pending, settings=orgs.org_settings(user, kind="refresh"), revoked=BlacklistTables()
+                pending,
+                settings=orgs.org_settings(user, kind="refresh"),
+                revoked=KnownRevocation(pending.jti_for_lookup, getattr(user, orgs.REVOKED)),
             )
         except ls_auth.AuthError as error:
             return self._fail(error)
@@ -221,6 +248,16 @@ class TokenRotateView(_TokenEndpoint):
 
     permission_classes = [IsAuthenticated]
 
+    @_label_studio_schema(
+        summary="Rotate JWT refresh token",
+        description="Creates a new JWT refresh token and blacklists the current one.",
+        request=_serializer("jwt_auth.serializers.LSAPITokenRotateSerializer"),
+        responses={
+            status.HTTP_200_OK: _serializer("jwt_auth.serializers.TokenRotateResponseSerializer"),
+            status.HTTP_400_BAD_REQUEST: "Invalid token or token already blacklisted",
+        },
+        extensions=_fern("rotate"),
+    )
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         pat = _token_from(request)
         try:
@@ -257,6 +294,16 @@ class TokenBlacklistView(_TokenEndpoint):
 
     permission_classes = ()
 
+    @_label_studio_schema(
+        summary="Blacklist a JWT refresh token",
+        description="Adds a JWT refresh token to the blacklist, preventing it from being used to obtain new access tokens.",
+        request=_serializer("jwt_auth.serializers.LSAPITokenBlacklistSerializer"),
+        responses={
+            status.HTTP_204_NO_CONTENT: "Token was successfully blacklisted",
+            status.HTTP_404_NOT_FOUND: "Token is already blacklisted",
+        },
+        extensions=_fern("blacklist"),
+    )
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         token = _token_from(request)
         if token.count(".") == 2:
@@ -269,14 +316,15 @@ class TokenBlacklistView(_TokenEndpoint):
 
     def _revoke_full(self, token: str) -> bool:
         # Whoever holds the whole PAT may revoke it: its signature proves it. Revoking never
-        # needs the organisation's permission, so the kind and TTL switches do not apply.
+        # needs the organisation's permission, so the kind and TTL switches do not apply, and
+        # a PAT that names no user may be revoked too (it authenticates nowhere).
         try:
-            claims = verifier().verify_refresh(token, settings=ls_auth.OrgSettings(enforce_ttl_on_existing=False))
+            jti, exp, user_id = verifier().verify_revocable(token)
         except ls_auth.AuthError as error:
             raise _Refused(status.HTTP_404_NOT_FOUND, f"{_TOKEN_ERROR} ({error.message})", error.code) from None
-        owner = orgs.user_for_id(claims.user_id)
+        owner = orgs.user_for_id(user_id) if user_id is not None else None
         store = BlacklistTables(token=token, user_id=owner.pk if owner is not None else None)
-        return store.revoke_if_active(claims.jti, verifier().forget_after(claims.exp), int(time.time()))
+        return store.revoke_if_active(jti, verifier().forget_after(exp), int(time.time()))
 
     def _revoke_truncated(self, request: Any, token: str) -> bool:
         # header.payload authenticates nothing: it names a PAT this server issued and listed.
