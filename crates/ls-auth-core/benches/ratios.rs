@@ -179,6 +179,7 @@ fn cases() -> Vec<Case> {
             );
         }));
     }
+    eddsa_cases(&mut v);
     for (group, counts, claim) in [
         ("extra_flat", FLAT, flat_claim as fn(usize) -> Value),
         ("extra_nested", NESTED, nested_claim),
@@ -206,6 +207,61 @@ fn cases() -> Vec<Case> {
         }
     }
     v
+}
+
+/// A service's check of an EdDSA access token (issue 18): ls-auth with the issuer's published
+/// JWK Set, the floor (ring's Ed25519 verify of the same signing input and signature), and
+/// jsonwebtoken's EdDSA decode with the same public key.
+fn eddsa_cases(v: &mut Vec<Case>) {
+    use base64::Engine;
+
+    let private = SigningKey::ed25519_seed("bench-kid", &[42; 32]).unwrap();
+    let public = *private.ed25519_public_key().unwrap();
+    let signer = Keyring::new(private)
+        .with_fallback(SigningKey::hs256(SECRET.as_bytes(), Default::default()).unwrap());
+    let jwks = signer.public_jwks();
+    let issuer = Issuer::new(signer, TokenPolicy::default());
+    let (s, store) = (OrgSettings::default(), InMemoryRevocation::new());
+    let pat = issuer.mint_pat("1", &Map::new(), &s, NOW).unwrap();
+    let token = issuer.refresh(&pat, &s, &store, NOW).unwrap();
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    let (input, signature) = (
+        input.to_owned(),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(signature)
+            .unwrap(),
+    );
+    {
+        let verifier = Verifier::new(Keyring::from_jwks(&jwks).unwrap(), TokenPolicy::default());
+        let token = token.clone();
+        v.push(case(
+            "eddsa/verify_access_ls_auth",
+            Some(token.len()),
+            move || {
+                black_box(verifier.verify_access(black_box(&token), NOW + 1).unwrap());
+            },
+        ));
+    }
+    v.push(case(
+        "eddsa/floor_ring_ed25519",
+        Some(token.len()),
+        move || {
+            let key = ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, &public);
+            key.verify(black_box(input.as_bytes()), black_box(&signature))
+                .unwrap();
+        },
+    ));
+    {
+        let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&jwks).unwrap();
+        let key = jsonwebtoken::DecodingKey::from_jwk(set.find("bench-kid").unwrap()).unwrap();
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+        validation.leeway = 0;
+        validation.validate_exp = false; // the token is checked at a fixed `now`
+        validation.required_spec_claims = ["exp"].into_iter().map(String::from).collect();
+        v.push(case("eddsa/jsonwebtoken", Some(token.len()), move || {
+            black_box(jsonwebtoken::decode::<Value>(black_box(&token), &key, &validation).unwrap());
+        }));
+    }
 }
 
 fn main() {
