@@ -698,13 +698,21 @@ def core():
     jti = uuid4_hex("rotate-1")
     s.add("rotate_pat", g, r, "rotate",
           ok({"pat": reissued(pat_x, "refresh", PAT_TTL_DAYS * DAY, jti, NOW),
-              "revoked_jti": pat_claims()["jti"], "revoked_exp": pat_claims()["exp"]}),
+              "revoked_jti": pat_claims()["jti"], "revoked_exp": pat_claims()["exp"],
+              "forget_after": pat_claims()["exp"]}),
           input=pat_x, mint={"jti": jti})
     s.add("rotate_pat_org_ttl", g, r, "rotate",
           ok({"pat": reissued(pat, "refresh", 90 * DAY, jti, NOW),
-              "revoked_jti": pat_claims()["jti"], "revoked_exp": pat_claims()["exp"]}),
+              "revoked_jti": pat_claims()["jti"], "revoked_exp": pat_claims()["exp"],
+              "forget_after": pat_claims()["exp"]}),
           input=pat, settings={"pat_ttl_days": 90, "enforce_ttl_on_existing": False},
           mint={"jti": jti})
+    # §3.9: the store keeps the rotated PAT until exp + leeway (forget_after), not until exp.
+    s.add("rotate_pat_forget_after_is_exp_plus_leeway", g, "§3.9", "rotate",
+          ok({"pat": reissued(pat_x, "refresh", PAT_TTL_DAYS * DAY, jti, NOW),
+              "revoked_jti": pat_claims()["jti"], "revoked_exp": pat_claims()["exp"],
+              "forget_after": pat_claims()["exp"] + 60}),
+          input=pat_x, policy={"leeway": 60}, mint={"jti": jti})
     s.add("rotate_revoked", g, r, "rotate", err("token_revoked"), input=pat,
           revoked=[pat_claims()["jti"]], mint={"jti": jti})
 
@@ -1418,7 +1426,8 @@ def admission():
     s.add("two_step_rotate_org_ttl", g, "§1", "rotate_two_step",
           looked_up(uid, ok({"pat": reissued(pat, "refresh", 30 * DAY, jti, NOW),
                              "revoked_jti": pat_claims()["jti"],
-                             "revoked_exp": pat_claims()["exp"]})),
+                             "revoked_exp": pat_claims()["exp"],
+                             "forget_after": pat_claims()["exp"]})),
           input=pat, settings={"pat_ttl_days": 30}, mint={"jti": jti})
     s.add("two_step_rotate_revoked", g, "§1", "rotate_two_step",
           looked_up(uid, err("token_revoked")), input=pat, revoked=[pat_claims()["jti"]],

@@ -19,6 +19,7 @@ static int cases_run, boundary_refused;
 typedef struct {
   char **jtis;
   size_t n, cap;
+  int64_t last_forget_after; /* what the core handed to the last recorded revocation */
 } store;
 
 static bool store_has(store *s, const char *jti, size_t len) {
@@ -42,11 +43,11 @@ static void store_add(store *s, const char *jti, size_t len) {
 
 static bool cb_is_revoked(void *ctx, const char *jti, size_t len) { return store_has(ctx, jti, len); }
 
-static bool cb_revoke_if_active(void *ctx, const char *jti, size_t len, int64_t exp, int64_t now) {
-  (void)exp;
+static bool cb_revoke_if_active(void *ctx, const char *jti, size_t len, int64_t forget_after, int64_t now) {
   (void)now;
   if (store_has(ctx, jti, len)) return false;
   store_add(ctx, jti, len);
+  ((store *)ctx)->last_forget_after = forget_after;
   return true;
 }
 
@@ -318,6 +319,7 @@ static ls_auth_result run_two_step(const jval *c, const char *op, const char *in
         *ok_matches = string_is(pat, j_get(expect_ok, "pat")) &&
                       string_is(jti_out, j_get(expect_ok, "revoked_jti")) &&
                       exp == jint(j_get(expect_ok, "revoked_exp")) &&
+                      revoked->last_forget_after == jint(j_get(expect_ok, "forget_after")) &&
                       store_has(revoked, ls_auth_string_data(jti_out), ls_auth_string_len(jti_out));
       ls_auth_string_free(pat);
       ls_auth_string_free(jti_out);
@@ -472,8 +474,8 @@ static ls_auth_result run_case(const jval *c, bool *ok_matches, bool *lookup_mat
           if (rc == LS_AUTH_OK && expect_ok)
             *ok_matches = string_is(pat, j_get(expect_ok, "pat")) &&
                           string_is(jti_out, j_get(expect_ok, "revoked_jti")) &&
-                      exp == jint(j_get(expect_ok, "revoked_exp")) &&
                           exp == jint(j_get(expect_ok, "revoked_exp")) &&
+                          revoked.last_forget_after == jint(j_get(expect_ok, "forget_after")) &&
                           store_has(&revoked, ls_auth_string_data(jti_out), ls_auth_string_len(jti_out));
           ls_auth_string_free(pat);
           ls_auth_string_free(jti_out);

@@ -163,7 +163,8 @@ def _run_two_step(case: Dict[str, Any], lookups: List[Any]) -> Any:
         return issuer.finish_refresh(pending_pat, settings=settings, revoked=_store(case))
     assert op == "rotate_two_step", op
     rotation = issuer.finish_rotate(pending_pat, settings=settings, revoked=_store(case))
-    return {"pat": rotation.pat, "revoked_jti": rotation.revoked_jti, "revoked_exp": rotation.revoked_exp}
+    return {"pat": rotation.pat, "revoked_jti": rotation.revoked_jti, "revoked_exp": rotation.revoked_exp,
+            "forget_after": rotation.forget_after}
 
 
 def _run(case: Dict[str, Any]) -> Any:
@@ -220,7 +221,8 @@ def _run(case: Dict[str, Any]) -> Any:
             _input_text(case), now=now, revoked=store, settings=_settings(case)
         )
         assert store.is_revoked(rotation.revoked_jti), "rotation records the old jti"
-        return {"pat": rotation.pat, "revoked_jti": rotation.revoked_jti, "revoked_exp": rotation.revoked_exp}
+        return {"pat": rotation.pat, "revoked_jti": rotation.revoked_jti, "revoked_exp": rotation.revoked_exp,
+            "forget_after": rotation.forget_after}
     raise AssertionError(f"unknown op {op!r}")
 
 

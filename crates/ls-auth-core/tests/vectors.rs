@@ -205,7 +205,7 @@ fn run_case(case: &Value) -> (Option<Value>, Outcome) {
                     } else {
                         issuer
                             .finish_rotate(p, &settings(case), &revocation(case))
-                            .map(|r| json!({"pat": r.pat, "revoked_jti": r.revoked_jti, "revoked_exp": r.revoked_exp}))
+                            .map(|r| json!({"pat": r.pat, "revoked_jti": r.revoked_jti, "revoked_exp": r.revoked_exp, "forget_after": r.forget_after}))
                             .map_err(code)
                     }
                 },
@@ -278,7 +278,7 @@ fn run(case: &Value) -> Outcome {
                     .map_err(code),
                 "rotate" => issuer(case, ring)?
                     .rotate(&input_text(case), &settings(case), &revocation(case), now)
-                    .map(|r| json!({"pat": r.pat, "revoked_jti": r.revoked_jti, "revoked_exp": r.revoked_exp}))
+                    .map(|r| json!({"pat": r.pat, "revoked_jti": r.revoked_jti, "revoked_exp": r.revoked_exp, "forget_after": r.forget_after}))
                     .map_err(code),
                 other => panic!("case {}: unknown op {other}", case["name"]),
             }
