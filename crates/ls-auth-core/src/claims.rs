@@ -8,10 +8,10 @@ use std::sync::OnceLock;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
-use crate::claims_scanner::Scalar;
-use crate::duplicate_keys::{KeySet, SeenKeys};
 use crate::error::{Error, ErrorKind, Result};
-use crate::value_kind::{Key, ValueKind};
+use crate::json::duplicate_keys::{KeySet, SeenKeys};
+use crate::json::scanner::Scalar;
+use crate::json::value_kind::{Key, ValueKind};
 
 /// Claim names that a token's issuer sets itself and a refresh never copies.
 pub(crate) const RESERVED: [&str; 5] = ["token_type", "exp", "iat", "jti", "user_id"];
@@ -354,7 +354,7 @@ impl ServerPrefix {
     /// else is `None` and goes the general way, which alone makes errors.
     #[inline]
     fn claims(&self, json: &[u8], expected: TokenType) -> Option<Claims> {
-        let text = crate::claims_scanner::utf8(json)?;
+        let text = crate::json::scanner::utf8(json)?;
         let jti = text.get(self.jti.clone())?;
         let user_id = match &self.user_id {
             Ok(range) => Cow::Borrowed(text.get(range.clone())?),
@@ -412,7 +412,7 @@ fn read_extra(payload: &str) -> Vec<(String, Value)> {
             extra: Extra::Values(extra),
             ..
         }) => extra,
-        // Unreachable: the scanner accepts only what serde_json reads (claims_scanner.rs).
+        // Unreachable: the scanner accepts only what serde_json reads (json/scanner.rs).
         _ => Vec::new(),
     }
 }
@@ -511,7 +511,7 @@ impl<'de> RawClaims<'de> {
         // Most tokens have no extra claims: track their names only once one appears.
         let mut seen_extra: Option<KeySet> = None;
         let text =
-            crate::claims_scanner::object(json, from, &SERVER_ORDER, |key, at, index, value| {
+            crate::json::scanner::object(json, from, &SERVER_ORDER, |key, at, index, value| {
                 let member = match index {
                     Some(i) => raw.registered(i),
                     None => raw.member(key),
@@ -648,7 +648,7 @@ fn literal_at(b: &[u8], pos: usize, lit: &[u8]) -> Option<usize> {
 /// and the position after it.
 #[inline(always)]
 fn plain_int(b: &[u8], pos: usize) -> Option<(i64, usize)> {
-    match crate::claims_scanner::number_at(b, pos)? {
+    match crate::json::scanner::number_at(b, pos)? {
         (end, Some(n)) => Some((n, end)),
         _ => None,
     }
@@ -658,7 +658,7 @@ fn plain_int(b: &[u8], pos: usize) -> Option<(i64, usize)> {
 /// escapes.
 #[inline(always)]
 fn plain_str_end(b: &[u8], pos: usize) -> Option<usize> {
-    match crate::claims_scanner::string_end_at(b, pos)? {
+    match crate::json::scanner::string_end_at(b, pos)? {
         (end, false) => Some(end),
         _ => None,
     }

@@ -4,10 +4,10 @@ use serde_json::{Map, Value};
 
 use crate::claims::{Claims, TokenType, RESERVED};
 use crate::error::{Error, ErrorKind, Result};
+use crate::json::pyjwt_json;
 use crate::jws;
 use crate::keys::Keyring;
 use crate::policy::{KeyKind, OrgSettings, TokenPolicy};
-use crate::pyjwt_json;
 use crate::random::{uuid4_hex, SecureRandom, SystemRandom};
 use crate::revocation::{Revocation, RevocationStore};
 use crate::verify::{PendingRefresh, Verifier};

@@ -10,10 +10,10 @@ use std::mem::MaybeUninit;
 use base64_simd::URL_SAFE_NO_PAD;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use crate::duplicate_keys::SeenKeys;
 use crate::error::{Error, ErrorKind, Result};
+use crate::json::duplicate_keys::SeenKeys;
+use crate::json::value_kind::{Key, ValueKind};
 use crate::keys::{Algorithm, Keyring, SigningKey};
-use crate::value_kind::{Key, ValueKind};
 
 /// The largest token accepted, checked before any decoding (contract §3.1).
 pub const MAX_TOKEN_LEN: usize = 4096;
@@ -371,7 +371,7 @@ pub(crate) fn sign(key: &SigningKey, claims_json: &str) -> Result<String> {
     match key.kid() {
         Some(kid) if key.algorithm() == Algorithm::EdDSA => {
             let mut header = String::from("{\"alg\":\"EdDSA\",\"kid\":");
-            crate::pyjwt_json::write(&mut header, kid);
+            crate::json::pyjwt_json::write(&mut header, kid);
             header.push_str(",\"typ\":\"JWT\"}");
             URL_SAFE_NO_PAD.encode_append(header.as_bytes(), &mut out);
         }

@@ -465,7 +465,7 @@ impl Keyring {
             .filter_map(|k| k.public_jwk().map(serde_json::Value::Object))
             .collect();
         let mut out = String::new();
-        crate::pyjwt_json::write(&mut out, &serde_json::json!({ "keys": keys }));
+        crate::json::pyjwt_json::write(&mut out, &serde_json::json!({ "keys": keys }));
         out
     }
 

@@ -36,26 +36,23 @@
 
 mod authenticate;
 mod claims;
-mod claims_scanner;
 mod client;
 mod clock;
 #[cfg(any(test, feature = "dangerous"))]
 pub mod dangerous;
-mod duplicate_keys;
 mod error;
 mod header;
 mod hex;
 mod issue;
+mod json;
 mod jwks;
 mod jws;
 mod keys;
 mod legacy;
 mod origin;
 mod policy;
-mod pyjwt_json;
 mod random;
 mod revocation;
-mod value_kind;
 mod verify;
 
 pub use authenticate::{authenticate, begin_authenticate, Lookup, PendingPrincipal, Principal};
