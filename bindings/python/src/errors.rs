@@ -17,6 +17,18 @@ static TABLE: RwLock<Option<Py<PyDict>>> = RwLock::new(None);
 
 /// The exception for a core error: `cls(message, code, status)` with `cls` from the table.
 pub(crate) fn core_err(py: Python<'_>, e: &core::Error) -> PyErr {
+    exception(py, e.kind(), e.message())
+}
+
+/// `InvalidArgument` (a `ValueError`) for an argument the core's types cannot hold. The message
+/// is the binding's own (an argument's name, never its value when it may be secret): the core
+/// keeps `Error::with_detail` to itself.
+pub(crate) fn invalid_argument(py: Python<'_>, detail: impl Into<Cow<'static, str>>) -> PyErr {
+    exception(py, core::ErrorKind::InvalidArgument, &detail.into())
+}
+
+/// The exception of `kind`'s class in the table, with `message`.
+fn exception(py: Python<'_>, kind: core::ErrorKind, message: &str) -> PyErr {
     let table = TABLE
         .read()
         .unwrap_or_else(|p| p.into_inner())
@@ -25,29 +37,21 @@ pub(crate) fn core_err(py: Python<'_>, e: &core::Error) -> PyErr {
     let Some(table) = table else {
         return PyRuntimeError::new_err(format!(
             "{} ({}); import ls_auth rather than ls_auth._native to get typed exceptions",
-            e.message(),
-            e.code()
+            message,
+            kind.code()
         ));
     };
-    let made = table.bind(py).get_item(e.code()).and_then(|cls| match cls {
-        Some(cls) => cls.call1((e.message(), e.code(), e.http_status())),
+    let made = table.bind(py).get_item(kind.code()).and_then(|cls| match cls {
+        Some(cls) => cls.call1((message, kind.code(), kind.http_status())),
         None => Err(PyRuntimeError::new_err(format!(
             "no exception class for code {}",
-            e.code()
+            kind.code()
         ))),
     });
     match made {
         Ok(exc) => PyErr::from_value(exc),
         Err(err) => err,
     }
-}
-
-/// `InvalidArgument` (a `ValueError`) for an argument the core's types cannot hold.
-pub(crate) fn invalid_argument(py: Python<'_>, detail: impl Into<Cow<'static, str>>) -> PyErr {
-    core_err(
-        py,
-        &core::Error::with_detail(core::ErrorKind::InvalidArgument, detail),
-    )
 }
 
 /// The core kind of a Python `AuthError` (from its code), for `www_authenticate`.

@@ -134,8 +134,9 @@ impl Error {
         Error { kind, detail: None }
     }
 
-    /// An error with a more precise message. Callers pass fixed text or claim names only.
-    pub fn with_detail(kind: ErrorKind, detail: impl Into<Cow<'static, str>>) -> Self {
+    /// An error with a more precise message. Crate-private so that no caller can put a secret
+    /// in a message: the core passes fixed text or claim names only.
+    pub(crate) fn with_detail(kind: ErrorKind, detail: impl Into<Cow<'static, str>>) -> Self {
         Error {
             kind,
             detail: Some(detail.into()),
