@@ -135,8 +135,9 @@ pub struct TokenPolicy {
     pub leeway: u32,
     /// When set, tokens must carry exactly this `iss`, and minted tokens carry it.
     pub issuer: Option<String>,
-    /// When set, tokens must list exactly this `aud`, and minted tokens carry it. When unset, a
-    /// token that names an audience is refused, as PyJWT does.
+    /// When set, a token's `aud` (a string or a list of strings) must include this audience,
+    /// and minted tokens carry it. When unset, a token that names an audience is refused, as
+    /// PyJWT does.
     pub audience: Option<String>,
 }
 
