@@ -247,12 +247,12 @@ pub fn c_abi(data: &[u8]) {
             &mut tok,
             &mut tok_len,
         );
-        match core::parse_authorization(data) {
+        match core::header::parse_authorization(data) {
             Ok(cred) => {
                 assert_eq!(r, R::LS_AUTH_OK);
                 let want = match cred {
-                    core::Credential::Bearer(_) => ls_auth_scheme::LS_AUTH_SCHEME_BEARER,
-                    core::Credential::Token(_) => ls_auth_scheme::LS_AUTH_SCHEME_TOKEN,
+                    core::header::Credential::Bearer(_) => ls_auth_scheme::LS_AUTH_SCHEME_BEARER,
+                    core::header::Credential::Token(_) => ls_auth_scheme::LS_AUTH_SCHEME_TOKEN,
                 };
                 assert_eq!(scheme, want);
                 // The token points into the caller's header, never elsewhere.
@@ -332,13 +332,13 @@ pub fn c_abi(data: &[u8]) {
         // Client-side classification.
         let mut kind = ls_auth_api_key_kind::LS_AUTH_API_KEY_LEGACY;
         let r = ls_auth_classify_api_key(data.as_ptr().cast(), data.len(), NOW, &mut kind);
-        match text.and_then(|t| expected(core::classify_api_key(t, NOW))) {
+        match text.and_then(|t| expected(core::client::classify_api_key(t, NOW))) {
             Ok(k) => {
                 assert_eq!(r, R::LS_AUTH_OK);
                 let want = match k {
-                    core::ApiKeyKind::Legacy => ls_auth_api_key_kind::LS_AUTH_API_KEY_LEGACY,
-                    core::ApiKeyKind::Pat => ls_auth_api_key_kind::LS_AUTH_API_KEY_PAT,
-                    core::ApiKeyKind::Access => ls_auth_api_key_kind::LS_AUTH_API_KEY_ACCESS,
+                    core::client::ApiKeyKind::Legacy => ls_auth_api_key_kind::LS_AUTH_API_KEY_LEGACY,
+                    core::client::ApiKeyKind::Pat => ls_auth_api_key_kind::LS_AUTH_API_KEY_PAT,
+                    core::client::ApiKeyKind::Access => ls_auth_api_key_kind::LS_AUTH_API_KEY_ACCESS,
                 };
                 assert_eq!(kind, want);
             }
@@ -347,7 +347,7 @@ pub fn c_abi(data: &[u8]) {
 
         // Legacy keys.
         let r = ls_auth_check_legacy_key(data.as_ptr().cast(), data.len());
-        let want = text.and_then(|t| expected(core::check_legacy_key(t)));
+        let want = text.and_then(|t| expected(core::legacy::check_legacy_key(t)));
         assert_eq!(
             r,
             want.map_or_else(|c| c, |()| R::LS_AUTH_OK),
@@ -372,9 +372,9 @@ pub fn c_abi(data: &[u8]) {
         let digest = text_out(buf_len, |b, l, o| {
             ls_auth_legacy_key_digest(data.as_ptr().cast(), data.len(), b, l, o)
         });
-        assert_eq!(digest, text.map(core::legacy_key_digest));
+        assert_eq!(digest, text.map(core::legacy::legacy_key_digest));
         let generated = text_out(buf_len, |b, l, o| ls_auth_generate_legacy_key(b, l, o)).unwrap();
-        assert!(core::is_legacy_key(&generated));
+        assert!(core::legacy::is_legacy_key(&generated));
 
         // Result codes taken from the input, known or not.
         let code = data
@@ -396,7 +396,7 @@ pub fn c_abi(data: &[u8]) {
                         Some(kind) => {
                             assert_eq!((rs, status), (R::LS_AUTH_OK, kind.http_status()));
                             let want =
-                                core::www_authenticate(kind).unwrap_or_default();
+                                core::header::www_authenticate(kind).unwrap_or_default();
                             assert_eq!(challenge, Ok(want));
                         }
                         None => {
@@ -457,7 +457,7 @@ pub fn c_abi(data: &[u8]) {
                 );
                 assert_eq!(minted.last(), Some(&0));
                 let minted = std::str::from_utf8(&minted[..minted.len() - 1]).unwrap();
-                let unverified = core::decode_unverified(minted).expect("a minted PAT decodes");
+                let unverified = core::jws::decode_unverified(minted).expect("a minted PAT decodes");
                 assert_eq!(
                     unverified.claims.get("user_id"),
                     Some(&Value::from(text.unwrap()))

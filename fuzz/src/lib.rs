@@ -15,13 +15,11 @@ use std::sync::OnceLock;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use ls_auth_core::{
-    authenticate as core_authenticate, check_legacy_key, classify_api_key as core_classify,
-    decode_unverified, is_legacy_key, legacy_key_digest, legacy_keys_equal,
-    parse_authorization as core_parse_authorization, truncate, AccessTokenCache, Algorithm,
-    ApiKeyKind, Claims, Credential, Error, ErrorKind, InMemoryRevocation, Keyring, OrgSettings,
-    Principal, SigningKey, TokenPolicy, TokenType, Verifier, MAX_HEADER_LEN, MAX_TOKEN_LEN,
-};
+use ls_auth_core::{authenticate as core_authenticate, Algorithm, Claims, Error, ErrorKind, InMemoryRevocation, Keyring, OrgSettings, Principal, SigningKey, TokenPolicy, TokenType, Verifier};
+use ls_auth_core::client::{classify_api_key as core_classify, AccessTokenCache, ApiKeyKind};
+use ls_auth_core::header::{parse_authorization as core_parse_authorization, Credential, MAX_HEADER_LEN};
+use ls_auth_core::jws::{decode_unverified, truncate, MAX_TOKEN_LEN};
+use ls_auth_core::legacy::{check_legacy_key, is_legacy_key, legacy_key_digest, legacy_keys_equal};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 

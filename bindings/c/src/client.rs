@@ -32,11 +32,13 @@ pub unsafe extern "C" fn ls_auth_classify_api_key(
     guard(|| {
         // SAFETY: pointer contracts of the header.
         let (key, dst) = unsafe { (str_in(key, key_len)?, out(kind_out)?) };
-        dst.set(match core::classify_api_key(key, crate::now_in(now))? {
-            core::ApiKeyKind::Legacy => ls_auth_api_key_kind::LS_AUTH_API_KEY_LEGACY,
-            core::ApiKeyKind::Pat => ls_auth_api_key_kind::LS_AUTH_API_KEY_PAT,
-            core::ApiKeyKind::Access => ls_auth_api_key_kind::LS_AUTH_API_KEY_ACCESS,
-        });
+        dst.set(
+            match core::client::classify_api_key(key, crate::now_in(now))? {
+                core::client::ApiKeyKind::Legacy => ls_auth_api_key_kind::LS_AUTH_API_KEY_LEGACY,
+                core::client::ApiKeyKind::Pat => ls_auth_api_key_kind::LS_AUTH_API_KEY_PAT,
+                core::client::ApiKeyKind::Access => ls_auth_api_key_kind::LS_AUTH_API_KEY_ACCESS,
+            },
+        );
         Ok(())
     })
 }
@@ -69,13 +71,13 @@ pub unsafe extern "C" fn ls_auth_inspect_key(
     guard(|| {
         // SAFETY: pointer contracts of the header.
         let (key, dst) = unsafe { (str_in(key, key_len)?, out(shape_out)?) };
-        let (shape, _) = core::inspect_key(key)?;
+        let (shape, _) = core::client::inspect_key(key)?;
         dst.set(match shape {
-            core::KeyShape::Legacy => ls_auth_key_shape::LS_AUTH_KEY_SHAPE_LEGACY,
-            core::KeyShape::Pat => ls_auth_key_shape::LS_AUTH_KEY_SHAPE_PAT,
-            core::KeyShape::Access => ls_auth_key_shape::LS_AUTH_KEY_SHAPE_ACCESS,
-            core::KeyShape::Truncated => ls_auth_key_shape::LS_AUTH_KEY_SHAPE_TRUNCATED,
-            core::KeyShape::OtherJwt => ls_auth_key_shape::LS_AUTH_KEY_SHAPE_OTHER_JWT,
+            core::client::KeyShape::Legacy => ls_auth_key_shape::LS_AUTH_KEY_SHAPE_LEGACY,
+            core::client::KeyShape::Pat => ls_auth_key_shape::LS_AUTH_KEY_SHAPE_PAT,
+            core::client::KeyShape::Access => ls_auth_key_shape::LS_AUTH_KEY_SHAPE_ACCESS,
+            core::client::KeyShape::Truncated => ls_auth_key_shape::LS_AUTH_KEY_SHAPE_TRUNCATED,
+            core::client::KeyShape::OtherJwt => ls_auth_key_shape::LS_AUTH_KEY_SHAPE_OTHER_JWT,
         });
         Ok(())
     })
@@ -85,7 +87,7 @@ pub unsafe extern "C" fn ls_auth_inspect_key(
 /// Build with `ls_auth_credential_scope_new`, free with `ls_auth_credential_scope_free`.
 /// Immutable: may be shared between threads.
 pub struct ls_auth_credential_scope {
-    inner: core::CredentialScope,
+    inner: core::origin::CredentialScope,
 }
 
 /// Reads a base URL (`http`/`https`, a host, an optional port and path; no user info, query or
@@ -99,7 +101,7 @@ pub unsafe extern "C" fn ls_auth_credential_scope_new(
     guard(|| {
         // SAFETY: pointer contracts of the header.
         let (base_url, dst) = unsafe { (str_in(base_url, base_url_len)?, out(scope_out)?) };
-        let inner = core::CredentialScope::new(base_url)?;
+        let inner = core::origin::CredentialScope::new(base_url)?;
         dst.set(into_raw(ls_auth_credential_scope { inner }));
         Ok(())
     })

@@ -41,10 +41,10 @@ pub unsafe extern "C" fn ls_auth_parse_authorization(
                 out(token_len_out)?,
             )
         };
-        let credential = core::parse_authorization(header)?;
+        let credential = core::header::parse_authorization(header)?;
         scheme_out.set(match credential {
-            core::Credential::Bearer(_) => ls_auth_scheme::LS_AUTH_SCHEME_BEARER,
-            core::Credential::Token(_) => ls_auth_scheme::LS_AUTH_SCHEME_TOKEN,
+            core::header::Credential::Bearer(_) => ls_auth_scheme::LS_AUTH_SCHEME_BEARER,
+            core::header::Credential::Token(_) => ls_auth_scheme::LS_AUTH_SCHEME_TOKEN,
         });
         let (p, n) = ffi::str_parts(credential.token());
         token_out.set(p);
@@ -69,7 +69,7 @@ pub unsafe extern "C" fn ls_auth_www_authenticate(
         // SAFETY: buffer contract of the header.
         let dst = unsafe { str_out(buf, len, out_len) }?;
         let kind = result_in(code)?.kind().ok_or(LS_AUTH_INVALID_ARGUMENT)?;
-        let value = core::www_authenticate(kind).unwrap_or_default();
+        let value = core::header::www_authenticate(kind).unwrap_or_default();
         dst.write(&value)
     })
 }

@@ -18,11 +18,13 @@ pub unsafe extern "C" fn ls_auth_generate_legacy_key(
     guard(|| {
         // SAFETY: buffer contract of the header.
         let dst = unsafe { str_out(buf, len, out_len) }?;
-        if len < core::LEGACY_KEY_LEN + 1 {
+        if len < core::legacy::LEGACY_KEY_LEN + 1 {
             // Report the size without drawing a key.
-            return dst.write(&"0".repeat(core::LEGACY_KEY_LEN));
+            return dst.write(&"0".repeat(core::legacy::LEGACY_KEY_LEN));
         }
-        dst.write(&core::generate_legacy_key(&core::SystemRandom::new())?)
+        dst.write(&core::legacy::generate_legacy_key(
+            &core::SystemRandom::new(),
+        )?)
     })
 }
 
@@ -35,7 +37,7 @@ pub unsafe extern "C" fn ls_auth_check_legacy_key(
     guard(|| {
         // SAFETY: pointer contract of the header.
         let key = unsafe { str_in(key, key_len) }?;
-        Ok(core::check_legacy_key(key)?)
+        Ok(core::legacy::check_legacy_key(key)?)
     })
 }
 
@@ -57,7 +59,7 @@ pub unsafe extern "C" fn ls_auth_legacy_keys_equal(
                 out(equal_out)?,
             )
         };
-        dst.set(core::legacy_keys_equal(a, b));
+        dst.set(core::legacy::legacy_keys_equal(a, b));
         Ok(())
     })
 }
@@ -75,6 +77,6 @@ pub unsafe extern "C" fn ls_auth_legacy_key_digest(
     guard(|| {
         // SAFETY: pointer contracts of the header.
         let (key, dst) = unsafe { (str_in(key, key_len)?, str_out(buf, len, out_len)?) };
-        dst.write(&core::legacy_key_digest(key))
+        dst.write(&core::legacy::legacy_key_digest(key))
     })
 }

@@ -41,13 +41,16 @@ fn exception(py: Python<'_>, kind: core::ErrorKind, message: &str) -> PyErr {
             kind.code()
         ));
     };
-    let made = table.bind(py).get_item(kind.code()).and_then(|cls| match cls {
-        Some(cls) => cls.call1((message, kind.code(), kind.http_status())),
-        None => Err(PyRuntimeError::new_err(format!(
-            "no exception class for code {}",
-            kind.code()
-        ))),
-    });
+    let made = table
+        .bind(py)
+        .get_item(kind.code())
+        .and_then(|cls| match cls {
+            Some(cls) => cls.call1((message, kind.code(), kind.http_status())),
+            None => Err(PyRuntimeError::new_err(format!(
+                "no exception class for code {}",
+                kind.code()
+            ))),
+        });
     match made {
         Ok(exc) => PyErr::from_value(exc),
         Err(err) => err,

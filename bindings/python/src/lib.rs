@@ -807,7 +807,7 @@ impl Issuer {
 fn parse_authorization(py: Python<'_>, value: Option<&Bound<'_, PyAny>>) -> PyResult<Credential> {
     let bytes = header_bytes(value)?;
     guarded(|| {
-        core::parse_authorization(&bytes).map(|c| Credential {
+        core::header::parse_authorization(&bytes).map(|c| Credential {
             scheme: c.scheme(),
             token: c.token().to_owned(),
         })
@@ -820,7 +820,7 @@ fn parse_authorization(py: Python<'_>, value: Option<&Bound<'_, PyAny>>) -> PyRe
 #[pyfunction]
 fn inspect_key(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<&'static str> {
     let key = text_arg(key, "key")?;
-    guarded(|| core::inspect_key(key).map(|(shape, _)| shape.as_str()))?
+    guarded(|| core::client::inspect_key(key).map(|(shape, _)| shape.as_str()))?
         .map_err(|e| core_err(py, &e))
 }
 
@@ -872,7 +872,7 @@ fn classify_api_key(
 ) -> PyResult<&'static str> {
     let now = resolve_now(py, now)?;
     let key = text_arg(key, "key")?;
-    guarded(|| core::classify_api_key(key, now))?
+    guarded(|| core::client::classify_api_key(key, now))?
         .map(|k| k.as_str())
         .map_err(|e| core_err(py, &e))
 }
@@ -880,28 +880,29 @@ fn classify_api_key(
 /// A new legacy key (40 lowercase hex characters).
 #[pyfunction]
 fn generate_legacy_token(py: Python<'_>) -> PyResult<String> {
-    guarded(|| core::generate_legacy_key(&core::SystemRandom::new()))?.map_err(|e| core_err(py, &e))
+    guarded(|| core::legacy::generate_legacy_key(&core::SystemRandom::new()))?
+        .map_err(|e| core_err(py, &e))
 }
 
 /// The server's listing form of a token, `header.payload`.
 #[pyfunction]
 fn truncate(py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<String> {
     let token = text_arg(token, "token")?;
-    guarded(|| core::truncate(token).map(str::to_owned))?.map_err(|e| core_err(py, &e))
+    guarded(|| core::jws::truncate(token).map(str::to_owned))?.map_err(|e| core_err(py, &e))
 }
 
 /// Raises `MalformedToken` unless `key` has the form of a legacy key.
 #[pyfunction]
 fn check_legacy_key(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<()> {
     let key = text_arg(key, "key")?;
-    guarded(|| core::check_legacy_key(key))?.map_err(|e| core_err(py, &e))
+    guarded(|| core::legacy::check_legacy_key(key))?.map_err(|e| core_err(py, &e))
 }
 
 /// SHA-256 of a legacy key as hex, for hosts that store keys hashed.
 #[pyfunction]
 fn legacy_key_digest(key: &Bound<'_, PyAny>) -> PyResult<String> {
     let key = text_arg(key, "key")?;
-    guarded(|| core::legacy_key_digest(key))
+    guarded(|| core::legacy::legacy_key_digest(key))
 }
 
 /// Compares a presented legacy key with a stored one in constant time.
@@ -911,7 +912,7 @@ fn legacy_keys_equal(presented: &Bound<'_, PyAny>, stored: &Bound<'_, PyAny>) ->
         text_arg(presented, "presented")?,
         text_arg(stored, "stored")?,
     );
-    guarded(|| core::legacy_keys_equal(a, b))
+    guarded(|| core::legacy::legacy_keys_equal(a, b))
 }
 
 /// The `WWW-Authenticate` challenge for an error's kind (or for absent credentials when
@@ -923,7 +924,7 @@ fn www_authenticate(py: Python<'_>, error: Option<&Bound<'_, PyAny>>) -> PyResul
         None => core::ErrorKind::NoCredentials,
         Some(e) => errors::kind_of(py, e)?,
     };
-    guarded(|| core::www_authenticate(kind))
+    guarded(|| core::header::www_authenticate(kind))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -940,14 +941,14 @@ fn thread_id() -> u64 {
 /// The SDK's access-token cache: thread-safe, one refresh at a time.
 #[pyclass(frozen, module = "ls_auth", name = "AccessTokenCache")]
 struct AccessTokenCache {
-    inner: Mutex<core::AccessTokenCache>,
+    inner: Mutex<core::client::AccessTokenCache>,
     /// The thread holding `inner` (0 when free), to refuse re-entry from a refresh callback
     /// instead of deadlocking.
     holder: AtomicU64,
 }
 
 struct Held<'a> {
-    guard: std::sync::MutexGuard<'a, core::AccessTokenCache>,
+    guard: std::sync::MutexGuard<'a, core::client::AccessTokenCache>,
     holder: &'a AtomicU64,
 }
 
@@ -991,9 +992,9 @@ impl AccessTokenCache {
         let key = text_arg(api_key, "api_key")?;
         let margin = match margin {
             Some(m) => u32_arg(py, m, "margin")?,
-            None => core::DEFAULT_REFRESH_MARGIN,
+            None => core::client::DEFAULT_REFRESH_MARGIN,
         };
-        let cache = guarded(|| core::AccessTokenCache::new(key, now))?
+        let cache = guarded(|| core::client::AccessTokenCache::new(key, now))?
             .map_err(|e| core_err(py, &e))?
             .with_margin(margin);
         Ok(AccessTokenCache {
@@ -1092,7 +1093,7 @@ impl AccessTokenCache {
 #[pyclass(frozen, module = "ls_auth", name = "CredentialScope", eq)]
 #[derive(PartialEq)]
 struct CredentialScope {
-    inner: core::CredentialScope,
+    inner: core::origin::CredentialScope,
 }
 
 #[pymethods]
@@ -1100,7 +1101,7 @@ impl CredentialScope {
     #[new]
     fn new(py: Python<'_>, base_url: &Bound<'_, PyAny>) -> PyResult<Self> {
         let base_url = text_arg(base_url, "base_url")?;
-        guarded(|| core::CredentialScope::new(base_url))?
+        guarded(|| core::origin::CredentialScope::new(base_url))?
             .map(|inner| CredentialScope { inner })
             .map_err(|e| core_err(py, &e))
     }
@@ -1139,7 +1140,7 @@ impl CredentialScope {
 #[pyfunction]
 fn origin_of(url: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
     let url = text_arg(url, "url")?;
-    guarded(|| core::origin_of(url))
+    guarded(|| core::origin::origin_of(url))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1161,10 +1162,13 @@ fn ls_auth_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PendingPrincipal>()?;
     m.add_class::<PendingRefresh>()?;
     m.add_class::<CredentialScope>()?;
-    m.add("REFRESH_PATH", core::REFRESH_PATH)?;
+    m.add("REFRESH_PATH", core::origin::REFRESH_PATH)?;
     m.add("DEFAULT_ACCESS_TTL", core::DEFAULT_ACCESS_TTL)?;
     m.add("DEFAULT_PAT_TTL_DAYS", core::DEFAULT_PAT_TTL_DAYS)?;
-    m.add("DEFAULT_REFRESH_MARGIN", core::DEFAULT_REFRESH_MARGIN)?;
+    m.add(
+        "DEFAULT_REFRESH_MARGIN",
+        core::client::DEFAULT_REFRESH_MARGIN,
+    )?;
     m.add_function(wrap_pyfunction!(parse_authorization, m)?)?;
     m.add_function(wrap_pyfunction!(authenticate, m)?)?;
     m.add_function(wrap_pyfunction!(begin_authenticate, m)?)?;

@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ls_auth_core::{origin_of, AccessTokenCache, CredentialScope, ErrorKind, REFRESH_PATH};
+use ls_auth_core::client::AccessTokenCache;
+use ls_auth_core::origin::{origin_of, CredentialScope, REFRESH_PATH};
+use ls_auth_core::ErrorKind;
 use serde_json::Value;
 use zeroize::Zeroizing;
 

@@ -2,10 +2,11 @@
 
 use std::process::ExitCode;
 
+use ls_auth_core::header::www_authenticate;
+use ls_auth_core::legacy::{check_legacy_key, generate_legacy_key, legacy_key_digest};
 use ls_auth_core::{
-    authenticate, check_legacy_key, generate_legacy_key, legacy_key_digest, www_authenticate,
-    ErrorKind, InMemoryRevocation, Issuer, OrgSettings, Principal, SystemRandom, TokenPolicy,
-    Verifier,
+    authenticate, ErrorKind, InMemoryRevocation, Issuer, OrgSettings, Principal, SystemRandom,
+    TokenPolicy, Verifier,
 };
 use serde_json::{Map, Value};
 

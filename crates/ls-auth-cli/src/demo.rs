@@ -1,9 +1,12 @@
 //! `ls-auth demo`: the whole life of Label Studio API tokens, each step checked against what
 //! the contract says must happen, on a key that is public and good for nothing else.
 
+use ls_auth_core::header::{bearer_value, token_value};
+use ls_auth_core::jws::decode_unverified;
+use ls_auth_core::legacy::generate_legacy_key;
 use ls_auth_core::{
-    authenticate, bearer_value, decode_unverified, generate_legacy_key, token_value, Error,
-    InMemoryRevocation, Issuer, Keyring, OrgSettings, Principal, SystemRandom, TokenPolicy,
+    authenticate, Error, InMemoryRevocation, Issuer, Keyring, OrgSettings, Principal, SystemRandom,
+    TokenPolicy,
 };
 
 use crate::time;

@@ -6,10 +6,11 @@
 
 use std::process::ExitCode;
 
-use ls_auth_core::{
-    check_legacy_key, classify_api_key, inspect_key, legacy_key_digest, token_value, ApiKeyKind,
-    ErrorKind, InMemoryRevocation, KeyShape, OrgSettings, TokenPolicy, Verifier, REFRESH_PATH,
-};
+use ls_auth_core::client::{classify_api_key, inspect_key, ApiKeyKind, KeyShape};
+use ls_auth_core::header::token_value;
+use ls_auth_core::legacy::{check_legacy_key, legacy_key_digest};
+use ls_auth_core::origin::REFRESH_PATH;
+use ls_auth_core::{ErrorKind, InMemoryRevocation, OrgSettings, TokenPolicy, Verifier};
 use serde_json::{json, Value};
 
 use crate::client::{self, Authorized, NoReply, NotAuthorized, Reply, Server, ServerArgs};
@@ -852,7 +853,7 @@ impl Doctor<'_> {
 /// Whether a token's header names `alg: EdDSA` (read without trusting it: only to choose which
 /// check applies; the core still verifies everything it is given).
 fn is_eddsa(token: &str) -> bool {
-    ls_auth_core::decode_unverified(token)
+    ls_auth_core::jws::decode_unverified(token)
         .is_ok_and(|t| t.header.get("alg").and_then(|a| a.as_str()) == Some("EdDSA"))
 }
 

@@ -1,6 +1,7 @@
 //! `ls-auth inspect`: what a token or key is, read without any key. Nothing shown is verified.
 
-use ls_auth_core::{inspect_key, legacy_key_digest, KeyShape};
+use ls_auth_core::client::{inspect_key, KeyShape};
+use ls_auth_core::legacy::legacy_key_digest;
 use serde_json::{json, Map, Value};
 
 use crate::{time, CliError};

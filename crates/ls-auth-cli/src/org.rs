@@ -7,7 +7,7 @@
 
 use std::process::ExitCode;
 
-use ls_auth_core::ApiKeyKind;
+use ls_auth_core::client::ApiKeyKind;
 use serde_json::{Map, Value};
 
 use crate::client::{self, Authorized, Reply, Server, ServerArgs};

@@ -4,7 +4,8 @@
 use std::io::Read;
 use std::process::ExitCode;
 
-use ls_auth_core::{decode_unverified, truncate, ApiKeyKind};
+use ls_auth_core::client::ApiKeyKind;
+use ls_auth_core::jws::{decode_unverified, truncate};
 use serde_json::{json, Value};
 
 use crate::client::{self, Authorized, Reply, Server, ServerArgs};
@@ -241,7 +242,7 @@ fn revoke(
     let key = args.api_key()?;
     let target = if this_key {
         if !matches!(
-            ls_auth_core::classify_api_key(&key, now),
+            ls_auth_core::client::classify_api_key(&key, now),
             Ok(ApiKeyKind::Pat)
         ) {
             return Err(CliError::Usage(
@@ -323,7 +324,7 @@ fn revoke(
 fn rotate(args: &ServerArgs, now: i64) -> Result<ExitCode, CliError> {
     let key = args.api_key()?;
     if !matches!(
-        ls_auth_core::classify_api_key(&key, now),
+        ls_auth_core::client::classify_api_key(&key, now),
         Ok(ApiKeyKind::Pat)
     ) {
         return Err(CliError::Usage(

@@ -4,6 +4,8 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use ls_auth_core::client::classify_api_key;
+use ls_auth_core::header::parse_authorization;
 use ls_auth_core::*;
 use serde_json::{Map, Value};
 

@@ -12,6 +12,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use ls_auth_core::client::classify_api_key;
+use ls_auth_core::header::parse_authorization;
 use ls_auth_core::*;
 use serde_json::{json, Map, Value};
 

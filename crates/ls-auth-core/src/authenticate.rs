@@ -195,7 +195,7 @@ impl<'h> Presented<'h> {
                 if !looks_like_jwt(token) {
                     return Err(Error::with_detail(
                         ErrorKind::WrongTokenType,
-                        if crate::is_legacy_key(token) {
+                        if crate::legacy::is_legacy_key(token) {
                             "a legacy API key must be sent with the Token scheme, not Bearer"
                         } else {
                             "a Bearer credential must be a JWT access token"

@@ -101,7 +101,7 @@ impl KeyShape {
 /// Anything that is neither a (possibly truncated) JWT nor a legacy key is `malformed_token`.
 ///
 /// ```
-/// use ls_auth_core::{inspect_key, KeyShape};
+/// use ls_auth_core::client::{inspect_key, KeyShape};
 /// let (shape, token) = inspect_key("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9").unwrap();
 /// assert_eq!(shape, KeyShape::Truncated);
 /// assert_eq!(token.unwrap().claims["token_type"], "refresh");
@@ -137,7 +137,7 @@ fn token_type_of(token: &UnverifiedToken) -> Option<TokenType> {
 /// does not parse as a JWT is a legacy key.
 ///
 /// ```
-/// use ls_auth_core::{classify_api_key, ApiKeyKind};
+/// use ls_auth_core::client::{classify_api_key, ApiKeyKind};
 /// assert_eq!(classify_api_key("0123456789abcdef0123456789abcdef01234567", 0).unwrap(), ApiKeyKind::Legacy);
 /// ```
 pub fn classify_api_key(key: &str, now: i64) -> Result<ApiKeyKind> {
@@ -174,6 +174,7 @@ fn read_api_key(key: &str, now: i64) -> Result<Peek> {
 ///
 /// ```
 /// use ls_auth_core::*;
+/// use ls_auth_core::client::AccessTokenCache;
 /// let issuer = Issuer::new(Keyring::hs256("a-secret-key-of-at-least-32-bytes!").unwrap(), TokenPolicy::default());
 /// let (settings, now) = (OrgSettings::default(), 1_700_000_000);
 /// let pat = issuer.mint_pat("1", &Default::default(), &settings, now).unwrap();

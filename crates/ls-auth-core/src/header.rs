@@ -46,7 +46,7 @@ impl<'a> Credential<'a> {
 /// and `header_too_large`. An absent header is passed as an empty value.
 ///
 /// ```
-/// use ls_auth_core::{parse_authorization, Credential};
+/// use ls_auth_core::header::{parse_authorization, Credential};
 /// assert_eq!(parse_authorization(b"bearer abc.def.ghi").unwrap(), Credential::Bearer("abc.def.ghi"));
 /// assert_eq!(parse_authorization(b"Basic dXNlcjpwdw==").unwrap_err().code(), "unsupported_scheme");
 /// assert_eq!(parse_authorization(b"Token a b").unwrap_err().code(), "malformed_header");
@@ -182,7 +182,8 @@ pub fn token_value(key: &str) -> String {
 /// same failure; the specific message ([`Error::message`]) belongs in the response body.
 ///
 /// ```
-/// use ls_auth_core::{www_authenticate, ErrorKind};
+/// use ls_auth_core::ErrorKind;
+/// use ls_auth_core::header::www_authenticate;
 /// assert_eq!(www_authenticate(ErrorKind::NoCredentials).unwrap(), r#"Bearer realm="api""#);
 /// assert_eq!(
 ///     www_authenticate(ErrorKind::TokenExpired).unwrap(),

@@ -404,7 +404,7 @@ pub struct UnverifiedToken {
 /// but its shape. Never use the result to authorise anything.
 ///
 /// ```
-/// let t = ls_auth_core::decode_unverified(
+/// let t = ls_auth_core::jws::decode_unverified(
 ///     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjF9").unwrap();
 /// assert!(t.truncated);
 /// assert_eq!(t.claims["exp"], 1);
@@ -444,7 +444,7 @@ pub fn decode_unverified(token: &str) -> Result<UnverifiedToken> {
 ///
 /// ```
 /// let t = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjF9.c2ln";
-/// assert_eq!(ls_auth_core::truncate(t).unwrap(), "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjF9");
+/// assert_eq!(ls_auth_core::jws::truncate(t).unwrap(), "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjF9");
 /// ```
 pub fn truncate(token: &str) -> Result<&str> {
     // The signing input ends before a dot, on a character boundary.

@@ -13,8 +13,8 @@ pub const LEGACY_KEY_LEN: usize = 40;
 /// A new legacy key, as DRF's `Token.generate_key` makes it.
 ///
 /// ```
-/// let key = ls_auth_core::generate_legacy_key(&ls_auth_core::SystemRandom::new()).unwrap();
-/// assert!(ls_auth_core::is_legacy_key(&key));
+/// let key = ls_auth_core::legacy::generate_legacy_key(&ls_auth_core::SystemRandom::new()).unwrap();
+/// assert!(ls_auth_core::legacy::is_legacy_key(&key));
 /// ```
 pub fn generate_legacy_key(rng: &dyn SecureRandom) -> Result<String> {
     let mut bytes = Zeroizing::new([0u8; LEGACY_KEY_LEN / 2]);

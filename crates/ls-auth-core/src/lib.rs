@@ -37,20 +37,20 @@
 
 mod authenticate;
 mod claims;
-mod client;
+pub mod client;
 mod clock;
 #[cfg(any(test, feature = "dangerous"))]
 pub mod dangerous;
 mod error;
-mod header;
+pub mod header;
 mod hex;
 mod issue;
 mod json;
 mod jwks;
-mod jws;
+pub mod jws;
 mod keys;
-mod legacy;
-mod origin;
+pub mod legacy;
+pub mod origin;
 mod policy;
 mod random;
 mod revocation;
@@ -58,22 +58,10 @@ mod verify;
 
 pub use authenticate::{authenticate, begin_authenticate, Lookup, PendingPrincipal, Principal};
 pub use claims::{Claims, TokenType, REGISTERED_CLAIMS};
-pub use client::{
-    classify_api_key, inspect_key, AccessTokenCache, ApiKeyKind, KeyShape, DEFAULT_REFRESH_MARGIN,
-};
 pub use clock::unix_time;
 pub use error::{Error, ErrorKind, Result};
-pub use header::{
-    bearer_value, parse_authorization, token_value, www_authenticate, Credential, MAX_HEADER_LEN,
-};
 pub use issue::{Issuer, Rotation};
-pub use jws::{decode_unverified, truncate, UnverifiedToken, MAX_TOKEN_LEN};
 pub use keys::{Algorithm, Keyring, ShortKeys, SigningKey, ED25519_KEY_LEN, MIN_SECRET_LEN};
-pub use legacy::{
-    check_legacy_key, generate_legacy_key, is_legacy_key, legacy_key_digest, legacy_keys_equal,
-    LEGACY_KEY_LEN,
-};
-pub use origin::{origin_of, CredentialScope, REFRESH_PATH};
 pub use policy::{OrgSettings, TokenPolicy, DEFAULT_ACCESS_TTL, DEFAULT_PAT_TTL_DAYS};
 pub use random::{SecureRandom, SystemRandom};
 pub use revocation::{InMemoryRevocation, Revocation, RevocationStore};

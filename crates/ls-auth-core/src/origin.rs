@@ -17,7 +17,7 @@ pub const REFRESH_PATH: &str = "/api/token/refresh/";
 /// The Label Studio a credential belongs to: a base URL's scheme, host, port and path.
 ///
 /// ```
-/// use ls_auth_core::CredentialScope;
+/// use ls_auth_core::origin::CredentialScope;
 /// let scope = CredentialScope::new("https://ls.example/labelstudio/").unwrap();
 /// assert!(scope.allows("https://ls.example/labelstudio/api/projects/?page=2"));
 /// assert!(scope.allows("https://LS.example:443/labelstudio"));
@@ -100,8 +100,8 @@ impl CredentialScope {
 /// read it. Used to name where a refused redirect pointed.
 ///
 /// ```
-/// assert_eq!(ls_auth_core::origin_of("http://EVIL.example:80/s?x").as_deref(), Some("http://evil.example"));
-/// assert_eq!(ls_auth_core::origin_of("javascript:alert(1)"), None);
+/// assert_eq!(ls_auth_core::origin::origin_of("http://EVIL.example:80/s?x").as_deref(), Some("http://evil.example"));
+/// assert_eq!(ls_auth_core::origin::origin_of("javascript:alert(1)"), None);
 /// ```
 pub fn origin_of(url: &str) -> Option<String> {
     Url::parse(url).ok().map(|u| u.origin())

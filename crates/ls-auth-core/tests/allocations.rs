@@ -5,6 +5,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use ls_auth_core::header::parse_authorization;
 use ls_auth_core::*;
 
 struct Counting;

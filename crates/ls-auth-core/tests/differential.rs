@@ -182,7 +182,7 @@ fn structurally_broken(token: &str) -> bool {
                 .is_ok_and(|bytes| b64(&bytes) == seg)
     };
     let segments: Vec<&str> = token.split('.').collect();
-    token.len() <= ls_auth_core::MAX_TOKEN_LEN
+    token.len() <= ls_auth_core::jws::MAX_TOKEN_LEN
         && segments.len() == 3
         && !segments.iter().all(|s| canonical(s))
 }

@@ -13,6 +13,13 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use ls_auth_core::client::classify_api_key;
+use ls_auth_core::client::AccessTokenCache;
+use ls_auth_core::header::parse_authorization;
+use ls_auth_core::header::www_authenticate;
+use ls_auth_core::jws::truncate;
+use ls_auth_core::legacy::check_legacy_key;
+use ls_auth_core::legacy::generate_legacy_key;
 use ls_auth_core::*;
 use proptest::prelude::*;
 use serde_json::{Map, Value};

@@ -1,9 +1,11 @@
 //! Property tests: mint→verify round trips, single-byte tampering (contract §3), and the
 //! parsers' totality on arbitrary input.
 
+use ls_auth_core::client::classify_api_key;
+use ls_auth_core::header::{parse_authorization, Credential};
+use ls_auth_core::jws::{decode_unverified, MAX_TOKEN_LEN};
 use ls_auth_core::{
-    classify_api_key, decode_unverified, parse_authorization, Credential, InMemoryRevocation,
-    Issuer, Keyring, OrgSettings, RevocationStore, TokenPolicy, MAX_TOKEN_LEN,
+    InMemoryRevocation, Issuer, Keyring, OrgSettings, RevocationStore, TokenPolicy,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value};

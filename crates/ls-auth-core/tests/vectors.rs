@@ -5,10 +5,13 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use ls_auth_core::client::{classify_api_key, inspect_key};
+use ls_auth_core::header::{parse_authorization, www_authenticate};
+use ls_auth_core::legacy::check_legacy_key;
+use ls_auth_core::origin::CredentialScope;
 use ls_auth_core::{
-    authenticate, begin_authenticate, check_legacy_key, classify_api_key, inspect_key,
-    parse_authorization, www_authenticate, CredentialScope, Error, ErrorKind, InMemoryRevocation,
-    Issuer, Keyring, Lookup, OrgSettings, Principal, ShortKeys, SigningKey, TokenPolicy, Verifier,
+    authenticate, begin_authenticate, Error, ErrorKind, InMemoryRevocation, Issuer, Keyring,
+    Lookup, OrgSettings, Principal, ShortKeys, SigningKey, TokenPolicy, Verifier,
 };
 use serde_json::{json, Map, Value};
 

@@ -41,9 +41,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use http::header::{HeaderValue, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{Request, Response, StatusCode};
+use ls_auth_core::header::www_authenticate;
 use ls_auth_core::{
-    authenticate, unix_time, www_authenticate, Claims, Error, Keyring, OrgSettings, Principal,
-    TokenPolicy, Verifier,
+    authenticate, unix_time, Claims, Error, Keyring, OrgSettings, Principal, TokenPolicy, Verifier,
 };
 use tower_layer::Layer;
 use tower_service::Service;
