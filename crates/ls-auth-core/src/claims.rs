@@ -58,7 +58,8 @@ impl TokenType {
         }
     }
 
-    fn from_claim(s: &str) -> Option<Self> {
+    /// The type a `token_type` claim names; the one reader of that claim's values.
+    pub(crate) fn from_claim(s: &str) -> Option<Self> {
         match s {
             "access" => Some(TokenType::Access),
             "refresh" => Some(TokenType::Refresh),

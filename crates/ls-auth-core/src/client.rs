@@ -125,11 +125,11 @@ pub fn inspect_key(key: &str) -> Result<(KeyShape, Option<UnverifiedToken>)> {
 }
 
 fn token_type_of(token: &UnverifiedToken) -> Option<TokenType> {
-    match token.claims.get("token_type").and_then(|v| v.as_str()) {
-        Some(t) if t == TokenType::Refresh.as_str() => Some(TokenType::Refresh),
-        Some(t) if t == TokenType::Access.as_str() => Some(TokenType::Access),
-        _ => None,
-    }
+    token
+        .claims
+        .get("token_type")
+        .and_then(|v| v.as_str())
+        .and_then(TokenType::from_claim)
 }
 
 /// Tells a PAT, an access token and a legacy key apart, the way the SDK does before its first

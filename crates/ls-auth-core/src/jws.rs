@@ -413,21 +413,27 @@ pub fn decode_unverified(token: &str) -> Result<UnverifiedToken> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(Error::new(ErrorKind::TokenTooLarge));
     }
-    let segments: Vec<&str> = token.splitn(4, '.').collect();
-    let (header, payload, truncated) = match segments.as_slice() {
-        [h, p] => (*h, *p, true),
-        [h, p, s] => {
-            with_decoded(s.as_bytes(), |_| Ok(()))?;
-            (*h, *p, false)
+    let bytes = token.as_bytes();
+    let (header, payload, truncated) = match split(bytes) {
+        Ok(parts) => {
+            with_decoded(parts.signature, |_| Ok(()))?;
+            (parts.header, parts.payload, false)
         }
-        _ => {
-            return Err(malformed(
-                "token must have three segments (or two when truncated)",
-            ))
-        }
+        Err(e) if e.kind() != ErrorKind::MalformedToken => return Err(e),
+        // The server's listing form: `header.payload`, the signing input of [`split`].
+        Err(_) => match bytes.iter().position(|&b| b == b'.') {
+            Some(dot) if !bytes[dot + 1..].contains(&b'.') => {
+                (&bytes[..dot], &bytes[dot + 1..], true)
+            }
+            _ => {
+                return Err(malformed(
+                    "token must have three segments (or two when truncated)",
+                ))
+            }
+        },
     };
-    let object = |segment: &str| {
-        with_decoded(segment.as_bytes(), |bytes| {
+    let object = |segment: &[u8]| {
+        with_decoded(segment, |bytes| {
             serde_json::from_slice(bytes)
                 .map_err(|_| malformed("token segment is not a JSON object"))
         })
