@@ -105,7 +105,7 @@ def main() -> int:
     # The same with one extra claim, reported beside it (extra claims cost more in the core).
     pat = issuer.mint_pat("1", claims={"org": 1})
     access_org = issuer.refresh(pat)
-    legacy = ls_auth.generate_legacy_token()
+    legacy = ls_auth.generate_legacy_key()
     verifier = ls_auth.Verifier(SECRET)
 
     # Everyone agrees on the token before we time anything.

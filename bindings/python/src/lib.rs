@@ -7,13 +7,14 @@
 //! errors into the exception classes of `ls_auth._errors` through the one table registered at
 //! import time.
 
+#![forbid(unsafe_code)]
+
 mod admission;
 mod convert;
 mod errors;
 mod revocation;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use ls_auth_core as core;
@@ -879,7 +880,7 @@ fn classify_api_key(
 
 /// A new legacy key (40 lowercase hex characters).
 #[pyfunction]
-fn generate_legacy_token(py: Python<'_>) -> PyResult<String> {
+fn generate_legacy_key(py: Python<'_>) -> PyResult<String> {
     guarded(|| core::legacy::generate_legacy_key(&core::SystemRandom::new()))?
         .map_err(|e| core_err(py, &e))
 }
@@ -930,51 +931,22 @@ fn www_authenticate(py: Python<'_>, error: Option<&Bound<'_, PyAny>>) -> PyResul
 // ---------------------------------------------------------------------------------------------
 // AccessTokenCache
 
-thread_local! {
-    static THREAD_MARK: u8 = const { 0 };
-}
-
-fn thread_id() -> u64 {
-    THREAD_MARK.with(|m| m as *const u8 as u64)
-}
-
-/// The SDK's access-token cache: thread-safe, one refresh at a time.
+/// The SDK's access-token cache: thread-safe. One refresh at a time is the caller's
+/// (`ls_auth.contrib`'s key holder does it, around its HTTP call).
 #[pyclass(frozen, module = "ls_auth", name = "AccessTokenCache")]
 struct AccessTokenCache {
     inner: Mutex<core::client::AccessTokenCache>,
-    /// The thread holding `inner` (0 when free), to refuse re-entry from a refresh callback
-    /// instead of deadlocking.
-    holder: AtomicU64,
-}
-
-struct Held<'a> {
-    guard: std::sync::MutexGuard<'a, core::client::AccessTokenCache>,
-    holder: &'a AtomicU64,
-}
-
-impl Drop for Held<'_> {
-    fn drop(&mut self) {
-        self.holder.store(0, Ordering::Release);
-    }
 }
 
 impl AccessTokenCache {
-    fn lock(&self, py: Python<'_>) -> PyResult<Held<'_>> {
-        let me = thread_id();
-        if self.holder.load(Ordering::Acquire) == me {
-            return Err(PyRuntimeError::new_err(
-                "AccessTokenCache used from inside its own refresh callback",
-            ));
-        }
-        let guard = self
+    fn lock(
+        &self,
+        py: Python<'_>,
+    ) -> PyResult<std::sync::MutexGuard<'_, core::client::AccessTokenCache>> {
+        Ok(self
             .inner
             .lock_py_attached(py)
-            .unwrap_or_else(|e| e.into_inner());
-        self.holder.store(me, Ordering::Release);
-        Ok(Held {
-            guard,
-            holder: &self.holder,
-        })
+            .unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -999,26 +971,25 @@ impl AccessTokenCache {
             .with_margin(margin);
         Ok(AccessTokenCache {
             inner: Mutex::new(cache),
-            holder: AtomicU64::new(0),
         })
     }
 
     /// `"legacy"`, `"pat"` or `"access"`.
     #[getter]
     fn kind(&self, py: Python<'_>) -> PyResult<&'static str> {
-        Ok(self.lock(py)?.guard.kind().as_str())
+        Ok(self.lock(py)?.kind().as_str())
     }
 
     /// The PAT to exchange at `/api/token/refresh/`, when the key is a PAT.
     #[getter]
     fn refresh_token(&self, py: Python<'_>) -> PyResult<Option<String>> {
-        Ok(self.lock(py)?.guard.refresh_token().map(str::to_owned))
+        Ok(self.lock(py)?.refresh_token().map(str::to_owned))
     }
 
     /// The cached access token's `exp`, if one is held.
     #[getter]
     fn access_exp(&self, py: Python<'_>) -> PyResult<Option<i64>> {
-        Ok(self.lock(py)?.guard.access_exp())
+        Ok(self.lock(py)?.access_exp())
     }
 
     /// Whether a refresh is due before the next request.
@@ -1026,14 +997,14 @@ impl AccessTokenCache {
     fn needs_refresh(&self, py: Python<'_>, now: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
         let now = resolve_now(py, now)?;
         let held = self.lock(py)?;
-        guarded(|| held.guard.needs_refresh(now))
+        guarded(|| held.needs_refresh(now))
     }
 
     /// Stores the access token a refresh returned.
     fn store_access(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<()> {
         let token = text_arg(token, "token")?;
         let mut held = self.lock(py)?;
-        guarded(|| held.guard.store_access(token))?.map_err(|e| core_err(py, &e))
+        guarded(|| held.store_access(token))?.map_err(|e| core_err(py, &e))
     }
 
     /// The header value for a request now, without refreshing (raises when a refresh is due).
@@ -1045,42 +1016,15 @@ impl AccessTokenCache {
     ) -> PyResult<String> {
         let now = resolve_now(py, now)?;
         let held = self.lock(py)?;
-        guarded(|| held.guard.authorization_value(now))?.map_err(|e| core_err(py, &e))
-    }
-
-    /// The header value for a request now, calling `refresh(pat) -> access_token` first when
-    /// the cache says so. The lock is held across the call: one refresh at a time.
-    #[pyo3(signature = (refresh, *, now=None))]
-    fn authorization(
-        &self,
-        py: Python<'_>,
-        refresh: &Bound<'_, PyAny>,
-        now: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<String> {
-        let now = resolve_now(py, now)?;
-        let mut held = self.lock(py)?;
-        if guarded(|| held.guard.needs_refresh(now))? {
-            let pat = held.guard.refresh_token().map(str::to_owned);
-            if let Some(pat) = pat {
-                let access = refresh.call1((pat,))?;
-                if !access.is_instance_of::<PyString>() {
-                    return Err(PyTypeError::new_err(
-                        "the refresh callback must return the access token as a str",
-                    ));
-                }
-                let access = text_arg(&access, "the access token")?;
-                guarded(|| held.guard.store_access(access))?.map_err(|e| core_err(py, &e))?;
-            }
-        }
-        guarded(|| held.guard.authorization_value(now))?.map_err(|e| core_err(py, &e))
+        guarded(|| held.authorization_value(now))?.map_err(|e| core_err(py, &e))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let held = self.lock(py)?;
         Ok(format!(
             "AccessTokenCache(kind={:?}, access_exp={:?})",
-            held.guard.kind().as_str(),
-            held.guard.access_exp()
+            held.kind().as_str(),
+            held.access_exp()
         ))
     }
 }
@@ -1174,7 +1118,7 @@ fn ls_auth_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(begin_authenticate, m)?)?;
     m.add_function(wrap_pyfunction!(classify_api_key, m)?)?;
     m.add_function(wrap_pyfunction!(inspect_key, m)?)?;
-    m.add_function(wrap_pyfunction!(generate_legacy_token, m)?)?;
+    m.add_function(wrap_pyfunction!(generate_legacy_key, m)?)?;
     m.add_function(wrap_pyfunction!(truncate, m)?)?;
     m.add_function(wrap_pyfunction!(check_legacy_key, m)?)?;
     m.add_function(wrap_pyfunction!(legacy_key_digest, m)?)?;

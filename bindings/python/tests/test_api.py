@@ -321,7 +321,7 @@ def test_settings_and_authenticate(issuer: ls_auth.Issuer, verifier: ls_auth.Ver
     p = ls_auth.authenticate(f"Bearer {access}", verifier=verifier, settings=s, now=NOW)
     assert p.kind == "jwt" and p.claims is not None and p.claims.user_id == "3"
     assert p == ls_auth.authenticate(f"bearer {access}".encode(), verifier=verifier, settings=s, now=NOW)
-    key = ls_auth.generate_legacy_token()
+    key = ls_auth.generate_legacy_key()
     ls_auth.check_legacy_key(key)
     with pytest.raises(ls_auth.TokenKindDisabled):
         ls_auth.authenticate(f"Token {key}", verifier=verifier, settings=s)
@@ -363,8 +363,8 @@ def test_classify_truncate_and_legacy_helpers(issuer: ls_auth.Issuer) -> None:
     access = issuer.refresh(pat, now=NOW)
     assert ls_auth.classify_api_key(pat, now=NOW) == "pat"
     assert ls_auth.classify_api_key(access, now=NOW) == "access"
-    key = ls_auth.generate_legacy_token()
-    assert len(key) == 40 and key != ls_auth.generate_legacy_token()
+    key = ls_auth.generate_legacy_key()
+    assert len(key) == 40 and key != ls_auth.generate_legacy_key()
     assert ls_auth.classify_api_key(key) == "legacy"
     with pytest.raises(ls_auth.TokenExpired, match="obtain a new refresh token"):
         ls_auth.classify_api_key(ls_auth.Issuer(SECRET).mint_pat(1, now=NOW, settings=ls_auth.OrgSettings(pat_ttl_days=1)), now=NOW + 86400)
@@ -423,7 +423,7 @@ def test_two_step_authentication_names_the_user_then_admits(
         pending.admit(ls_auth.OrgSettings(api_tokens_enabled=False))
     with pytest.raises(ls_auth.InvalidArgument, match="already admitted"):
         pending.admit(ls_auth.OrgSettings())  # one organisation's answer, once
-    legacy = ls_auth.generate_legacy_token()
+    legacy = ls_auth.generate_legacy_key()
     pending = ls_auth.begin_authenticate(f"Token {legacy}", verifier=verifier, now=NOW)
     assert (pending.kind, pending.legacy_key_for_lookup) == ("legacy", legacy)
     assert legacy not in repr(pending)
@@ -504,7 +504,6 @@ def test_lone_surrogates_are_refused_not_converted(issuer: ls_auth.Issuer, verif
         lambda: ls_auth.check_legacy_key("a" * 39 + hi),
         lambda: ls_auth.AccessTokenCache(bad, now=NOW),
         lambda: ls_auth.AccessTokenCache(pat, now=NOW).store_access(bad),
-        lambda: ls_auth.AccessTokenCache(pat, now=NOW).authorization(lambda p: hi, now=NOW),
         lambda: ls_auth.www_authenticate(ls_auth.AuthError("m", code=hi)),
     ]
     for call in every_text_entry:

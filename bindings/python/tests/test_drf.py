@@ -106,7 +106,7 @@ def test_legacy_keys_through_the_lookup_hook(client: APIClient, user, legacy_on:
     r = client.get(URL, HTTP_AUTHORIZATION=f"Token {token.key}")
     assert r.status_code == 200, r.content
     assert r.json() == {"user": "drf-user", "kind": "legacy"}
-    unknown = ls_auth.generate_legacy_token()
+    unknown = ls_auth.generate_legacy_key()
     r = client.get(URL, HTTP_AUTHORIZATION=f"Token {unknown}")
     assert r.status_code == 401 and r.json()["code"] == "token_revoked"
     assert 'error="invalid_token"' in r["WWW-Authenticate"]

@@ -18,7 +18,7 @@ from conftest import SECRET
 
 ISSUER = ls_auth.Issuer(SECRET)
 VERIFIER = ls_auth.Verifier(SECRET)
-LEGACY = ls_auth.generate_legacy_token()
+LEGACY = ls_auth.generate_legacy_key()
 SETTINGS = ls_auth.OrgSettings(legacy_api_tokens_enabled=True)
 
 

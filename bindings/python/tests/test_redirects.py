@@ -23,7 +23,7 @@ from ls_auth.contrib.httpx import LabelStudioAuth
 from conftest import SECRET
 
 ISSUER = ls_auth.Issuer(SECRET)
-LEGACY = ls_auth.generate_legacy_token()
+LEGACY = ls_auth.generate_legacy_key()
 LS = "https://ls.example"
 
 

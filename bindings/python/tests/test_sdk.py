@@ -19,7 +19,7 @@ from ls_auth.contrib.sdk import AsyncLabelStudio, LabelStudio, RefreshFailed
 from conftest import SECRET
 
 ISSUER = ls_auth.Issuer(SECRET)
-LEGACY = ls_auth.generate_legacy_token()
+LEGACY = ls_auth.generate_legacy_key()
 WHOAMI = {"id": 1, "email": "u@example.com", "username": "u"}
 
 

@@ -237,7 +237,7 @@ def test_legacy_keys_follow_the_toggle(api: APIClient, make_user: Any) -> None:
     assert r.status_code == 200 and r.json()["email"] == user.email
     r = api.get(WHOAMI, HTTP_X_API_KEY=key, HTTP_AUTHORIZATION="Bearer not.a.token")  # and supersedes
     assert r.status_code == 200
-    r = api.get(WHOAMI, HTTP_AUTHORIZATION=f"Token {ls_auth.generate_legacy_token()}")
+    r = api.get(WHOAMI, HTTP_AUTHORIZATION=f"Token {ls_auth.generate_legacy_key()}")
     assert r.status_code == 401 and r.json()["code"] == "token_revoked"
 
 

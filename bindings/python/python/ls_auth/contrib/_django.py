@@ -124,13 +124,14 @@ def _key_config() -> Tuple[Any, ...]:
     fallbacks = option("FALLBACKS", None)
     if fallbacks is None:
         fallbacks = getattr(conf, "SECRET_KEY_FALLBACKS", ())
-    audience = option("AUDIENCE", None)
     return (
         secret,
         tuple(fallbacks),
         _seconds(option("LEEWAY", 0)),
         option("ISSUER", None),
-        audience if isinstance(audience, str) or audience is None else None,
+        # Handed over as configured: the core refuses a non-string audience (InvalidArgument)
+        # rather than this module dropping it.
+        option("AUDIENCE", None),
         bool(option("ALLOW_SHORT_KEY", False)),
     )
 
