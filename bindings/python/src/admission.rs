@@ -11,9 +11,10 @@ use std::sync::Mutex;
 use ls_auth_core as core;
 use pyo3::prelude::*;
 
+use crate::call::guarded;
 use crate::errors::{core_err, invalid_argument};
 use crate::revocation::PyRevocation;
-use crate::{guarded, Claims, OrgSettings, Principal};
+use crate::values::{Claims, OrgSettings, Principal};
 
 /// Takes the core value out of a pending object, or says it was already used.
 fn take<T>(py: Python<'_>, slot: &Mutex<Option<T>>, what: &str) -> PyResult<T> {

@@ -16,9 +16,9 @@ use std::sync::Mutex;
 use ls_auth_core as core;
 use pyo3::prelude::*;
 
+use crate::call::{detached, guarded};
 use crate::convert::text_arg;
 use crate::errors::{core_err, invalid_argument};
-use crate::{detached, guarded};
 
 /// A thread-safe, atomic in-memory revocation store (the core's), for tests and single-process
 /// hosts. Entries are forgotten at their `forget_after` (the token's `exp` plus the leeway).
