@@ -44,8 +44,8 @@ impl Issuer {
     #[cfg(feature = "dangerous")]
     fn _insecure_with_fixed_jti(&self, py: Python<'_>, jti: &Bound<'_, PyAny>) -> PyResult<Issuer> {
         let jti = text_arg(jti, "jti")?;
-        let rng =
-            core::dangerous::InsecureFixedRandom::for_jti(jti).map_err(|e| core_err(py, &e))?;
+        let rng = core::dangerous::InsecureFixedRandom::for_jti(jti)
+            .map_err(|e| crate::errors::core_err(py, &e))?;
         let v = self.inner.verifier();
         Ok(Issuer {
             inner: core::Issuer::with_random(v.keyring().clone(), v.policy().clone(), rng),
