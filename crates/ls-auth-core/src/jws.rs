@@ -413,25 +413,11 @@ pub fn decode_unverified(token: &str) -> Result<UnverifiedToken> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(Error::new(ErrorKind::TokenTooLarge));
     }
-    let bytes = token.as_bytes();
-    let (header, payload, truncated) = match split(bytes) {
-        Ok(parts) => {
-            with_decoded(parts.signature, |_| Ok(()))?;
-            (parts.header, parts.payload, false)
-        }
-        Err(e) if e.kind() != ErrorKind::MalformedToken => return Err(e),
-        // The server's listing form: `header.payload`, the signing input of [`split`].
-        Err(_) => match bytes.iter().position(|&b| b == b'.') {
-            Some(dot) if !bytes[dot + 1..].contains(&b'.') => {
-                (&bytes[..dot], &bytes[dot + 1..], true)
-            }
-            _ => {
-                return Err(malformed(
-                    "token must have three segments (or two when truncated)",
-                ))
-            }
-        },
-    };
+    let (parts, truncated) = split_allowing_listing_form(token.as_bytes())?;
+    if !truncated {
+        with_decoded(parts.signature, |_| Ok(()))?;
+    }
+    let (header, payload) = (parts.header, parts.payload);
     let object = |segment: &[u8]| {
         with_decoded(segment, |bytes| {
             serde_json::from_slice(bytes)
@@ -445,16 +431,45 @@ pub fn decode_unverified(token: &str) -> Result<UnverifiedToken> {
     })
 }
 
+/// The segments of a token, or of its listing form `header.payload` (then the signature is
+/// empty and the flag says so): the one place the two-segment form is recognised.
+fn split_allowing_listing_form(token: &[u8]) -> Result<(Compact<'_>, bool)> {
+    match split(token) {
+        Ok(parts) => Ok((parts, false)),
+        Err(e) if e.kind() != ErrorKind::MalformedToken => Err(e),
+        Err(_) => match memchr::memchr(b'.', token) {
+            Some(dot) if memchr::memchr(b'.', &token[dot + 1..]).is_none() => Ok((
+                Compact {
+                    header: &token[..dot],
+                    payload: &token[dot + 1..],
+                    signature: &[],
+                    signing_input: token,
+                },
+                true,
+            )),
+            _ => Err(malformed(
+                "token must have three segments (or two when truncated)",
+            )),
+        },
+    }
+}
+
 /// The server's listing form of a token, `header.payload`, which authenticates nothing but
-/// is accepted for blacklisting.
+/// is accepted for blacklisting. A token already in that form is its own listing form, so a
+/// host holding either kind of text gets the one it stores.
 ///
 /// ```
+/// use ls_auth_core::jws::truncate;
 /// let t = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjF9.c2ln";
-/// assert_eq!(ls_auth_core::jws::truncate(t).unwrap(), "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjF9");
+/// let listed = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjF9";
+/// assert_eq!(truncate(t).unwrap(), listed);
+/// assert_eq!(truncate(listed).unwrap(), listed);
+/// assert!(truncate("not-a-token").is_err());
 /// ```
 pub fn truncate(token: &str) -> Result<&str> {
     // The signing input ends before a dot, on a character boundary.
-    split(token.as_bytes()).map(|parts| &token[..parts.signing_input.len()])
+    split_allowing_listing_form(token.as_bytes())
+        .map(|(parts, _)| &token[..parts.signing_input.len()])
 }
 
 #[cfg(test)]
