@@ -161,4 +161,37 @@ mod tests {
         let exits: Vec<u8> = Diagnosis::ALL.iter().map(|d| d.exit_code()).collect();
         assert!(exits.windows(2).all(|w| w[0] < w[1]), "rows out of order");
     }
+
+    /// The README's "Why am I getting 401?" table names every diagnosis that is a cause, in a
+    /// row that gives its exit code (alone, in a list, or in a range such as `20–22`).
+    #[test]
+    fn the_readme_table_lists_every_cause_with_its_exit_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md");
+        let readme = std::fs::read_to_string(path).expect("the repository's README.md");
+        for d in Diagnosis::ALL {
+            if matches!(d, Diagnosis::Ok | Diagnosis::Unexplained) {
+                continue;
+            }
+            let name = format!("`{}`", d.code());
+            let row = readme
+                .lines()
+                .find(|l| l.starts_with('|') && l.contains(&name))
+                .unwrap_or_else(|| panic!("README's 401 table lacks {name}"));
+            let exits = row.trim_end_matches('|').rsplit('|').next().unwrap();
+            let listed = exits
+                .split(',')
+                .map(str::trim)
+                .any(|e| match e.split_once('–') {
+                    Some((a, b)) => {
+                        (a.parse().unwrap()..=b.parse().unwrap()).contains(&d.exit_code())
+                    }
+                    None => e.parse() == Ok(d.exit_code()),
+                });
+            assert!(
+                listed,
+                "README gives {name} the exit code(s) {exits:?}, not {}",
+                d.exit_code()
+            );
+        }
+    }
 }
