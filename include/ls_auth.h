@@ -21,11 +21,12 @@
  *   used from any number of threads at once. Only ls_auth_keyring_add_fallback and
  *   ls_auth_policy_set_* mutate, and need exclusive access; _free needs exclusive access.
  *   A pending object (ls_auth_pending_principal, ls_auth_pending_refresh) is admitted once;
- *   it is safe to share, and every admission after the first is LS_AUTH_INVALID_ARGUMENT.
+ *   it is safe to share, and every use after the admission (a second admission, a lookup)
+ *   is LS_AUTH_ALREADY_USED, whether the admission succeeded or was refused.
  * - Time is an argument, in seconds since the epoch. Pass LS_AUTH_NOW as `now` to use the
  *   system clock; nothing else reads it.
  * - Multi-organisation hosts, whose settings are known only once the credential names its
- *   user: ls_auth_authenticate_begin (or ls_auth_verifier_begin_refresh /
+ *   user: ls_auth_verifier_begin_authenticate (or ls_auth_verifier_begin_refresh /
  *   ls_auth_issuer_begin_refresh) verifies everything that needs no settings and names the
  *   user id or legacy key to look up; the matching _admit / ls_auth_issuer_finish_* applies
  *   that organisation's settings. Nothing in a pending object is an authorisation.
@@ -64,6 +65,9 @@ enum ls_auth_result
   LS_AUTH_INSUFFICIENT_SIZE = 3,
   // A Rust panic was caught at the library boundary (a bug in libls_auth; please report it).
   LS_AUTH_PANIC = 4,
+  // A pending object (`ls_auth_pending_principal`, `ls_auth_pending_refresh`) was already
+  // admitted (or refused): it is admitted once, and then only freed.
+  LS_AUTH_ALREADY_USED = 5,
   // `no_credentials`: no `Authorization` header, or an empty one.
   LS_AUTH_NO_CREDENTIALS = 100,
   // `unsupported_scheme`: a scheme other than Bearer or Token (the host may try others).
@@ -119,7 +123,7 @@ typedef uint32_t ls_auth_result;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// What `ls_auth_authenticate` found.
+// What `ls_auth_verifier_authenticate` found.
 enum ls_auth_principal_kind
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
@@ -241,8 +245,8 @@ typedef struct ls_auth_issuer ls_auth_issuer;
 typedef struct ls_auth_keyring ls_auth_keyring;
 
 // A credential that passed every check needing no organisation settings, waiting for the
-// settings of the organisation it belongs to (`ls_auth_authenticate_begin`). It names what to
-// look up (`ls_auth_pending_principal_lookup`) and grants nothing until
+// settings of the organisation it belongs to (`ls_auth_verifier_begin_authenticate`). It names
+// what to look up (`ls_auth_pending_principal_lookup`) and grants nothing until
 // `ls_auth_pending_principal_admit`, which may be called once. Free it with
 // `ls_auth_pending_principal_free`.
 typedef struct ls_auth_pending_principal ls_auth_pending_principal;
@@ -327,29 +331,30 @@ ls_auth_result ls_auth_test_panic(void);
 // revocation store is needed here); `Token` carries a legacy key returned for the host to
 // look up. Answer a failure with `ls_auth_result_http_status` and `ls_auth_www_authenticate`.
 //
-// For a host whose settings depend on the user, see `ls_auth_authenticate_begin`.
-ls_auth_result ls_auth_authenticate(const struct ls_auth_verifier *verifier,
-                                    const uint8_t *header,
-                                    size_t header_len,
-                                    const struct ls_auth_org_settings *settings,
-                                    int64_t now,
-                                    struct ls_auth_principal **principal_out);
+// For a host whose settings depend on the user, see `ls_auth_verifier_begin_authenticate`.
+ls_auth_result ls_auth_verifier_authenticate(const struct ls_auth_verifier *verifier,
+                                             const uint8_t *header,
+                                             size_t header_len,
+                                             const struct ls_auth_org_settings *settings,
+                                             int64_t now,
+                                             struct ls_auth_principal **principal_out);
 
 // Step one of a request's authentication for a host whose organisation settings depend on
 // the user (a multi-organisation server): the header grammar and scheme, and for an access
 // token its signature, times and type (for a legacy key its form), at `now` (or
-// `LS_AUTH_NOW`). Failures are those of `ls_auth_authenticate`, except the organisation's
-// toggles, which step two applies. On success `*pending_out` names the user id or legacy key
-// to look up; that is not an authorisation until `ls_auth_pending_principal_admit`.
-ls_auth_result ls_auth_authenticate_begin(const struct ls_auth_verifier *verifier,
-                                          const uint8_t *header,
-                                          size_t header_len,
-                                          int64_t now,
-                                          struct ls_auth_pending_principal **pending_out);
+// `LS_AUTH_NOW`). Failures are those of `ls_auth_verifier_authenticate`, except the
+// organisation's toggles, which step two applies. On success `*pending_out` names the user id
+// or legacy key to look up; that is not an authorisation until
+// `ls_auth_pending_principal_admit`.
+ls_auth_result ls_auth_verifier_begin_authenticate(const struct ls_auth_verifier *verifier,
+                                                   const uint8_t *header,
+                                                   size_t header_len,
+                                                   int64_t now,
+                                                   struct ls_auth_pending_principal **pending_out);
 
 // What to look up to find the organisation: `*kind_out` is `LS_AUTH_PRINCIPAL_JWT` with the
 // access token's user id written to `buf`, or `LS_AUTH_PRINCIPAL_LEGACY` with the legacy key.
-// Not an authorisation. After the admission: `LS_AUTH_INVALID_ARGUMENT`.
+// Not an authorisation. After the admission: `LS_AUTH_ALREADY_USED`.
 ls_auth_result ls_auth_pending_principal_lookup(const struct ls_auth_pending_principal *pending,
                                                 ls_auth_principal_kind *kind_out,
                                                 char *buf,
@@ -358,8 +363,8 @@ ls_auth_result ls_auth_pending_principal_lookup(const struct ls_auth_pending_pri
 
 // Step two: applies the organisation's `settings` (NULL: defaults), refusing a disabled kind
 // with `LS_AUTH_TOKEN_KIND_DISABLED`; on success `*principal_out` is the principal. A pending
-// principal is admitted once: a second call is `LS_AUTH_INVALID_ARGUMENT`. It must still be
-// freed.
+// principal is admitted once: a second call is `LS_AUTH_ALREADY_USED` (as is a call after a
+// refusal: a refused admission uses it up too). It must still be freed.
 ls_auth_result ls_auth_pending_principal_admit(const struct ls_auth_pending_principal *pending,
                                                const struct ls_auth_org_settings *settings,
                                                struct ls_auth_principal **principal_out);
@@ -569,7 +574,7 @@ ls_auth_result ls_auth_issuer_begin_refresh(const struct ls_auth_issuer *issuer,
 
 // Step two of a refresh: admits the pending PAT under the organisation's `settings` (NULL:
 // defaults) and `revocation`, then mints its access token as `ls_auth_issuer_refresh` does.
-// Admits once: a second admission is `LS_AUTH_INVALID_ARGUMENT`.
+// Admits once: a second admission is `LS_AUTH_ALREADY_USED`.
 ls_auth_result ls_auth_issuer_finish_refresh(const struct ls_auth_issuer *issuer,
                                              const struct ls_auth_pending_refresh *pending,
                                              const struct ls_auth_org_settings *settings,
@@ -578,7 +583,7 @@ ls_auth_result ls_auth_issuer_finish_refresh(const struct ls_auth_issuer *issuer
 
 // Step two of a rotation: admits the pending PAT, mints its replacement with the
 // organisation's PAT TTL and revokes it through `revocation->revoke_if_active` (required), as
-// `ls_auth_issuer_rotate` does. Admits once: a second admission is `LS_AUTH_INVALID_ARGUMENT`.
+// `ls_auth_issuer_rotate` does. Admits once: a second admission is `LS_AUTH_ALREADY_USED`.
 ls_auth_result ls_auth_issuer_finish_rotate(const struct ls_auth_issuer *issuer,
                                             const struct ls_auth_pending_refresh *pending,
                                             const struct ls_auth_org_settings *settings,
@@ -710,7 +715,8 @@ ls_auth_result ls_auth_result_message(uint32_t code,
                                       size_t *out_len);
 
 // Writes the stable snake_case code of a result (contract §4, e.g. "token_expired"; the
-// binding's own are "ok", "null_parameter", "invalid_utf8", "insufficient_size", "panic").
+// binding's own are "ok", "null_parameter", "invalid_utf8", "insufficient_size", "panic",
+// "already_used").
 ls_auth_result ls_auth_result_code(uint32_t code,
                                    char *buf,
                                    size_t len,
@@ -772,7 +778,7 @@ ls_auth_result ls_auth_verifier_begin_refresh(const struct ls_auth_verifier *ver
                                               struct ls_auth_pending_refresh **pending_out);
 
 // Writes the pending PAT's verified user id: only to find the user and their organisation.
-// After the admission: `LS_AUTH_INVALID_ARGUMENT`.
+// After the admission: `LS_AUTH_ALREADY_USED`.
 ls_auth_result ls_auth_pending_refresh_user_id(const struct ls_auth_pending_refresh *pending,
                                                char *buf,
                                                size_t len,
@@ -780,7 +786,7 @@ ls_auth_result ls_auth_pending_refresh_user_id(const struct ls_auth_pending_refr
 
 // Step two, as `ls_auth_verifier_verify_refresh` would finish: the organisation's `settings`
 // (NULL: defaults; PATs enabled, TTL) and `revocation`; on success `*claims_out` is the PAT's
-// claims. Admits once: a second admission is `LS_AUTH_INVALID_ARGUMENT`.
+// claims. Admits once: a second admission is `LS_AUTH_ALREADY_USED`.
 ls_auth_result ls_auth_pending_refresh_admit(const struct ls_auth_pending_refresh *pending,
                                              const struct ls_auth_org_settings *settings,
                                              const struct ls_auth_revocation *revocation,

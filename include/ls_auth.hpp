@@ -309,7 +309,8 @@ class PendingPrincipal {
     if (rc != LS_AUTH_OK) return Error(rc);
     return Lookup{kind, std::move(out)};
   }
-  /// Applies the organisation's settings: the principal, or LS_AUTH_TOKEN_KIND_DISABLED.
+  /// Applies the organisation's settings: the principal, or LS_AUTH_TOKEN_KIND_DISABLED;
+  /// LS_AUTH_ALREADY_USED after the one admission.
   Result<Principal> admit(const ls_auth_org_settings &settings) const {
     ls_auth_principal *p = nullptr;
     ls_auth_result rc = ls_auth_pending_principal_admit(h_.get(), &settings, &p);
@@ -332,7 +333,8 @@ class PendingRefresh {
         [&](char *b, size_t l, size_t *n) { return ls_auth_pending_refresh_user_id(h_.get(), b, l, n); }, out);
     return detail::string_result(rc, std::move(out));
   }
-  /// Applies the organisation's settings and revocation: the PAT's claims.
+  /// Applies the organisation's settings and revocation: the PAT's claims;
+  /// LS_AUTH_ALREADY_USED after the one admission.
   Result<Claims> admit(const ls_auth_org_settings &settings, const ls_auth_revocation &revocation) const {
     ls_auth_claims *c = nullptr;
     ls_auth_result rc = ls_auth_pending_refresh_admit(h_.get(), &settings, &revocation, &c);
@@ -378,7 +380,7 @@ class Verifier {
   /// Authenticates one request's Authorization value (empty when absent).
   Result<Principal> authenticate(std::string_view header, const ls_auth_org_settings &settings, int64_t now) const {
     ls_auth_principal *p = nullptr;
-    ls_auth_result rc = ls_auth_authenticate(h_.get(), reinterpret_cast<const uint8_t *>(header.data()),
+    ls_auth_result rc = ls_auth_verifier_authenticate(h_.get(), reinterpret_cast<const uint8_t *>(header.data()),
                                              header.size(), &settings, now, &p);
     if (rc != LS_AUTH_OK) return Error(rc);
     return Principal(p);
@@ -386,7 +388,7 @@ class Verifier {
   /// Step one for a multi-organisation host: verifies what needs no settings, names the user.
   Result<PendingPrincipal> begin_authenticate(std::string_view header, int64_t now) const {
     ls_auth_pending_principal *p = nullptr;
-    ls_auth_result rc = ls_auth_authenticate_begin(h_.get(), reinterpret_cast<const uint8_t *>(header.data()),
+    ls_auth_result rc = ls_auth_verifier_begin_authenticate(h_.get(), reinterpret_cast<const uint8_t *>(header.data()),
                                                    header.size(), now, &p);
     if (rc != LS_AUTH_OK) return Error(rc);
     return PendingPrincipal(p);

@@ -292,7 +292,7 @@ pub fn c_abi(data: &[u8]) {
             ..Default::default()
         };
         let mut principal = null_mut();
-        let r = ls_auth_authenticate(v, data.as_ptr(), data.len(), &settings, NOW, &mut principal);
+        let r = ls_auth_verifier_authenticate(v, data.as_ptr(), data.len(), &settings, NOW, &mut principal);
         match core::authenticate(data, verifier(), &core_settings, NOW) {
             Ok(p) => {
                 assert_eq!(r, R::LS_AUTH_OK);

@@ -66,7 +66,7 @@ static void answer(int fd, const ls_auth_verifier *verifier, const char *req) {
   size_t hlen;
   const char *header = find_authorization(req, &hlen);
   ls_auth_principal *who = NULL;
-  ls_auth_result rc = ls_auth_authenticate(verifier, (const uint8_t *)header, hlen, NULL, LS_AUTH_NOW, &who);
+  ls_auth_result rc = ls_auth_verifier_authenticate(verifier, (const uint8_t *)header, hlen, NULL, LS_AUTH_NOW, &who);
   char out[4096];
   int n;
   if (rc == LS_AUTH_OK) {

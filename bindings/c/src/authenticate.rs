@@ -2,7 +2,6 @@
 //! organisation settings depend on the user.
 
 use std::ffi::c_char;
-use std::sync::{Mutex, MutexGuard};
 
 use ls_auth_core as core;
 
@@ -10,6 +9,7 @@ use crate::claims::ls_auth_claims;
 use crate::ffi::{bytes_in, free, guard, guard_or, into_raw, obj, out, str_out};
 use crate::keys::{ls_auth_org_settings, settings_in};
 use crate::now_in;
+use crate::pending::Once;
 use crate::result::ls_auth_result::{self, *};
 use crate::verify::ls_auth_verifier;
 
@@ -23,7 +23,7 @@ enum Principal {
     Legacy(String),
 }
 
-/// What `ls_auth_authenticate` found.
+/// What `ls_auth_verifier_authenticate` found.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ls_auth_principal_kind {
@@ -50,9 +50,9 @@ impl ls_auth_principal {
 /// revocation store is needed here); `Token` carries a legacy key returned for the host to
 /// look up. Answer a failure with `ls_auth_result_http_status` and `ls_auth_www_authenticate`.
 ///
-/// For a host whose settings depend on the user, see `ls_auth_authenticate_begin`.
+/// For a host whose settings depend on the user, see `ls_auth_verifier_begin_authenticate`.
 #[no_mangle]
-pub unsafe extern "C" fn ls_auth_authenticate(
+pub unsafe extern "C" fn ls_auth_verifier_authenticate(
     verifier: *const ls_auth_verifier,
     header: *const u8,
     header_len: usize,
@@ -77,23 +77,24 @@ pub unsafe extern "C" fn ls_auth_authenticate(
 }
 
 /// A credential that passed every check needing no organisation settings, waiting for the
-/// settings of the organisation it belongs to (`ls_auth_authenticate_begin`). It names what to
-/// look up (`ls_auth_pending_principal_lookup`) and grants nothing until
+/// settings of the organisation it belongs to (`ls_auth_verifier_begin_authenticate`). It names
+/// what to look up (`ls_auth_pending_principal_lookup`) and grants nothing until
 /// `ls_auth_pending_principal_admit`, which may be called once. Free it with
 /// `ls_auth_pending_principal_free`.
 pub struct ls_auth_pending_principal {
     /// Taken by the one admission.
-    inner: Mutex<Option<core::PendingPrincipal<'static>>>,
+    inner: Once<core::PendingPrincipal<'static>>,
 }
 
 /// Step one of a request's authentication for a host whose organisation settings depend on
 /// the user (a multi-organisation server): the header grammar and scheme, and for an access
 /// token its signature, times and type (for a legacy key its form), at `now` (or
-/// `LS_AUTH_NOW`). Failures are those of `ls_auth_authenticate`, except the organisation's
-/// toggles, which step two applies. On success `*pending_out` names the user id or legacy key
-/// to look up; that is not an authorisation until `ls_auth_pending_principal_admit`.
+/// `LS_AUTH_NOW`). Failures are those of `ls_auth_verifier_authenticate`, except the
+/// organisation's toggles, which step two applies. On success `*pending_out` names the user id
+/// or legacy key to look up; that is not an authorisation until
+/// `ls_auth_pending_principal_admit`.
 #[no_mangle]
-pub unsafe extern "C" fn ls_auth_authenticate_begin(
+pub unsafe extern "C" fn ls_auth_verifier_begin_authenticate(
     verifier: *const ls_auth_verifier,
     header: *const u8,
     header_len: usize,
@@ -111,7 +112,7 @@ pub unsafe extern "C" fn ls_auth_authenticate_begin(
         };
         let pending = core::begin_authenticate(header, &verifier.inner, now_in(now))?;
         dst.set(into_raw(ls_auth_pending_principal {
-            inner: Mutex::new(Some(pending.into_owned())),
+            inner: Once::new(pending.into_owned()),
         }));
         Ok(())
     })
@@ -119,7 +120,7 @@ pub unsafe extern "C" fn ls_auth_authenticate_begin(
 
 /// What to look up to find the organisation: `*kind_out` is `LS_AUTH_PRINCIPAL_JWT` with the
 /// access token's user id written to `buf`, or `LS_AUTH_PRINCIPAL_LEGACY` with the legacy key.
-/// Not an authorisation. After the admission: `LS_AUTH_INVALID_ARGUMENT`.
+/// Not an authorisation. After the admission: `LS_AUTH_ALREADY_USED`.
 #[no_mangle]
 pub unsafe extern "C" fn ls_auth_pending_principal_lookup(
     pending: *const ls_auth_pending_principal,
@@ -132,12 +133,16 @@ pub unsafe extern "C" fn ls_auth_pending_principal_lookup(
         // SAFETY: pointer contracts of the header.
         let (pending, kind_out, dst) =
             unsafe { (obj(pending)?, out(kind_out)?, str_out(buf, len, out_len)?) };
-        let held = lock(&pending.inner);
-        let (kind, text) = match held.as_ref().ok_or(LS_AUTH_INVALID_ARGUMENT)?.lookup() {
-            core::Lookup::UserId(id) => (ls_auth_principal_kind::LS_AUTH_PRINCIPAL_JWT, id),
-            core::Lookup::LegacyKey(key) => (ls_auth_principal_kind::LS_AUTH_PRINCIPAL_LEGACY, key),
-        };
-        dst.write(text)?;
+        let kind = pending.inner.read(|held| {
+            let (kind, text) = match held.lookup() {
+                core::Lookup::UserId(id) => (ls_auth_principal_kind::LS_AUTH_PRINCIPAL_JWT, id),
+                core::Lookup::LegacyKey(key) => {
+                    (ls_auth_principal_kind::LS_AUTH_PRINCIPAL_LEGACY, key)
+                }
+            };
+            dst.write(text)?;
+            Ok(kind)
+        })?;
         kind_out.set(kind);
         Ok(())
     })
@@ -145,8 +150,8 @@ pub unsafe extern "C" fn ls_auth_pending_principal_lookup(
 
 /// Step two: applies the organisation's `settings` (NULL: defaults), refusing a disabled kind
 /// with `LS_AUTH_TOKEN_KIND_DISABLED`; on success `*principal_out` is the principal. A pending
-/// principal is admitted once: a second call is `LS_AUTH_INVALID_ARGUMENT`. It must still be
-/// freed.
+/// principal is admitted once: a second call is `LS_AUTH_ALREADY_USED` (as is a call after a
+/// refusal: a refused admission uses it up too). It must still be freed.
 #[no_mangle]
 pub unsafe extern "C" fn ls_auth_pending_principal_admit(
     pending: *const ls_auth_pending_principal,
@@ -157,10 +162,9 @@ pub unsafe extern "C" fn ls_auth_pending_principal_admit(
         // SAFETY: pointer contracts of the header.
         let (pending, settings, dst) =
             unsafe { (obj(pending)?, settings_in(settings), out(principal_out)?) };
-        let taken = lock(&pending.inner)
-            .take()
-            .ok_or(LS_AUTH_INVALID_ARGUMENT)?;
-        dst.set(ls_auth_principal::new(taken.admit(&settings)?));
+        dst.set(ls_auth_principal::new(
+            pending.inner.take()?.admit(&settings)?,
+        ));
         Ok(())
     })
 }
@@ -170,11 +174,6 @@ pub unsafe extern "C" fn ls_auth_pending_principal_admit(
 pub unsafe extern "C" fn ls_auth_pending_principal_free(pending: *mut ls_auth_pending_principal) {
     // SAFETY: `_free` contract of the header.
     guard_or((), || unsafe { free(pending) })
-}
-
-/// A pending object's slot; a panic while it was held cannot leave it half-written.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// What the principal is.

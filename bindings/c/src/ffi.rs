@@ -10,7 +10,7 @@
 //! - strings out go to a caller buffer with a terminating NUL, or `LS_AUTH_INSUFFICIENT_SIZE`
 //!   with `*out_len` set to the size needed.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
 
@@ -77,6 +77,15 @@ pub(crate) unsafe fn str_in<'a>(ptr: *const c_char, len: usize) -> Result<&'a st
 pub(crate) unsafe fn obj<'a, T>(ptr: *const T) -> Result<&'a T, ls_auth_result> {
     // SAFETY: as promised by the caller.
     unsafe { ptr.as_ref() }.ok_or(LS_AUTH_NULL_PARAMETER)
+}
+
+/// Borrows an optional argument: NULL is `None` (the caller then uses its defaults).
+///
+/// # Safety
+/// `ptr` must be NULL or point to a valid `T` that stays valid for `'a`.
+pub(crate) unsafe fn opt_obj<'a, T>(ptr: *const T) -> Option<&'a T> {
+    // SAFETY: as promised by the caller.
+    unsafe { ptr.as_ref() }
 }
 
 /// Borrows an object the library handed out, for the one mutating builder call.
@@ -172,4 +181,49 @@ pub(crate) unsafe fn free<T>(ptr: *mut T) {
 /// Borrows a string passed to a C callback's result or to C: `(ptr, len)` of a Rust `&str`.
 pub(crate) fn str_parts(s: &str) -> (*const c_char, usize) {
     (s.as_ptr().cast(), s.len())
+}
+
+/// A host callback `is_revoked(ctx, jti, len)`.
+pub(crate) type IsRevokedFn = unsafe extern "C" fn(*mut c_void, *const c_char, usize) -> bool;
+/// A host callback `revoke_if_active(ctx, jti, len, forget_after, now)`.
+pub(crate) type RevokeIfActiveFn =
+    unsafe extern "C" fn(*mut c_void, *const c_char, usize, i64, i64) -> bool;
+
+/// A host callback with the `ctx` it was given with, checked non-NULL before any work: calling
+/// it passes a Rust string as `(ptr, len)`, valid only during the call.
+pub(crate) struct Callback<F> {
+    ctx: *mut c_void,
+    f: F,
+}
+
+/// Checks a host callback (NULL is `LS_AUTH_NULL_PARAMETER`) and binds it to its `ctx`.
+///
+/// # Safety
+/// `f` must be safe to call with `ctx` (and any string) until the export returns.
+pub(crate) unsafe fn callback<F>(
+    ctx: *mut c_void,
+    f: Option<F>,
+) -> Result<Callback<F>, ls_auth_result> {
+    Ok(Callback {
+        ctx,
+        f: f.ok_or(LS_AUTH_NULL_PARAMETER)?,
+    })
+}
+
+impl Callback<IsRevokedFn> {
+    /// `is_revoked(ctx, jti, len)`.
+    pub(crate) fn is_revoked(&self, jti: &str) -> bool {
+        let (p, n) = str_parts(jti);
+        // SAFETY: `f` and `ctx` were supplied together, valid for the export (see `callback`).
+        unsafe { (self.f)(self.ctx, p, n) }
+    }
+}
+
+impl Callback<RevokeIfActiveFn> {
+    /// `revoke_if_active(ctx, jti, len, forget_after, now)`.
+    pub(crate) fn revoke_if_active(&self, jti: &str, forget_after: i64, now: i64) -> bool {
+        let (p, n) = str_parts(jti);
+        // SAFETY: `f` and `ctx` were supplied together, valid for the export (see `callback`).
+        unsafe { (self.f)(self.ctx, p, n, forget_after, now) }
+    }
 }

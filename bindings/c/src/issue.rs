@@ -241,7 +241,7 @@ pub unsafe extern "C" fn ls_auth_issuer_begin_refresh(
 
 /// Step two of a refresh: admits the pending PAT under the organisation's `settings` (NULL:
 /// defaults) and `revocation`, then mints its access token as `ls_auth_issuer_refresh` does.
-/// Admits once: a second admission is `LS_AUTH_INVALID_ARGUMENT`.
+/// Admits once: a second admission is `LS_AUTH_ALREADY_USED`.
 #[no_mangle]
 pub unsafe extern "C" fn ls_auth_issuer_finish_refresh(
     issuer: *const ls_auth_issuer,
@@ -271,7 +271,7 @@ pub unsafe extern "C" fn ls_auth_issuer_finish_refresh(
 
 /// Step two of a rotation: admits the pending PAT, mints its replacement with the
 /// organisation's PAT TTL and revokes it through `revocation->revoke_if_active` (required), as
-/// `ls_auth_issuer_rotate` does. Admits once: a second admission is `LS_AUTH_INVALID_ARGUMENT`.
+/// `ls_auth_issuer_rotate` does. Admits once: a second admission is `LS_AUTH_ALREADY_USED`.
 #[no_mangle]
 pub unsafe extern "C" fn ls_auth_issuer_finish_rotate(
     issuer: *const ls_auth_issuer,

@@ -4,7 +4,7 @@ use std::ffi::c_char;
 
 use ls_auth_core as core;
 
-use crate::ffi::{bytes_in, free, guard, guard_or, into_raw, obj, obj_mut, out, str_in};
+use crate::ffi::{bytes_in, free, guard, guard_or, into_raw, obj, obj_mut, opt_obj, out, str_in};
 use crate::result::ls_auth_result;
 use crate::string::ls_auth_string;
 
@@ -58,7 +58,7 @@ impl From<&ls_auth_org_settings> for core::OrgSettings {
 /// `ptr` must be NULL or point to a valid `ls_auth_org_settings`.
 pub(crate) unsafe fn settings_in(ptr: *const ls_auth_org_settings) -> core::OrgSettings {
     // SAFETY: as promised by the caller.
-    match unsafe { ptr.as_ref() } {
+    match unsafe { opt_obj(ptr) } {
         Some(s) => s.into(),
         None => core::OrgSettings::default(),
     }
@@ -342,5 +342,5 @@ pub unsafe extern "C" fn ls_auth_org_settings_default(
 /// `ptr` must be NULL or a live `ls_auth_policy`.
 pub(crate) unsafe fn policy_in(ptr: *const ls_auth_policy) -> core::TokenPolicy {
     // SAFETY: as promised by the caller.
-    unsafe { ptr.as_ref() }.map_or_else(core::TokenPolicy::default, |p| p.inner.clone())
+    unsafe { opt_obj(ptr) }.map_or_else(core::TokenPolicy::default, |p| p.inner.clone())
 }

@@ -29,6 +29,7 @@ mod header;
 mod issue;
 mod keys;
 mod legacy;
+mod pending;
 pub mod result;
 mod revocation;
 mod string;

@@ -27,6 +27,9 @@ pub enum ls_auth_result {
     LS_AUTH_INSUFFICIENT_SIZE = 3,
     /// A Rust panic was caught at the library boundary (a bug in libls_auth; please report it).
     LS_AUTH_PANIC = 4,
+    /// A pending object (`ls_auth_pending_principal`, `ls_auth_pending_refresh`) was already
+    /// admitted (or refused): it is admitted once, and then only freed.
+    LS_AUTH_ALREADY_USED = 5,
     /// `no_credentials`: no `Authorization` header, or an empty one.
     LS_AUTH_NO_CREDENTIALS = 100,
     /// `unsupported_scheme`: a scheme other than Bearer or Token (the host may try others).
@@ -78,7 +81,7 @@ pub enum ls_auth_result {
 use ls_auth_result::*;
 
 /// The binding's own results, with their snake_case names and messages.
-const BINDING: [(ls_auth_result, &str, &str); 5] = [
+const BINDING: [(ls_auth_result, &str, &str); 6] = [
     (LS_AUTH_OK, "ok", "success"),
     (
         LS_AUTH_NULL_PARAMETER,
@@ -99,6 +102,11 @@ const BINDING: [(ls_auth_result, &str, &str); 5] = [
         LS_AUTH_PANIC,
         "panic",
         "internal error: a panic was caught at the ls_auth boundary",
+    ),
+    (
+        LS_AUTH_ALREADY_USED,
+        "already_used",
+        "this pending credential was already admitted",
     ),
 ];
 
@@ -232,7 +240,8 @@ pub unsafe extern "C" fn ls_auth_result_message(
 }
 
 /// Writes the stable snake_case code of a result (contract §4, e.g. "token_expired"; the
-/// binding's own are "ok", "null_parameter", "invalid_utf8", "insufficient_size", "panic").
+/// binding's own are "ok", "null_parameter", "invalid_utf8", "insufficient_size", "panic",
+/// "already_used").
 #[no_mangle]
 pub unsafe extern "C" fn ls_auth_result_code(
     code: u32,
@@ -291,7 +300,8 @@ mod tests {
         assert_eq!(LS_AUTH_NO_CREDENTIALS as u32, 100);
         assert_eq!(LS_AUTH_INVALID_ARGUMENT as u32, 118);
         assert_eq!(LS_AUTH_NO_ORGANIZATION as u32, 119);
-        assert_eq!(ls_auth_result::from_u32(5), None);
+        assert_eq!(LS_AUTH_ALREADY_USED as u32, 5);
+        assert_eq!(ls_auth_result::from_u32(6), None);
         assert_eq!(LS_AUTH_UNKNOWN_KEY_ID as u32, 120);
         assert_eq!(LS_AUTH_INVALID_KEY_SET as u32, 121);
         assert_eq!(ls_auth_result::from_u32(122), None);

@@ -5,8 +5,8 @@ use std::ffi::{c_char, c_void};
 
 use ls_auth_core as core;
 
-use crate::ffi::{self, obj};
-use crate::result::ls_auth_result::{self, *};
+use crate::ffi::{callback, obj, Callback, IsRevokedFn, RevokeIfActiveFn};
+use crate::result::ls_auth_result;
 
 /// The host's revocation store for PAT `jti`s, as callbacks. Both must fail closed: when the
 /// store cannot answer, `is_revoked` returns true and `revoke_if_active` returns false.
@@ -39,15 +39,14 @@ pub struct ls_auth_revocation {
 
 /// The core's `Revocation` over C callbacks.
 pub(crate) struct CRevocation {
-    ctx: *mut c_void,
-    is_revoked: unsafe extern "C" fn(*mut c_void, *const c_char, usize) -> bool,
+    is_revoked: Callback<IsRevokedFn>,
 }
 
 /// The core's `RevocationStore` over C callbacks: only built when `revoke_if_active` is given,
 /// so rotation can never run over a store that cannot record it.
 pub(crate) struct CRevocationStore {
     read: CRevocation,
-    revoke_if_active: unsafe extern "C" fn(*mut c_void, *const c_char, usize, i64, i64) -> bool,
+    revoke_if_active: Callback<RevokeIfActiveFn>,
 }
 
 impl CRevocation {
@@ -58,8 +57,8 @@ impl CRevocation {
         // SAFETY: as promised by the caller.
         let r = unsafe { obj(ptr) }?;
         Ok(CRevocation {
-            ctx: r.ctx,
-            is_revoked: r.is_revoked.ok_or(LS_AUTH_NULL_PARAMETER)?,
+            // SAFETY: as promised by the caller.
+            is_revoked: unsafe { callback(r.ctx, r.is_revoked) }?,
         })
     }
 }
@@ -73,16 +72,15 @@ impl CRevocationStore {
         Ok(CRevocationStore {
             // SAFETY: as above.
             read: unsafe { CRevocation::from_ptr(ptr) }?,
-            revoke_if_active: r.revoke_if_active.ok_or(LS_AUTH_NULL_PARAMETER)?,
+            // SAFETY: as above.
+            revoke_if_active: unsafe { callback(r.ctx, r.revoke_if_active) }?,
         })
     }
 }
 
 impl core::Revocation for CRevocation {
     fn is_revoked(&self, jti: &str) -> bool {
-        let (p, n) = ffi::str_parts(jti);
-        // SAFETY: the callback and ctx were supplied together by the caller of the export.
-        unsafe { (self.is_revoked)(self.ctx, p, n) }
+        self.is_revoked.is_revoked(jti)
     }
 }
 
@@ -94,8 +92,7 @@ impl core::Revocation for CRevocationStore {
 
 impl core::RevocationStore for CRevocationStore {
     fn revoke_if_active(&self, jti: &str, forget_after: i64, now: i64) -> bool {
-        let (p, n) = ffi::str_parts(jti);
-        // SAFETY: the callback and ctx were supplied together by the caller of the export.
-        unsafe { (self.revoke_if_active)(self.read.ctx, p, n, forget_after, now) }
+        self.revoke_if_active
+            .revoke_if_active(jti, forget_after, now)
     }
 }

@@ -1,16 +1,15 @@
 //! The verifier: access tokens, and PATs presented for refresh (in one step or two).
 
 use std::ffi::c_char;
-use std::sync::Mutex;
 
 use ls_auth_core as core;
 
-use crate::authenticate::lock;
 use crate::claims::{claims_out, ls_auth_claims};
 use crate::ffi::{free, guard, guard_or, into_raw, obj, out, str_in, str_out};
 use crate::keys::{ls_auth_keyring, ls_auth_org_settings, ls_auth_policy, policy_in, settings_in};
 use crate::now_in;
-use crate::result::ls_auth_result::{self, *};
+use crate::pending::Once;
+use crate::result::ls_auth_result;
 use crate::revocation::{ls_auth_revocation, CRevocation};
 
 /// Verifies tokens. Immutable: one verifier may be shared by every thread of a server.
@@ -107,19 +106,19 @@ pub unsafe extern "C" fn ls_auth_verifier_verify_refresh(
 /// `ls_auth_issuer_finish_rotate`. Free it with `ls_auth_pending_refresh_free`.
 pub struct ls_auth_pending_refresh {
     /// Taken by the one admission.
-    inner: Mutex<Option<core::PendingRefresh>>,
+    inner: Once<core::PendingRefresh>,
 }
 
 impl ls_auth_pending_refresh {
     pub(crate) fn new(pending: core::PendingRefresh) -> *mut ls_auth_pending_refresh {
         into_raw(ls_auth_pending_refresh {
-            inner: Mutex::new(Some(pending)),
+            inner: Once::new(pending),
         })
     }
 
-    /// The core value for the one admission; `LS_AUTH_INVALID_ARGUMENT` once it was taken.
+    /// The core value for the one admission; `LS_AUTH_ALREADY_USED` once it was taken.
     pub(crate) fn take(&self) -> Result<core::PendingRefresh, ls_auth_result> {
-        lock(&self.inner).take().ok_or(LS_AUTH_INVALID_ARGUMENT)
+        self.inner.take()
     }
 }
 
@@ -145,7 +144,7 @@ pub unsafe extern "C" fn ls_auth_verifier_begin_refresh(
 }
 
 /// Writes the pending PAT's verified user id: only to find the user and their organisation.
-/// After the admission: `LS_AUTH_INVALID_ARGUMENT`.
+/// After the admission: `LS_AUTH_ALREADY_USED`.
 #[no_mangle]
 pub unsafe extern "C" fn ls_auth_pending_refresh_user_id(
     pending: *const ls_auth_pending_refresh,
@@ -156,18 +155,13 @@ pub unsafe extern "C" fn ls_auth_pending_refresh_user_id(
     guard(|| {
         // SAFETY: pointer contracts of the header.
         let (pending, dst) = unsafe { (obj(pending)?, str_out(buf, len, out_len)?) };
-        let held = lock(&pending.inner);
-        dst.write(
-            held.as_ref()
-                .ok_or(LS_AUTH_INVALID_ARGUMENT)?
-                .lookup_user_id(),
-        )
+        pending.inner.read(|held| dst.write(held.lookup_user_id()))
     })
 }
 
 /// Step two, as `ls_auth_verifier_verify_refresh` would finish: the organisation's `settings`
 /// (NULL: defaults; PATs enabled, TTL) and `revocation`; on success `*claims_out` is the PAT's
-/// claims. Admits once: a second admission is `LS_AUTH_INVALID_ARGUMENT`.
+/// claims. Admits once: a second admission is `LS_AUTH_ALREADY_USED`.
 #[no_mangle]
 pub unsafe extern "C" fn ls_auth_pending_refresh_admit(
     pending: *const ls_auth_pending_refresh,

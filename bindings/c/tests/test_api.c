@@ -77,7 +77,9 @@ static void test_results_and_messages(void) {
   CHECK(n == 13 && buf[13] == '\0');
   CHECK_RC(R(ls_auth_result_code(LS_AUTH_TOKEN_EXPIRED, NULL, 5, &n)), LS_AUTH_NULL_PARAMETER);
   CHECK_RC(R(ls_auth_result_code(LS_AUTH_TOKEN_EXPIRED, buf, sizeof buf, NULL)), LS_AUTH_NULL_PARAMETER);
-  CHECK_RC(R(ls_auth_result_message(5, buf, sizeof buf, &n)), LS_AUTH_INVALID_ARGUMENT);
+  CHECK_RC(R(ls_auth_result_code(LS_AUTH_ALREADY_USED, buf, sizeof buf, &n)), LS_AUTH_OK);
+  CHECK(!strcmp(buf, "already_used"));
+  CHECK_RC(R(ls_auth_result_message(6, buf, sizeof buf, &n)), LS_AUTH_INVALID_ARGUMENT);
   CHECK_RC(R(ls_auth_result_message(4000000000u, buf, sizeof buf, &n)), LS_AUTH_INVALID_ARGUMENT);
 
   /* Every code has a distinct name; every core code an HTTP status. */
@@ -90,7 +92,7 @@ static void test_results_and_messages(void) {
     if (c >= 100) CHECK(rc == LS_AUTH_OK && (status == 400 || status == 401 || status == 500));
     else CHECK(rc == LS_AUTH_INVALID_ARGUMENT);
   }
-  CHECK(codes == 5 + 22);
+  CHECK(codes == 6 + 22);
   uint16_t status = 0;
   CHECK_RC(R(ls_auth_result_http_status(LS_AUTH_MALFORMED_HEADER, &status)), LS_AUTH_OK);
   CHECK(status == 400);
@@ -363,9 +365,9 @@ static void test_headers_and_legacy(void) {
   char header[128];
   snprintf(header, sizeof header, "Token %s", key);
   ls_auth_principal *p = NULL;
-  CHECK_RC(R(ls_auth_authenticate(v, (const uint8_t *)header, strlen(header), &s, NOW, &p)), LS_AUTH_TOKEN_KIND_DISABLED);
+  CHECK_RC(R(ls_auth_verifier_authenticate(v, (const uint8_t *)header, strlen(header), &s, NOW, &p)), LS_AUTH_TOKEN_KIND_DISABLED);
   s.legacy_api_tokens_enabled = true;
-  CHECK_RC(R(ls_auth_authenticate(v, (const uint8_t *)header, strlen(header), &s, NOW, &p)), LS_AUTH_OK);
+  CHECK_RC(R(ls_auth_verifier_authenticate(v, (const uint8_t *)header, strlen(header), &s, NOW, &p)), LS_AUTH_OK);
   ls_auth_principal_kind kind;
   CHECK_RC(R(ls_auth_principal_get_kind(p, &kind)), LS_AUTH_OK);
   CHECK(kind == LS_AUTH_PRINCIPAL_LEGACY);
@@ -375,8 +377,8 @@ static void test_headers_and_legacy(void) {
   const ls_auth_claims *borrowed = NULL;
   CHECK_RC(R(ls_auth_principal_claims(p, &borrowed)), LS_AUTH_INVALID_ARGUMENT);
   ls_auth_principal_free(p);
-  CHECK_RC(R(ls_auth_authenticate(v, NULL, 0, NULL, NOW, &p)), LS_AUTH_NO_CREDENTIALS);
-  CHECK_RC(R(ls_auth_authenticate(v, (const uint8_t *)"Bearer 0123456789abcdef0123456789abcdef01234567", 47, NULL, LS_AUTH_NOW, &p)),
+  CHECK_RC(R(ls_auth_verifier_authenticate(v, NULL, 0, NULL, NOW, &p)), LS_AUTH_NO_CREDENTIALS);
+  CHECK_RC(R(ls_auth_verifier_authenticate(v, (const uint8_t *)"Bearer 0123456789abcdef0123456789abcdef01234567", 47, NULL, LS_AUTH_NOW, &p)),
            LS_AUTH_WRONG_TOKEN_TYPE);
 
   ls_auth_api_key_kind ak;
@@ -406,12 +408,12 @@ static void test_two_steps(void) {
 
   /* Step one names the user; nothing is admitted yet, and out-parameters stay untouched on failure. */
   ls_auth_pending_principal *pending = NULL;
-  CHECK_RC(R(ls_auth_authenticate_begin(NULL, (const uint8_t *)header, strlen(header), NOW, &pending)),
+  CHECK_RC(R(ls_auth_verifier_begin_authenticate(NULL, (const uint8_t *)header, strlen(header), NOW, &pending)),
            LS_AUTH_NULL_PARAMETER);
-  CHECK_RC(R(ls_auth_authenticate_begin(v, (const uint8_t *)header, strlen(header), NOW + 300, &pending)),
+  CHECK_RC(R(ls_auth_verifier_begin_authenticate(v, (const uint8_t *)header, strlen(header), NOW + 300, &pending)),
            LS_AUTH_TOKEN_EXPIRED);
   CHECK(pending == NULL);
-  CHECK_RC(R(ls_auth_authenticate_begin(v, (const uint8_t *)header, strlen(header), NOW, &pending)), LS_AUTH_OK);
+  CHECK_RC(R(ls_auth_verifier_begin_authenticate(v, (const uint8_t *)header, strlen(header), NOW, &pending)), LS_AUTH_OK);
   ls_auth_principal_kind kind = (ls_auth_principal_kind)0;
   char who[8];
   size_t n = 0;
@@ -425,10 +427,13 @@ static void test_two_steps(void) {
   ls_auth_principal *p = NULL;
   CHECK_RC(R(ls_auth_pending_principal_admit(pending, &off, &p)), LS_AUTH_TOKEN_KIND_DISABLED);
   CHECK(p == NULL);
-  CHECK_RC(R(ls_auth_pending_principal_admit(pending, NULL, &p)), LS_AUTH_INVALID_ARGUMENT);
+  /* A refused admission uses the pending principal up: a second one is ALREADY_USED. */
+  CHECK_RC(R(ls_auth_pending_principal_admit(pending, NULL, &p)), LS_AUTH_ALREADY_USED);
+  CHECK(p == NULL);
+  CHECK_RC(R(ls_auth_pending_principal_lookup(pending, &kind, who, sizeof who, &n)), LS_AUTH_ALREADY_USED);
   ls_auth_pending_principal_free(pending);
   pending = NULL;
-  CHECK_RC(R(ls_auth_authenticate_begin(v, (const uint8_t *)header, strlen(header), NOW, &pending)), LS_AUTH_OK);
+  CHECK_RC(R(ls_auth_verifier_begin_authenticate(v, (const uint8_t *)header, strlen(header), NOW, &pending)), LS_AUTH_OK);
   CHECK_RC(R(ls_auth_pending_principal_admit(pending, NULL, NULL)), LS_AUTH_NULL_PARAMETER);
   CHECK_RC(R(ls_auth_pending_principal_admit(pending, NULL, &p)), LS_AUTH_OK);
   const ls_auth_claims *claims = NULL;
@@ -468,8 +473,9 @@ static void test_two_steps(void) {
   CHECK(new_exp == NOW + 7LL * 86400);
   ls_auth_claims_free(rotated);
   ls_auth_string *again = NULL;
-  CHECK_RC(R(ls_auth_issuer_finish_refresh(issuer, pr, NULL, &none, &again)), LS_AUTH_INVALID_ARGUMENT);
-  CHECK_RC(R(ls_auth_pending_refresh_user_id(pr, who, sizeof who, &n)), LS_AUTH_INVALID_ARGUMENT);
+  CHECK_RC(R(ls_auth_issuer_finish_refresh(issuer, pr, NULL, &none, &again)), LS_AUTH_ALREADY_USED);
+  CHECK(again == NULL);
+  CHECK_RC(R(ls_auth_pending_refresh_user_id(pr, who, sizeof who, &n)), LS_AUTH_ALREADY_USED);
   ls_auth_pending_refresh_free(pr);
   ls_auth_pending_refresh_free(NULL);
 
@@ -496,7 +502,7 @@ static void *worker(void *arg) {
   thread_arg *a = arg;
   for (int i = 0; i < 300; i++) {
     ls_auth_principal *p = NULL;
-    if (ls_auth_authenticate(a->v, (const uint8_t *)a->header, a->header_len, NULL, NOW + 1, &p) != LS_AUTH_OK) a->failures++;
+    if (ls_auth_verifier_authenticate(a->v, (const uint8_t *)a->header, a->header_len, NULL, NOW + 1, &p) != LS_AUTH_OK) a->failures++;
     const ls_auth_claims *c = NULL;
     char user[16];
     size_t n;

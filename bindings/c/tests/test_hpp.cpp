@@ -97,7 +97,7 @@ int main() {
   ls_auth::OrgSettings pats_off;
   pats_off.api_tokens_enabled = false;
   CHECK(pending->admit(pats_off).error().name() == "token_kind_disabled");
-  CHECK(pending->admit(settings).error().code() == LS_AUTH_INVALID_ARGUMENT);  // admitted once
+  CHECK(pending->admit(settings).error().code() == LS_AUTH_ALREADY_USED);  // admitted once
   auto again = verifier->begin_authenticate("Bearer " + access.value(), now + 1);
   auto admitted = again->admit(settings);
   CHECK(admitted.ok() && admitted->claims()->user_id().value() == "42");
@@ -112,7 +112,7 @@ int main() {
   auto rotation = issuer->finish_rotate(pending_pat.value(), week, store);
   CHECK(rotation.ok() && recorded == 1 && !rotation->revoked_jti.empty());
   CHECK(verifier->verify_refresh(rotation->pat, week, none, now).value().exp().value() == now + 7 * 86400);
-  CHECK(issuer->finish_refresh(pending_pat.value(), week, none).error().code() == LS_AUTH_INVALID_ARGUMENT);
+  CHECK(issuer->finish_refresh(pending_pat.value(), week, none).error().code() == LS_AUTH_ALREADY_USED);
   auto checked = verifier->begin_refresh(rotation->pat, now)->admit(week, none);
   CHECK(checked.ok() && checked->user_id().value() == "42");
   auto refreshed = issuer->finish_refresh(issuer->begin_refresh(rotation->pat, now).value(), week, none);

@@ -265,7 +265,7 @@ static ls_auth_result run_two_step(const jval *c, const char *op, const char *in
     ls_auth_verifier *v = NULL;
     if (ls_auth_verifier_new(kr, policy, &v) != LS_AUTH_OK) abort();
     ls_auth_pending_principal *pending = NULL;
-    rc = ls_auth_authenticate_begin(v, (const uint8_t *)in, in_len, now, &pending);
+    rc = ls_auth_verifier_begin_authenticate(v, (const uint8_t *)in, in_len, now, &pending);
     if (rc != LS_AUTH_OK) {
       *lookup_matches = want_lookup && want_lookup->t == J_NULL;
     } else {
@@ -278,8 +278,8 @@ static ls_auth_result run_two_step(const jval *c, const char *op, const char *in
       ls_auth_principal_free(p);
       /* Admitted once: a second admission, and the lookup after it, are refused. */
       ls_auth_principal *again = NULL;
-      CHECK(ls_auth_pending_principal_admit(pending, settings, &again) == LS_AUTH_INVALID_ARGUMENT && !again);
-      CHECK(ls_auth_pending_principal_lookup(pending, &kind, name, sizeof name, &n) == LS_AUTH_INVALID_ARGUMENT);
+      CHECK(ls_auth_pending_principal_admit(pending, settings, &again) == LS_AUTH_ALREADY_USED && !again);
+      CHECK(ls_auth_pending_principal_lookup(pending, &kind, name, sizeof name, &n) == LS_AUTH_ALREADY_USED);
     }
     ls_auth_pending_principal_free(pending);
     ls_auth_verifier_free(v);
@@ -325,7 +325,7 @@ static ls_auth_result run_two_step(const jval *c, const char *op, const char *in
       ls_auth_string_free(jti_out);
     }
     ls_auth_claims *again = NULL;
-    CHECK(ls_auth_pending_refresh_admit(pending, settings, revocation, &again) == LS_AUTH_INVALID_ARGUMENT && !again);
+    CHECK(ls_auth_pending_refresh_admit(pending, settings, revocation, &again) == LS_AUTH_ALREADY_USED && !again);
   }
   ls_auth_pending_refresh_free(pending);
   ls_auth_issuer_free(issuer);
@@ -414,7 +414,7 @@ static ls_auth_result run_case(const jval *c, bool *ok_matches, bool *lookup_mat
       if (ls_auth_verifier_new(kr, policy, &v) != LS_AUTH_OK) abort();
       if (!strcmp(op, "authenticate")) {
         ls_auth_principal *p = NULL;
-        rc = ls_auth_authenticate(v, (const uint8_t *)in, in_len, &settings, now, &p);
+        rc = ls_auth_verifier_authenticate(v, (const uint8_t *)in, in_len, &settings, now, &p);
         if (rc == LS_AUTH_OK && expect_ok) {
           ls_auth_principal_kind kind;
           ls_auth_principal_get_kind(p, &kind);

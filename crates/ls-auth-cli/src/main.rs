@@ -151,7 +151,7 @@ enum Command {
     /// Show who the API key belongs to on a server (a PAT is exchanged first).
     Whoami(client::ServerArgs),
     /// Explain, step by step, whether the API key works against a server and, if not, why.
-    #[command(after_long_help = doctor::EXIT_CODES)]
+    #[command(after_long_help = doctor::exit_codes())]
     Doctor(doctor::DoctorArgs),
     /// Create, list, revoke or rotate personal access tokens on a server.
     #[command(subcommand)]
