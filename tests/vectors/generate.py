@@ -648,6 +648,14 @@ def core():
     s.add("mint_pat_extra_claims", g, r, "mint_pat",
           ok(expected_pat("12345", extras, jti, NOW)), input="",
           mint={"user_id": "12345", "claims": extras, "jti": jti})
+    # Nesting the core accepts is minted whatever the binding (Python once refused past 64).
+    jti = uuid4_hex("mint-nested")
+    nested = 1
+    for _ in range(100):
+        nested = {"n": nested}
+    s.add("mint_pat_nested_claim_100_levels", g, r, "mint_pat",
+          ok(expected_pat("1", {"deep": nested}, jti, NOW)), input="",
+          mint={"user_id": "1", "claims": {"deep": nested}, "jti": jti})
     jti = uuid4_hex("mint-ttl")
     s.add("mint_pat_org_ttl", g, r, "mint_pat",
           ok(expected_pat("7", {}, jti, NOW, ttl_days=30)), input="",

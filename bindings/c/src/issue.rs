@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 
 use ls_auth_core as core;
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use crate::ffi::{free, guard, guard_or, into_raw, obj, out, str_in, Out};
 use crate::keys::{ls_auth_keyring, ls_auth_org_settings, ls_auth_policy, policy_in, settings_in};
@@ -115,7 +115,8 @@ pub unsafe extern "C" fn ls_auth_issuer_free(issuer: *mut ls_auth_issuer) {
 
 /// Mints a PAT for `user_id`, valid for `settings->pat_ttl_days` (NULL settings: defaults)
 /// from `now` (or `LS_AUTH_NOW`). `extra_claims_json` (NULL/0: none) is a JSON object of further claims, kept in
-/// order; `token_type`, `exp`, `iat`, `jti` and `user_id` are reserved.
+/// order, its member names unique (`LS_AUTH_INVALID_ARGUMENT` otherwise); `token_type`, `exp`,
+/// `iat`, `jti` and `user_id` are reserved.
 #[no_mangle]
 pub unsafe extern "C" fn ls_auth_issuer_mint_pat(
     issuer: *const ls_auth_issuer,
@@ -138,10 +139,10 @@ pub unsafe extern "C" fn ls_auth_issuer_mint_pat(
                 out(pat_out)?,
             )
         };
-        let extra: Map<String, Value> = if extra.is_empty() {
+        let extra = if extra.is_empty() {
             Map::new()
         } else {
-            serde_json::from_str(extra).map_err(|_| LS_AUTH_INVALID_ARGUMENT)?
+            core::Issuer::extra_claims_from_json(extra)?
         };
         let pat = issuer
             .inner

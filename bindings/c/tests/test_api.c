@@ -282,6 +282,8 @@ static void test_tokens(void) {
   CHECK_RC(R(ls_auth_issuer_mint_pat(issuer, "", 0, NULL, 0, NULL, NOW, &bad)), LS_AUTH_INVALID_ARGUMENT);
   CHECK_RC(R(ls_auth_issuer_mint_pat(issuer, "1", 1, "[1]", 3, NULL, NOW, &bad)), LS_AUTH_INVALID_ARGUMENT);
   CHECK_RC(R(ls_auth_issuer_mint_pat(issuer, "1", 1, "{\"exp\":1}", 9, NULL, NOW, &bad)), LS_AUTH_INVALID_ARGUMENT);
+  /* Duplicate member names: refused by the core, never "the last one wins". */
+  CHECK_RC(R(ls_auth_issuer_mint_pat(issuer, "1", 1, "{\"r\":1,\"r\":2}", 13, NULL, NOW, &bad)), LS_AUTH_INVALID_ARGUMENT);
   CHECK_RC(R(ls_auth_issuer_mint_pat(issuer, "1", 1, NULL, 0, NULL, NOW, NULL)), LS_AUTH_NULL_PARAMETER);
   CHECK(bad == NULL);
   ls_auth_issuer *fixed = NULL;

@@ -207,8 +207,9 @@ pub(crate) fn user_id_arg(obj: &Bound<'_, PyAny>) -> PyResult<String> {
     )))
 }
 
-/// Nesting deeper than this is refused before it can exhaust the stack.
-const MAX_DEPTH: usize = 64;
+/// A bound on this conversion's recursion only, above the nesting the core accepts (serde_json's
+/// 127 levels, counting the payload): what is minted is the core's decision, the same as C's.
+const MAX_DEPTH: usize = 256;
 
 /// Extra claims: a mapping from `str` to JSON-representable values, in its iteration order.
 pub(crate) fn py_to_claims_map(

@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::claims::{Claims, TokenType, RESERVED};
 use crate::error::{Error, ErrorKind, Result};
+use crate::json::members::Members;
 use crate::json::pyjwt_json;
 use crate::jws;
 use crate::keys::Keyring;
@@ -77,6 +78,27 @@ impl Issuer {
     /// The verifier for the tokens this issuer mints.
     pub fn verifier(&self) -> &Verifier {
         &self.verifier
+    }
+
+    /// Extra claims for [`Issuer::mint_pat`] from JSON text (what the C ABI and the CLI are
+    /// given): one object whose member names are unique, refused (`invalid_argument`) otherwise,
+    /// since keeping the last of a repeated name would mint what the text did not clearly say.
+    ///
+    /// ```
+    /// use ls_auth_core::Issuer;
+    /// assert_eq!(Issuer::extra_claims_from_json(r#"{"role":"admin"}"#).unwrap()["role"], "admin");
+    /// assert!(Issuer::extra_claims_from_json(r#"{"role":"user","role":"admin"}"#).is_err());
+    /// assert!(Issuer::extra_claims_from_json("[1]").is_err());
+    /// ```
+    pub fn extra_claims_from_json(json: &str) -> Result<Map<String, Value>> {
+        serde_json::from_str::<Members>(json)
+            .map(Members::into_map)
+            .map_err(|_| {
+                Error::with_detail(
+                    ErrorKind::InvalidArgument,
+                    "extra claims must be one JSON object with unique member names",
+                )
+            })
     }
 
     /// Mints a PAT for `user_id`, valid for the organisation's PAT TTL from `now`; refused with

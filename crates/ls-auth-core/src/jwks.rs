@@ -13,6 +13,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::json::members::Members;
 use crate::keys::{SigningKey, ED25519_KEY_LEN};
 
 /// The largest key set text accepted: far above any real set, small enough to parse at once.
@@ -26,48 +27,6 @@ const SECRET_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 fn refused(why: &'static str) -> Error {
     Error::with_detail(ErrorKind::InvalidKeySet, why)
-}
-
-/// A JSON object's members in order, refused when a name repeats (RFC 7517 §4 and §5: member
-/// names MUST be unique; serde_json would keep the last silently).
-struct Members(Vec<(String, Value)>);
-
-impl<'de> de::Deserialize<'de> for Members {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Members;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
-                let mut out: Vec<(String, Value)> = Vec::new();
-                while let Some(name) = map.next_key::<String>()? {
-                    if out.iter().any(|(n, _)| *n == name) {
-                        return Err(de::Error::custom("duplicate member"));
-                    }
-                    let value = map.next_value::<Value>()?;
-                    out.push((name, value));
-                }
-                Ok(Members(out))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-impl Members {
-    fn get(&self, name: &str) -> Option<&Value> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
-    }
-
-    fn text(&self, name: &str, missing: &'static str, not_text: &'static str) -> Result<&str> {
-        match self.get(name) {
-            None => Err(refused(missing)),
-            Some(Value::String(s)) => Ok(s),
-            Some(_) => Err(refused(not_text)),
-        }
-    }
 }
 
 /// The set: an object with unique member names whose `keys` is an array of objects, each with
@@ -153,8 +112,27 @@ pub(crate) fn parse(text: &str) -> Result<Vec<SigningKey>> {
     Ok(keys)
 }
 
+/// A string member of a key, or the refusal naming what is wrong.
+fn text<'m>(
+    jwk: &'m Members,
+    name: &str,
+    missing: &'static str,
+    not_text: &'static str,
+) -> Result<&'m str> {
+    match jwk.get(name) {
+        None => Err(refused(missing)),
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(refused(not_text)),
+    }
+}
+
 fn parse_key(jwk: &Members) -> Result<SigningKey> {
-    let kty = jwk.text("kty", "a key has no `kty`", "a key's `kty` is not a string")?;
+    let kty = text(
+        jwk,
+        "kty",
+        "a key has no `kty`",
+        "a key's `kty` is not a string",
+    )?;
     if kty == "oct" {
         return Err(refused(
             "a symmetric key (`kty` \"oct\") has no place in a public key set",
@@ -170,7 +148,12 @@ fn parse_key(jwk: &Members) -> Result<SigningKey> {
             "a key's `kty` is not \"OKP\" (only Ed25519 keys are supported)",
         ));
     }
-    let crv = jwk.text("crv", "a key has no `crv`", "a key's `crv` is not a string")?;
+    let crv = text(
+        jwk,
+        "crv",
+        "a key has no `crv`",
+        "a key's `crv` is not a string",
+    )?;
     if crv != "Ed25519" {
         return Err(refused("a key's `crv` is not \"Ed25519\""));
     }
@@ -194,11 +177,16 @@ fn parse_key(jwk: &Members) -> Result<SigningKey> {
             ))
         }
     }
-    let kid = jwk.text("kid", "a key has no `kid`", "a key's `kid` is not a string")?;
+    let kid = text(
+        jwk,
+        "kid",
+        "a key has no `kid`",
+        "a key's `kid` is not a string",
+    )?;
     if kid.is_empty() {
         return Err(refused("a key's `kid` is empty"));
     }
-    let x = jwk.text("x", "a key has no `x`", "a key's `x` is not a string")?;
+    let x = text(jwk, "x", "a key has no `x`", "a key's `x` is not a string")?;
     let public = URL_SAFE_NO_PAD
         .decode_to_vec(x.as_bytes())
         .map_err(|_| refused("a key's `x` is not canonical unpadded base64url"))?;

@@ -3,6 +3,7 @@
 //! modules (claims, jws, issue) use these; nothing here knows what a claim means.
 
 pub(crate) mod duplicate_keys;
+pub(crate) mod members;
 pub(crate) mod pyjwt_json;
 pub(crate) mod scanner;
 mod stop_index;
