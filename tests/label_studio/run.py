@@ -136,6 +136,7 @@ def main() -> int:
     checks = Checks()
     timings: Dict[str, float] = {}
     rates: Dict[str, Any] = {}
+    wsgi_figures: Dict[str, Any] = {}
     cluster = None
     begun = time.monotonic()
 
@@ -148,7 +149,7 @@ def main() -> int:
         t0 = time.monotonic()
         setup_env.server_venv()
         setup_env.ls_auth_wheel()
-        cli = setup_env.cli()
+        cli = setup_env.cli() if parts & {"servers", "dotenv"} else Path(os.devnull)  # only they run it
         if "servers" in parts and (ROOT / "tests" / "live").is_dir():
             setup_env.client_venv()
         site = setup_env.site_dir()
@@ -193,6 +194,10 @@ def main() -> int:
         if "servers" in parts:
             for kind in ("stock", "ls_auth"):
                 one_server(kind, site, checks, cli, timings, rates)
+        if "wsgi" in parts:
+            from wsgi import wsgi_part
+
+            wsgi_figures = wsgi_part(checks, site, timings)
         if "dotenv" in parts:
             dotenv_checks(checks, site, cli)
         if "browser" in parts:
@@ -214,6 +219,10 @@ def main() -> int:
             print(f"   {kind:8s} {r['rps']:8.1f} requests/s  ({r['requests']} requests, outcomes {r['outcomes']})")
         if "stock" in rates and "ls_auth" in rates and rates["stock"]["rps"]:
             print(f"   ls_auth / stock: {rates['ls_auth']['rps'] / rates['stock']['rps']:.2f}x")
+    if wsgi_figures:
+        from wsgi import print_figures
+
+        print_figures(wsgi_figures)
     print("\n== time per part")
     for name, took in timings.items():
         print(f"   {took:7.1f} s  {name}")

@@ -1,0 +1,209 @@
+"""The `wsgi` part: Label Studio as production runs it, under gunicorn (its `core.wsgi`, several
+worker processes of several threads, DEBUG off) on PostgreSQL (Debian's, a throw-away cluster),
+first stock, then with our settings module.
+
+Checked on each server:
+- `<kind>.wsgi.workers`: gunicorn runs a master and LS_WSGI_WORKERS worker processes;
+- `<kind>.wsgi.rotate.*`: LS_WSGI_ROUNDS rounds of LS_WSGI_ROTATIONS simultaneous
+  `POST /api/token/rotate/` of one PAT (Label Studio's own endpoint; ours answers under its
+  name), served by more than one worker process (gunicorn's access log names the pid). Ours: exactly
+  one rotation wins each round, every other one is refused because the PAT is revoked (400
+  `token_revoked` at rotation, or 401 at authentication: the winner revoked the PAT behind the
+  caller's access token), the winner's new PAT refreshes and the old one is refused. Stock: the old PAT is refused and every winner's new PAT refreshes; how many
+  won is printed, not checked (stock's rotation blacklists with get_or_create, so two
+  processes can both win and fork one PAT into two live ones, the race ours closes);
+- `<kind>.wsgi.load.whoami`: the whoami load run (load.py) with one Bearer access token gets only
+  right answers;
+- `<kind>.wsgi.stopped`: no process of the server's group is left after it is stopped.
+
+Printed, never asserted: requests per second and CPU seconds per request (user + system time of
+gunicorn's master and workers from /proc, read just before and just after the load run, divided
+by the requests), LS_WSGI_CLIENTS clients for LS_WSGI_SECONDS seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+from common import Checks, Fatal, Http, bearer, oneline, say
+from load import whoami_load
+from server import WsgiServer
+
+EMAIL = "wsgi@example.com"
+WORKERS = int(os.environ.get("LS_WSGI_WORKERS", "2"))
+THREADS = int(os.environ.get("LS_WSGI_THREADS", "4"))
+CLIENTS = int(os.environ.get("LS_WSGI_CLIENTS", "8"))
+SECONDS = float(os.environ.get("LS_WSGI_SECONDS", "15"))
+ROTATIONS = int(os.environ.get("LS_WSGI_ROTATIONS", "8"))
+ROUNDS = int(os.environ.get("LS_WSGI_ROUNDS", "3"))
+ROTATE = "/api/token/rotate/"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _rotation_pids(server: WsgiServer, seen: int) -> List[str]:
+    """The worker pid of each rotate request in gunicorn's access log after line `seen`."""
+    log = server.work / "access.log"
+    lines = log.read_text().splitlines()[seen:] if log.exists() else []
+    return [ln.split()[0].strip("<>") for ln in lines if ln.endswith(f"POST {ROTATE}")]
+
+
+def _access_lines(server: WsgiServer) -> int:
+    log = server.work / "access.log"
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def rotations(server: WsgiServer, interop: Any, checks: Checks) -> None:
+    kind, ours = server.kind, server.kind == "ls_auth"
+    rounds: List[Dict[str, Any]] = []
+    for _ in range(ROUNDS):
+        pat = interop.fresh_server_pat()
+        access = str(interop.refresh(pat).get("access"))
+        before = _access_lines(server)
+        barrier = threading.Barrier(ROTATIONS)
+        results: List[Any] = [None] * ROTATIONS
+
+        def go(i: int) -> None:
+            barrier.wait()
+            try:
+                results[i] = Http(server.base).post(ROTATE, json_body={"refresh": pat}, headers=bearer(access),
+                                                    timeout=60)
+            except OSError as e:
+                results[i] = e
+
+        threads = [threading.Thread(target=go, args=(i,)) for i in range(ROTATIONS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        time.sleep(0.2)  # gunicorn writes the access line after the response
+        statuses = sorted(getattr(r, "status", 0) for r in results)
+        losers = [(r.status, str(r.get("code"))) for r in results if getattr(r, "status", 0) != 200]
+        codes = sorted({f"{st} {code}" for st, code in losers})
+        new_pats = [str(r.get("refresh")) for r in results if getattr(r, "status", 0) == 200]
+        rounds.append({
+            "statuses": statuses,
+            "codes": codes,
+            # Ours refuses a loser because its PAT is revoked: at rotation (400 token_revoked), or,
+            # the winner having revoked the PAT behind the caller's access token, at authentication.
+            "revoked": len(losers) == ROTATIONS - len(new_pats)
+            and all("revoked" in code and st in (400, 401) for st, code in losers),
+            "winners": len(new_pats),
+            "pids": sorted(set(_rotation_pids(server, before))),
+            "old": interop.refresh(pat).status,
+            "new": [interop.refresh(p).status for p in new_pats],
+        })
+    summary = "; ".join(f"round {i + 1}: statuses {r['statuses']} (losers: {', '.join(r['codes'])}), served by worker pids {r['pids']}, "
+                        f"then refresh with the old PAT {r['old']}, with the new {r['new']}"
+                        for i, r in enumerate(rounds))
+    pids = {p for r in rounds for p in r["pids"]}
+    checks.check(f"{kind}.wsgi.rotate.across-processes", len(pids) >= 2,
+                 f"{ROUNDS} x {ROTATIONS} simultaneous POST {ROTATE} were served by {len(pids)} worker processes")
+    if ours:
+        checks.check(f"{kind}.wsgi.rotate.one-winner", all(r["winners"] == 1 for r in rounds), summary)
+        checks.check(f"{kind}.wsgi.rotate.losers-refused-as-revoked", all(r["revoked"] for r in rounds),
+                     "every other rotation refused because the PAT is revoked: "
+                     + "; ".join(f"round {i + 1}: {', '.join(r['codes'])}" for i, r in enumerate(rounds)))
+        checks.check(f"{kind}.wsgi.rotate.only-the-new-pat-works",
+                     all(r["old"] == 401 and r["new"] == [200] for r in rounds),
+                     "after each round the old PAT is refused (401) and the winner's new PAT refreshes (200)")
+    else:
+        checks.check(f"{kind}.wsgi.rotate.old-refused-new-work",
+                     all(r["old"] == 401 and r["winners"] >= 1 and all(s == 200 for s in r["new"]) for r in rounds),
+                     summary)
+        print(f"INFO {kind}.wsgi.rotate.winners: winners per round {[r['winners'] for r in rounds]} "
+              f"of {ROTATIONS} simultaneous rotations (stock: a figure; more than one is a forked PAT)", flush=True)
+
+
+def one_server(kind: str, site: Path, cluster: Any, checks: Checks, figures: Dict[str, Any]) -> None:
+    from interop import Interop
+
+    server = WsgiServer(kind, site, EMAIL, f"wsgi-pass-{secrets.token_hex(8)}", cluster, WORKERS, THREADS)
+    pids: List[int] = []
+    try:
+        server.prepare()
+        server.start()
+        pids = server.pids()
+        master = server.group.proc.pid if server.group else 0
+        checks.check(f"{kind}.wsgi.workers", len(pids) == WORKERS + 1 and master in pids,
+                     f"gunicorn {WORKERS} x {THREADS} threads (gthread) on PostgreSQL: master {master}, "
+                     f"workers {[p for p in pids if p != master]}")
+        interop = Interop(server, checks, Path(os.devnull))  # no CLI step is used here
+        interop.session = server.login()
+        interop.settings(True, False)
+        rotations(server, interop, checks)
+
+        access = str(interop.refresh(interop.fresh_server_pat()).get("access"))
+        pids = server.pids()
+        cpu: Dict[str, float] = {}
+        say(f"wsgi load: {CLIENTS} clients x {SECONDS:.0f} s on GET /api/current-user/whoami ({kind}, gunicorn)")
+        result = whoami_load(server.port, access, EMAIL, CLIENTS, SECONDS,
+                             on_start=lambda: cpu.__setitem__("before", server.cpu_seconds()))
+        cpu["after"] = server.cpu_seconds()
+        same = server.pids() == pids  # a worker that died and was replaced would lose its CPU time
+        n = int(result["requests"])  # type: ignore[call-overload]
+        result["cpu_s"] = cpu["after"] - cpu["before"]
+        result["cpu_per_request"] = result["cpu_s"] / n if n else 0.0
+        figures[kind] = result
+        outcomes = result["outcomes"]
+        bad = {k: v for k, v in outcomes.items() if k != "ok"}  # type: ignore[union-attr]
+        checks.check(f"{kind}.wsgi.load.whoami", not bad and n > 0 and same,
+                     f"{n} requests in {result['seconds']} s, {result['rps']:.0f} requests/s, "
+                     f"{result['cpu_per_request'] * 1000:.1f} ms CPU per request; outcomes {outcomes}"
+                     + ("" if same else f"; the workers changed during the run ({pids} -> {server.pids()})"))
+    except Fatal as e:
+        checks.bad(f"{kind}.wsgi.server", oneline(str(e), 800))
+    except Exception as e:  # noqa: BLE001 - report and go on with the other server
+        checks.bad(f"{kind}.wsgi", f"{type(e).__name__}: {oneline(str(e))}")
+    finally:
+        pids = sorted(set(pids) | set(server.pids()))
+        server.stop()
+        if pids:
+            left = [p for p in pids if _alive(p)]
+            checks.check(f"{kind}.wsgi.stopped", not left,
+                         f"gunicorn master and workers {pids} stopped" if not left else f"still running: {left}")
+
+
+def wsgi_part(checks: Checks, site: Path, timings: Dict[str, float]) -> Dict[str, Any]:
+    from postgres import Cluster
+
+    figures: Dict[str, Any] = {}
+    started = time.monotonic()
+    cluster = None
+    try:
+        cluster = Cluster()
+        cluster.start()
+        for kind in ("stock", "ls_auth"):
+            one_server(kind, site, cluster, checks, figures)
+    except Fatal as e:
+        checks.bad("wsgi.postgresql", str(e))
+    finally:
+        if cluster is not None:
+            cluster.stop()
+        timings["wsgi: gunicorn on PostgreSQL, stock and ours"] = time.monotonic() - started
+    return figures
+
+
+def print_figures(figures: Dict[str, Any]) -> None:
+    from common import cpu_model
+
+    print(f"\n== whoami load under gunicorn ({WORKERS} workers x {THREADS} threads, PostgreSQL, {CLIENTS} clients, "
+          f"{SECONDS:.0f} s, loopback; CPU: {cpu_model()}, {os.cpu_count()} cores shared with the clients; "
+          "a figure, not a test)")
+    for kind, r in figures.items():
+        print(f"   {kind:8s} {r['rps']:8.1f} requests/s  {r['cpu_per_request'] * 1000:6.2f} ms CPU/request "
+              f"({r['requests']} requests, {r['cpu_s']:.1f} CPU s in master + workers)")
+    if "stock" in figures and "ls_auth" in figures and figures["stock"]["rps"] and figures["stock"]["cpu_per_request"]:
+        print(f"   ls_auth / stock: {figures['ls_auth']['rps'] / figures['stock']['rps']:.2f}x requests/s, "
+              f"{figures['ls_auth']['cpu_per_request'] / figures['stock']['cpu_per_request']:.2f}x CPU/request")
