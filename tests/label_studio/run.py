@@ -13,12 +13,19 @@
    the committed stock baseline tests/label_studio/stock-baseline-<db>.txt (suite.py);
    `--parts whole-baseline` runs stock instead and rewrites that file;
 6. ("queries", on request) database queries per request for each credential kind, stock vs ours,
-   on the databases of LS_WHOLE_DBS (queries.py): a figure, not a test.
+   on the databases of LS_WHOLE_DBS (queries.py): a figure, not a test;
+7. ("wsgi") a production server: gunicorn serving Label Studio's core.wsgi (2 worker processes x
+   4 threads) on PostgreSQL, stock, then ours (wsgi.py): simultaneous rotations of one PAT across
+   the workers (ours: exactly one winner, only its new PAT works; stock: how many won, printed),
+   and a whoami load run printing requests/s and CPU seconds per request (gunicorn's master and
+   workers, from /proc) for both. About 2 minutes, plus a one-time migration of the PostgreSQL
+   template database (kept as target/ls-pg-template.sql).
 
 One line per check, then `label-studio: N passed, M failed`; exit 1 on any failure. Every process
-it starts (servers, PostgreSQL) is stopped on exit. Parts: `--parts suites,whole,servers,dotenv,browser`
+it starts (servers, PostgreSQL) is stopped on exit. Parts: `--parts suites,whole,servers,wsgi,dotenv,browser`
 (the default; `whole-baseline` and `queries` only on request); LS_LOAD_SECONDS / LS_LOAD_CLIENTS size the load
-run; LS_START_TIMEOUT, LS_PIP_TIMEOUT, LS_WHOLE_TIMEOUT bound the slow steps.
+run; LS_WSGI_WORKERS, LS_WSGI_THREADS, LS_WSGI_CLIENTS, LS_WSGI_SECONDS, LS_WSGI_ROTATIONS, LS_WSGI_ROUNDS
+size the wsgi part; LS_START_TIMEOUT, LS_PIP_TIMEOUT, LS_WHOLE_TIMEOUT bound the slow steps.
 """
 
 from __future__ import annotations
@@ -131,7 +138,7 @@ def whole_parts(checks: Checks, site: Path, action: str, timings: Dict[str, floa
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--parts", default="suites,whole,servers,dotenv,browser")
+    ap.add_argument("--parts", default="suites,whole,servers,wsgi,dotenv,browser")
     parts = set(ap.parse_args().parts.split(","))
     checks = Checks()
     timings: Dict[str, float] = {}
