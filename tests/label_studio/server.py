@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -196,6 +197,7 @@ class WsgiServer(Server):
         self.db = f"ls_wsgi_{kind}"
         self.data = T / f"ls-wsgi-data-{kind}"
         self.work = WORK / f"wsgi-{kind}"
+        self.killed: List[int] = []  # workers still running 15 s after the master ended
 
     def env(self, **extra: str) -> Dict[str, str]:
         env = clean_env(LABEL_STUDIO_BASE_DATA_DIR=str(self.data), DEBUG="false", **self.cluster.env(self.db))
@@ -232,11 +234,31 @@ user.save(update_fields=['active_organization'])
                 "--access-logfile", self.work / "access.log", "--access-logformat", "%(p)s %(s)s %(m)s %(U)s",
                 "--log-level", "warning"]
 
+    def stop(self) -> None:
+        """Group.stop ends the master (SIGTERM, then SIGKILL after 10 s); a worker can outlive it by
+        a moment while it shuts down: wait for the whole group, then SIGKILL what is left."""
+        lead = self.group.proc.pid if self.group is not None else 0
+        super().stop()
+        if not lead:
+            return
+        deadline = time.monotonic() + 15
+        while self._members(lead) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.killed = self._members(lead)
+        if self.killed:
+            try:
+                os.killpg(lead, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            time.sleep(0.5)
+
     def pids(self) -> List[int]:
         """gunicorn's master and its workers: every process of the group it leads."""
-        if self.group is None:
-            return []
-        lead = self.group.proc.pid
+        return self._members(self.group.proc.pid) if self.group is not None else []
+
+    @staticmethod
+    def _members(lead: int) -> List[int]:
+        """Live (not zombie) processes of process group `lead`."""
         found = []
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
@@ -244,7 +266,7 @@ user.save(update_fields=['active_organization'])
                     fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
                 except OSError:
                     continue
-                if int(fields[2]) == lead:  # field 5 of stat, the process group
+                if int(fields[2]) == lead and fields[0] != "Z":  # fields 5 and 3 of stat: group, state
                     found.append(int(entry.name))
         return sorted(found)
 

@@ -172,7 +172,8 @@ def one_server(kind: str, site: Path, cluster: Any, checks: Checks, figures: Dic
         if pids:
             left = [p for p in pids if _alive(p)]
             checks.check(f"{kind}.wsgi.stopped", not left,
-                         f"gunicorn master and workers {pids} stopped" if not left else f"still running: {left}")
+                         (f"gunicorn master and workers {pids} stopped" if not left else f"still running: {left}")
+                         + (f" (SIGKILL for {server.killed}, alive 15 s after the master)" if server.killed else ""))
 
 
 def wsgi_part(checks: Checks, site: Path, timings: Dict[str, float]) -> Dict[str, Any]:
