@@ -4,6 +4,9 @@ first stock, then with our settings module.
 
 Checked on each server:
 - `<kind>.wsgi.workers`: gunicorn runs a master and LS_WSGI_WORKERS worker processes;
+- `<kind>.wsgi.first-access-token`: the deployment's first access token works at once on every
+  worker, in simultaneous requests (ours makes its first signing key at that refresh, in one
+  worker, while the others hold an empty copy of the key table);
 - `<kind>.wsgi.rotate.*`: LS_WSGI_ROUNDS rounds of LS_WSGI_ROTATIONS simultaneous
   `POST /api/token/rotate/` of one PAT (Label Studio's own endpoint; ours answers under its
   name), served by more than one worker process (gunicorn's access log names the pid). Ours: exactly
@@ -28,7 +31,7 @@ import secrets
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 from common import Checks, Fatal, Http, bearer, oneline, say
 from load import whoami_load
@@ -62,6 +65,48 @@ def _rotation_pids(server: WsgiServer, seen: int) -> List[str]:
 def _access_lines(server: WsgiServer) -> int:
     log = server.work / "access.log"
     return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def _together(n: int, call: Callable[[], Any]) -> List[Any]:
+    """`call` from n threads released at once; its replies (or the OSError raised)."""
+    barrier = threading.Barrier(n)
+    results: List[Any] = [None] * n
+
+    def go(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = call()
+        except OSError as e:
+            results[i] = e
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def first_access_token(server: WsgiServer, interop: Any, checks: Checks) -> None:
+    """A new deployment's first access token, used at once by simultaneous requests on every
+    worker. Ours creates its first signing key at that first refresh, in one worker; the other
+    worker has read the (then empty) key table on an earlier Bearer request and keeps that copy
+    for up to 30 s, so it must re-read the table for the new token's key, in every thread."""
+    kind = server.kind
+    whoami = "/api/current-user/whoami"
+    # Every worker handles a Bearer request (and so reads the key table) before the first key exists.
+    _together(4 * WORKERS, lambda: Http(server.base).get(whoami, headers=bearer("not.a.token"), timeout=60))
+    access = str(interop.refresh(interop.fresh_server_pat()).get("access"))
+    before = _access_lines(server)
+    results = _together(ROTATIONS, lambda: Http(server.base).get(whoami, headers=bearer(access), timeout=60))
+    time.sleep(0.2)
+    log = server.work / "access.log"
+    pids = sorted({ln.split()[0].strip("<>") for ln in log.read_text().splitlines()[before:]}) if log.exists() else []
+    replies = sorted(f"{getattr(r, 'status', type(r).__name__)} {getattr(r, 'get', lambda k: None)('code') or ''}".strip()
+                     for r in results)
+    checks.check(f"{kind}.wsgi.first-access-token", all(getattr(r, "status", 0) == 200 for r in results),
+                 f"the deployment's first access token, {ROTATIONS} simultaneous GET {whoami} on worker pids {pids}: "
+                 f"{replies}")
 
 
 def rotations(server: WsgiServer, interop: Any, checks: Checks) -> None:
@@ -142,6 +187,7 @@ def one_server(kind: str, site: Path, cluster: Any, checks: Checks, figures: Dic
         interop = Interop(server, checks, Path(os.devnull))  # no CLI step is used here
         interop.session = server.login()
         interop.settings(True, False)
+        first_access_token(server, interop, checks)
         rotations(server, interop, checks)
 
         access = str(interop.refresh(interop.fresh_server_pat()).get("access"))
