@@ -230,10 +230,10 @@ user.save(update_fields=['active_organization'])
     def command(self) -> List[Any]:
         return [VENV / "bin" / "gunicorn", "core.wsgi:application", "--chdir", self.site,
                 "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers), "--threads", str(self.threads),
-                # A gthread worker accepts up to --worker-connections connections and queues them for
-                # its threads: held to its thread count, simultaneous requests spread over the workers.
-                "--worker-class", "gthread", "--worker-connections", str(self.threads),
-                "--timeout", "120", "--graceful-timeout", "5",
+                # Not --worker-connections equal to --threads: a gthread worker that has accepted that
+                # many connections not yet handed to a thread waits for its threads and never reads
+                # them again (seen here: 4 requests timed out, the worker answered nothing more).
+                "--worker-class", "gthread", "--timeout", "120", "--graceful-timeout", "5",
                 "--access-logfile", self.work / "access.log", "--access-logformat", "%(p)s %(s)s %(m)s %(U)s",
                 "--log-level", "warning"]
 
