@@ -10,16 +10,19 @@ import json
 import os
 import threading
 import time
-from typing import Dict, List
+from typing import Callable, Dict, List, Optional
 
 CLIENTS = int(os.environ.get("LS_LOAD_CLIENTS", "32"))
 SECONDS = float(os.environ.get("LS_LOAD_SECONDS", "30"))
 
 
-def whoami_load(port: int, access: str, email: str) -> Dict[str, object]:
-    stop_at = time.monotonic() + SECONDS
-    counts: List[Dict[str, int]] = [dict() for _ in range(CLIENTS)]
-    start = threading.Barrier(CLIENTS + 1)
+def whoami_load(port: int, access: str, email: str, clients: int = CLIENTS, seconds: float = SECONDS,
+                on_start: Optional[Callable[[], None]] = None) -> Dict[str, object]:
+    """`on_start` runs once every client is ready, just before they start (the wsgi part reads
+    the server's CPU time there)."""
+    counts: List[Dict[str, int]] = [dict() for _ in range(clients)]
+    start = threading.Barrier(clients + 1)
+    stop_at = 0.0
 
     def client(i: int) -> None:
         mine = counts[i]
@@ -41,9 +44,12 @@ def whoami_load(port: int, access: str, email: str) -> Dict[str, object]:
                 conn.close()
             mine[key] = mine.get(key, 0) + 1
 
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for t in threads:
         t.start()
+    if on_start is not None:
+        on_start()
+    stop_at = time.monotonic() + seconds
     start.wait()
     began = time.monotonic()
     for t in threads:
@@ -54,5 +60,5 @@ def whoami_load(port: int, access: str, email: str) -> Dict[str, object]:
         for k, v in c.items():
             total[k] = total.get(k, 0) + v
     n = sum(total.values())
-    return {"clients": CLIENTS, "seconds": round(took, 1), "requests": n, "rps": n / took if took else 0.0,
+    return {"clients": clients, "seconds": round(took, 1), "requests": n, "rps": n / took if took else 0.0,
             "outcomes": dict(sorted(total.items()))}

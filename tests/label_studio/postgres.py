@@ -86,6 +86,28 @@ class Cluster:
         if not str(self.root).startswith(str(T)):
             shutil.rmtree(self.root, ignore_errors=True)
 
+    def dump(self, db: str) -> str:
+        """The database as plain SQL (pg_dump), to load into another cluster with `load`."""
+        rc, out, err = run([*self._as, str(self.bindir / "pg_dump"), "-h", "127.0.0.1", "-p", str(self.port),
+                            "-U", self.user, "--no-owner", db], cwd="/", timeout=600)
+        if rc != 0:
+            raise Fatal(f"pg_dump {db} failed: {err[-600:]}")
+        return out
+
+    def load(self, db: str, dump: str) -> None:
+        """A new database `db` holding what `dump` made."""
+        self.sql(f"CREATE DATABASE {db}")
+        rc, out, err = run([*self._as, str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port),
+                            "-U", self.user, "-d", db, "-v", "ON_ERROR_STOP=1", "-q"], cwd="/", timeout=600,
+                           stdin=dump)
+        if rc != 0:
+            raise Fatal(f"loading a dump into {db} failed: {(out + err)[-600:]}")
+
+    def sql(self, statement: str, db: str = "postgres") -> None:
+        """One SQL statement through psql, as the cluster's superuser."""
+        self._run(str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-d", db,
+                  "-v", "ON_ERROR_STOP=1", "-q", "-c", statement)
+
     def env(self, name: str = "postgres") -> Dict[str, str]:
         """Label Studio's database variables for this cluster (DJANGO_DB=default is PostgreSQL)."""
         return {"DJANGO_DB": "default", "POSTGRE_HOST": "127.0.0.1", "POSTGRE_PORT": str(self.port),

@@ -13,12 +13,19 @@
    the committed stock baseline tests/label_studio/stock-baseline-<db>.txt (suite.py);
    `--parts whole-baseline` runs stock instead and rewrites that file;
 6. ("queries", on request) database queries per request for each credential kind, stock vs ours,
-   on the databases of LS_WHOLE_DBS (queries.py): a figure, not a test.
+   on the databases of LS_WHOLE_DBS (queries.py): a figure, not a test;
+7. ("wsgi") a production server: gunicorn serving Label Studio's core.wsgi (2 worker processes x
+   4 threads) on PostgreSQL, stock, then ours (wsgi.py): simultaneous rotations of one PAT across
+   the workers (ours: exactly one winner, only its new PAT works; stock: how many won, printed),
+   and a whoami load run printing requests/s and CPU seconds per request (gunicorn's master and
+   workers, from /proc) for both. About 2 minutes, plus a one-time migration of the PostgreSQL
+   template database (kept as target/ls-pg-template.sql).
 
 One line per check, then `label-studio: N passed, M failed`; exit 1 on any failure. Every process
-it starts (servers, PostgreSQL) is stopped on exit. Parts: `--parts suites,whole,servers,dotenv,browser`
+it starts (servers, PostgreSQL) is stopped on exit. Parts: `--parts suites,whole,servers,wsgi,dotenv,browser`
 (the default; `whole-baseline` and `queries` only on request); LS_LOAD_SECONDS / LS_LOAD_CLIENTS size the load
-run; LS_START_TIMEOUT, LS_PIP_TIMEOUT, LS_WHOLE_TIMEOUT bound the slow steps.
+run; LS_WSGI_WORKERS, LS_WSGI_THREADS, LS_WSGI_CLIENTS, LS_WSGI_SECONDS, LS_WSGI_ROTATIONS, LS_WSGI_ROUNDS
+size the wsgi part; LS_START_TIMEOUT, LS_PIP_TIMEOUT, LS_WHOLE_TIMEOUT bound the slow steps.
 """
 
 from __future__ import annotations
@@ -131,11 +138,12 @@ def whole_parts(checks: Checks, site: Path, action: str, timings: Dict[str, floa
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--parts", default="suites,whole,servers,dotenv,browser")
+    ap.add_argument("--parts", default="suites,whole,servers,wsgi,dotenv,browser")
     parts = set(ap.parse_args().parts.split(","))
     checks = Checks()
     timings: Dict[str, float] = {}
     rates: Dict[str, Any] = {}
+    wsgi_figures: Dict[str, Any] = {}
     cluster = None
     begun = time.monotonic()
 
@@ -148,7 +156,7 @@ def main() -> int:
         t0 = time.monotonic()
         setup_env.server_venv()
         setup_env.ls_auth_wheel()
-        cli = setup_env.cli()
+        cli = setup_env.cli() if parts & {"servers", "dotenv"} else Path(os.devnull)  # only they run it
         if "servers" in parts and (ROOT / "tests" / "live").is_dir():
             setup_env.client_venv()
         site = setup_env.site_dir()
@@ -193,6 +201,10 @@ def main() -> int:
         if "servers" in parts:
             for kind in ("stock", "ls_auth"):
                 one_server(kind, site, checks, cli, timings, rates)
+        if "wsgi" in parts:
+            from wsgi import wsgi_part
+
+            wsgi_figures = wsgi_part(checks, site, timings)
         if "dotenv" in parts:
             dotenv_checks(checks, site, cli)
         if "browser" in parts:
@@ -214,6 +226,10 @@ def main() -> int:
             print(f"   {kind:8s} {r['rps']:8.1f} requests/s  ({r['requests']} requests, outcomes {r['outcomes']})")
         if "stock" in rates and "ls_auth" in rates and rates["stock"]["rps"]:
             print(f"   ls_auth / stock: {rates['ls_auth']['rps'] / rates['stock']['rps']:.2f}x")
+    if wsgi_figures:
+        from wsgi import print_figures
+
+        print_figures(wsgi_figures)
     print("\n== time per part")
     for name, took in timings.items():
         print(f"   {took:7.1f} s  {name}")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import time
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from common import LS_VERSION, PY, T, VENV, WORK, Fatal, Group, Http, clean_env, free_port, run, say
 
@@ -73,6 +74,11 @@ class Server:
 
     # -- lifecycle ------------------------------------------------------------------------
     def prepare(self) -> None:
+        self.fresh_dirs()
+        shutil.copyfile(template_db(self.site), self.data / DB_FILE)
+
+    def fresh_dirs(self) -> None:
+        """Empty work and data dirs; the data dir's `.env` key written by Label Studio's own code."""
         shutil.rmtree(self.data, ignore_errors=True)
         shutil.rmtree(self.work, ignore_errors=True)
         self.work.mkdir(parents=True)
@@ -84,7 +90,6 @@ class Server:
             shutil.rmtree(self.data)
         if not (self.data / ".env").exists():
             raise Fatal(f"Label Studio did not write {self.data}/.env")
-        shutil.copyfile(template_db(self.site), self.data / DB_FILE)
 
     def env(self, **extra: str) -> Dict[str, str]:
         env = clean_env(LABEL_STUDIO_BASE_DATA_DIR=str(self.data), DJANGO_DB="sqlite", **extra)
@@ -99,10 +104,7 @@ class Server:
         say(f"starting Label Studio {LS_VERSION} ({self.kind}: DJANGO_SETTINGS_MODULE="
             f"{OURS if self.kind == 'ls_auth' else '(label-studio start default)'}) on {self.base} (log: {log})")
         started = time.monotonic()
-        self.group = Group([VENV / "bin" / "label-studio", "start", "--no-browser", "--internal-host", "127.0.0.1",
-                            "--port", str(self.port), "--data-dir", str(self.data), "--username", self.email,
-                            "--password", self.password, "--log-level", "WARNING"],
-                           env=self.env(), cwd=self.work, log=log)
+        self.group = Group(self.command(), env=self.env(), cwd=self.work, log=log)
         http = Http(self.base)
         while True:
             if not self.group.alive():
@@ -119,6 +121,12 @@ class Server:
         release = Http(self.base).get("/api/version/").get("release")
         say(f"{self.kind} server up after {took:.0f} s; /api/version/ says release {release}")
         return took
+
+    def command(self) -> List[Any]:
+        """`label-studio start`: Django's runserver, one process (it creates the user too)."""
+        return [VENV / "bin" / "label-studio", "start", "--no-browser", "--internal-host", "127.0.0.1",
+                "--port", str(self.port), "--data-dir", str(self.data), "--username", self.email,
+                "--password", self.password, "--log-level", "WARNING"]
 
     def stop(self) -> None:
         if self.group is not None:
@@ -171,3 +179,137 @@ jwt.api_token_ttl_days = {days}
 jwt.save()
 """)
 
+
+
+class WsgiServer(Server):
+    """The same server as a production deployment runs it: gunicorn serving Label Studio's
+    `core.wsgi` with `workers` processes of `threads` threads each (gthread), DEBUG off, on a
+    PostgreSQL database of its own, cloned from one migrated template database."""
+
+    TEMPLATE_DB = "ls_template"
+
+    def __init__(self, kind: str, site: Path, email: str, password: str, cluster: Any, workers: int,
+                 threads: int) -> None:
+        super().__init__(kind, site, email, password)
+        self.cluster = cluster
+        self.workers = workers
+        self.threads = threads
+        self.db = f"ls_wsgi_{kind}"
+        self.data = T / f"ls-wsgi-data-{kind}"
+        self.work = WORK / f"wsgi-{kind}"
+        self.killed: List[int] = []  # workers still running 15 s after the master ended
+
+    def env(self, **extra: str) -> Dict[str, str]:
+        env = clean_env(LABEL_STUDIO_BASE_DATA_DIR=str(self.data), DEBUG="false", **self.cluster.env(self.db))
+        env["DJANGO_SETTINGS_MODULE"] = self.settings  # core.wsgi's own default is `core.settings`
+        env.update(extra)
+        return env
+
+    def prepare(self) -> None:
+        self.fresh_dirs()
+        pg_template(self.site, self.cluster, self.TEMPLATE_DB)
+        self.cluster.sql(f"DROP DATABASE IF EXISTS {self.db}")
+        self.cluster.sql(f"CREATE DATABASE {self.db} TEMPLATE {self.TEMPLATE_DB}")
+        if self.kind == "ls_auth":  # our app's own tables (the template holds Label Studio's)
+            rc, out, err = run([PY, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=self.site, timeout=600,
+                               env=self.env())
+            if rc != 0:
+                raise Fatal(f"migrate with our settings module failed: {(out + err)[-800:]}")
+        # What `label-studio start --username --password` does before serving (server.py _create_user).
+        self.django(f"""
+from organizations.models import Organization
+from users.models import User
+user = User.objects.create_user(email={self.email!r}, password={self.password!r})
+user.is_staff = user.is_superuser = True
+user.save()
+org = Organization.create_organization(created_by=user, title='Label Studio')
+user.active_organization = org
+user.save(update_fields=['active_organization'])
+""")
+
+    def command(self) -> List[Any]:
+        return [VENV / "bin" / "gunicorn", "core.wsgi:application", "--chdir", self.site,
+                "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers), "--threads", str(self.threads),
+                # Not --worker-connections equal to --threads: a gthread worker that has accepted that
+                # many connections not yet handed to a thread waits for its threads and never reads
+                # them again (seen here: 4 requests timed out, the worker answered nothing more).
+                "--worker-class", "gthread", "--timeout", "120", "--graceful-timeout", "5",
+                "--access-logfile", self.work / "access.log", "--access-logformat", "%(p)s %(s)s %(m)s %(U)s",
+                "--log-level", "warning"]
+
+    def stop(self) -> None:
+        """Group.stop ends the master (SIGTERM, then SIGKILL after 10 s); a worker can outlive it by
+        a moment while it shuts down: wait for the whole group, then SIGKILL what is left."""
+        lead = self.group.proc.pid if self.group is not None else 0
+        super().stop()
+        if not lead:
+            return
+        deadline = time.monotonic() + 15
+        while self._members(lead) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.killed = self._members(lead)
+        if self.killed:
+            try:
+                os.killpg(lead, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            time.sleep(0.5)
+
+    def pids(self) -> List[int]:
+        """gunicorn's master and its workers: every process of the group it leads."""
+        return self._members(self.group.proc.pid) if self.group is not None else []
+
+    @staticmethod
+    def _members(lead: int) -> List[int]:
+        """Live (not zombie) processes of process group `lead`."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[2]) == lead and fields[0] != "Z":  # fields 5 and 3 of stat: group, state
+                    found.append(int(entry.name))
+        return sorted(found)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the master and its workers so far (/proc/PID/stat)."""
+        ticks = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def pg_template(site: Path, cluster: Any, name: str) -> None:
+    """A database migrated by Label Studio's own `migrate` (stock settings), once per cluster; the
+    migrated schema is kept as a dump (target/ls-pg-template.sql, per Label Studio and PostgreSQL
+    version), so a later run loads it in seconds instead of migrating again."""
+    marker = cluster.root / f"{name}.ready"
+    if marker.exists():
+        return
+    stamp = f"{LS_VERSION} postgresql {cluster.bindir.parent.name}\n"
+    cache = T / "ls-pg-template.sql"
+    if cache.exists() and cache.read_text().startswith(f"-- {stamp}"):
+        say(f"loading the migrated PostgreSQL template database from {cache}")
+        cluster.load(name, cache.read_text())
+        marker.write_text(stamp)
+        return
+    cluster.sql(f"CREATE DATABASE {name}")
+    say(f"migrating a PostgreSQL template database {name} once (Label Studio's manage.py migrate)")
+    started = time.monotonic()
+    data = T / "ls-pg-template-data"  # the `.env` key Label Studio writes goes here, not to ~
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
+    rc, out, err = run([PY, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=site, timeout=1200,
+                       env=clean_env(DJANGO_SETTINGS_MODULE=STOCK, LABEL_STUDIO_BASE_DATA_DIR=str(data),
+                                     **cluster.env(name)))
+    if rc != 0:
+        raise Fatal(f"migrate on PostgreSQL failed: {(out + err)[-800:]}")
+    say(f"template migrated in {time.monotonic() - started:.0f} s")
+    cache.write_text(f"-- {stamp}" + cluster.dump(name))
+    marker.write_text(stamp)

@@ -13,11 +13,13 @@ from common import LS_VERSION, PY, ROOT, VENV, WORK, Fatal, T, run, say
 # Label Studio 1.23.2's test-only packages, at versions that work together (see
 # shared/label-studio-notes.md): pytest-env is required by its conftest, moto must stay < 5,
 # pytest must stay < 8.4; psutil is imported by tests/tasks/test_functions.py (the whole suite).
+# gunicorn serves Label Studio's core.wsgi with several worker processes (run.py's `wsgi` part).
 TEST_PACKAGES = [
     f"label-studio=={LS_VERSION}",
     "pytest==8.3.5", "pytest-django==4.12.0", "pytest-env==1.1.5", "pytest-mock==3.15.1",
     "coverage==7.10.7", "mock==5.2.0", "moto[s3]==4.2.14", "freezegun==1.5.5", "requests-mock==1.12.1",
     "fakeredis==2.26.2", "responses==0.13.0", "factory-boy==3.3.3", "psutil==7.1.0",
+    "gunicorn==23.0.0",
 ]
 PIP_TIMEOUT = int(os.environ.get("LS_PIP_TIMEOUT", "1800"))
 
