@@ -73,9 +73,15 @@ pub unsafe extern "C" fn ls_auth_inspect_key(
         let (key, dst) = unsafe { (str_in(key, key_len)?, out(shape_out)?) };
         let (shape, _) = core::client::inspect_key(key)?;
         dst.set(match shape {
-            core::client::KeyShape::Legacy => ls_auth_key_shape::LS_AUTH_KEY_SHAPE_LEGACY,
-            core::client::KeyShape::Pat => ls_auth_key_shape::LS_AUTH_KEY_SHAPE_PAT,
-            core::client::KeyShape::Access => ls_auth_key_shape::LS_AUTH_KEY_SHAPE_ACCESS,
+            core::client::KeyShape::Key(core::client::ApiKeyKind::Legacy) => {
+                ls_auth_key_shape::LS_AUTH_KEY_SHAPE_LEGACY
+            }
+            core::client::KeyShape::Key(core::client::ApiKeyKind::Pat) => {
+                ls_auth_key_shape::LS_AUTH_KEY_SHAPE_PAT
+            }
+            core::client::KeyShape::Key(core::client::ApiKeyKind::Access) => {
+                ls_auth_key_shape::LS_AUTH_KEY_SHAPE_ACCESS
+            }
             core::client::KeyShape::Truncated => ls_auth_key_shape::LS_AUTH_KEY_SHAPE_TRUNCATED,
             core::client::KeyShape::OtherJwt => ls_auth_key_shape::LS_AUTH_KEY_SHAPE_OTHER_JWT,
         });

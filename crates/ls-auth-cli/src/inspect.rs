@@ -1,6 +1,6 @@
 //! `ls-auth inspect`: what a token or key is, read without any key. Nothing shown is verified.
 
-use ls_auth_core::client::{inspect_key, KeyShape};
+use ls_auth_core::client::{inspect_key, ApiKeyKind, KeyShape};
 use ls_auth_core::legacy::legacy_key_digest;
 use serde_json::{json, Map, Value};
 
@@ -9,7 +9,7 @@ use crate::{time, CliError};
 /// What `inspect` found, as the JSON it prints with `--json`.
 pub fn describe(token: &str, now: i64) -> Result<Value, CliError> {
     let (shape, decoded) = inspect_key(token).map_err(|e| CliError::Core(e, None))?;
-    let Some(decoded) = decoded.filter(|_| shape != KeyShape::Legacy) else {
+    let Some(decoded) = decoded.filter(|_| shape != KeyShape::Key(ApiKeyKind::Legacy)) else {
         return Ok(json!({
             "kind": shape.as_str(),
             "sha256": legacy_key_digest(token),

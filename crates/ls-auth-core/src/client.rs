@@ -68,15 +68,12 @@ fn peek(key: &str) -> Option<Result<Peek>> {
 }
 
 /// What a string looks like, read without any key: for display and diagnosis only, never for
-/// authorisation (nothing about it is verified).
+/// authorisation (nothing about it is verified). A usable key is an [`ApiKeyKind`]; the other
+/// shapes are texts a user may paste that are not keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyShape {
-    /// 40 lowercase hex characters: a legacy key.
-    Legacy,
-    /// A JWT whose `token_type` is `refresh`: a personal access token.
-    Pat,
-    /// A JWT whose `token_type` is `access`.
-    Access,
+    /// A key of one of the three kinds.
+    Key(ApiKeyKind),
     /// `header.payload` without a signature: the server's listing form, which authenticates
     /// nothing.
     Truncated,
@@ -88,9 +85,7 @@ impl KeyShape {
     /// `"legacy"`, `"pat"`, `"access"`, `"truncated"` or `"jwt"`.
     pub const fn as_str(self) -> &'static str {
         match self {
-            KeyShape::Legacy => "legacy",
-            KeyShape::Pat => "pat",
-            KeyShape::Access => "access",
+            KeyShape::Key(kind) => kind.as_str(),
             KeyShape::Truncated => "truncated",
             KeyShape::OtherJwt => "jwt",
         }
@@ -109,15 +104,15 @@ impl KeyShape {
 pub fn inspect_key(key: &str) -> Result<(KeyShape, Option<UnverifiedToken>)> {
     let token = match decode_unverified(key) {
         Ok(token) => token,
-        Err(_) if is_legacy_key(key) => return Ok((KeyShape::Legacy, None)),
+        Err(_) if is_legacy_key(key) => return Ok((KeyShape::Key(ApiKeyKind::Legacy), None)),
         Err(e) => return Err(e),
     };
     let shape = if token.truncated {
         KeyShape::Truncated
     } else {
         match token_type_of(&token) {
-            Some(TokenType::Refresh) => KeyShape::Pat,
-            Some(TokenType::Access) => KeyShape::Access,
+            Some(TokenType::Refresh) => KeyShape::Key(ApiKeyKind::Pat),
+            Some(TokenType::Access) => KeyShape::Key(ApiKeyKind::Access),
             None => KeyShape::OtherJwt,
         }
     };
