@@ -23,6 +23,7 @@ __all__ = [
     "issuer",
     "option",
     "raise_for",
+    "user_refusal",
     "verifier",
 ]
 
@@ -64,6 +65,22 @@ def challenge(error: Union[ls_auth.AuthError, LSAuthenticationFailed, None]) -> 
     found = ls_auth.www_authenticate(error) or ls_auth.www_authenticate()
     assert found is not None, "the core has a challenge for absent credentials"
     return found
+
+
+def user_refusal(user: Any, kind: str) -> Optional[LSAuthenticationFailed]:
+    """The host's answer for the user a valid credential of ``kind`` (``"jwt"`` or ``"legacy"``)
+    names, or ``None`` when that user may proceed (contract section 4: only the host knows its
+    users). An unknown legacy key is a revoked one (a legacy key is revoked by deleting it), in
+    DRF's words; the texts are simplejwt's and DRF's, which clients match on."""
+    if user is None:
+        if kind == "jwt":
+            return LSAuthenticationFailed("User not found", "user_not_found")
+        unknown = ls_auth.TokenRevoked("Invalid token.")
+        return LSAuthenticationFailed(unknown.message, unknown.code, unknown)
+    if not getattr(user, "is_active", True):
+        message = "User is inactive" if kind == "jwt" else "User inactive or deleted."
+        return LSAuthenticationFailed(message, "user_inactive")
+    return None
 
 
 def raise_for(error: ls_auth.AuthError) -> NoReturn:

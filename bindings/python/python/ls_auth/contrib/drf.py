@@ -38,6 +38,7 @@ from ._django import (
     challenge,
     option,
     raise_for,
+    user_refusal,
     verifier,
 )
 
@@ -108,23 +109,14 @@ class LSAuthentication(BaseAuthentication):
             raise_for(error)
 
         if principal.claims is not None:
-            user = self.get_user(principal.claims, request)
-            if user is None:
-                _refuse(request, LSAuthenticationFailed("User not found", "user_not_found"))
-            if not getattr(user, "is_active", True):
-                _refuse(request, LSAuthenticationFailed("User is inactive", "user_inactive"))
-            return (user, principal.claims)
-
-        key = principal.legacy_key
-        assert key is not None
-        user = self.lookup_legacy_key(key, request)
-        if user is None:
-            # A legacy key is revoked by deleting it: an unknown key is a revoked one.
-            unknown = ls_auth.TokenRevoked("Invalid token.")
-            _refuse(request, LSAuthenticationFailed(unknown.message, unknown.code, unknown))
-        if not getattr(user, "is_active", True):
-            _refuse(request, LSAuthenticationFailed("User inactive or deleted.", "user_inactive"))
-        return (user, key)
+            user, credential = self.get_user(principal.claims, request), principal.claims
+        else:
+            assert principal.legacy_key is not None
+            user, credential = self.lookup_legacy_key(principal.legacy_key, request), principal.legacy_key
+        refusal = user_refusal(user, principal.kind)
+        if refusal is not None:
+            _refuse(request, refusal)
+        return (user, credential)
 
     def authenticate_header(self, request: Request) -> str:
         return challenge(getattr(request, _ERROR_ATTR, None))
