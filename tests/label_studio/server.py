@@ -98,7 +98,7 @@ class Server:
         return env
 
     def start(self) -> float:
-        self.port = free_port()
+        self.port = self.port or free_port()  # a restarted server keeps its address
         self.base = f"http://127.0.0.1:{self.port}"
         log = self.work / "server.log"
         say(f"starting Label Studio {LS_VERSION} ({self.kind}: DJANGO_SETTINGS_MODULE="

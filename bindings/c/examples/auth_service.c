@@ -7,8 +7,10 @@
  * place. It answers 200 with the user id, or the core's status (400/401) with the core's
  * WWW-Authenticate value.
  *
- *   auth_service serve JWKS_FILE PORT_FILE   listen on an ephemeral port, write it to
- *                                            PORT_FILE, serve until killed (or 120 s)
+ *   auth_service serve JWKS_FILE PORT_FILE [SECONDS]
+ *                                            listen on an ephemeral port, write it to
+ *                                            PORT_FILE, serve until killed (or SECONDS,
+ *                                            120 by default)
  *
  * The issuer's side, for the demo (Label Studio does this in production). KEY_FILE holds an
  * Ed25519 private key: its 32-byte seed (`head -c 32 /dev/urandom`) or its PKCS#8 DER
@@ -177,7 +179,7 @@ static bool reload(struct key_set *ks) {
 
 static int usage(const char *argv0) {
   fprintf(stderr,
-          "usage: %s serve JWKS_FILE PORT_FILE\n"
+          "usage: %s serve JWKS_FILE PORT_FILE [SECONDS]\n"
           "       %s jwks KID KEY_FILE [KID KEY_FILE ...]\n"
           "       %s mint KID KEY_FILE USER_ID\n",
           argv0, argv0, argv0);
@@ -222,7 +224,9 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  if (argc != 4 || strcmp(argv[1], "serve")) return usage(argv[0]);
+  if ((argc != 4 && argc != 5) || strcmp(argv[1], "serve")) return usage(argv[0]);
+  unsigned lifetime = argc == 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 120;
+  if (lifetime == 0) return usage(argv[0]);
   struct key_set keys = {argv[2], {0}, NULL};
   if (!reload(&keys)) {
     fprintf(stderr, "auth_service: no valid JWK Set in %s\n", keys.path);
@@ -244,7 +248,7 @@ int main(int argc, char **argv) {
   if (!pf) return 1;
   fprintf(pf, "%u\n", ntohs(addr.sin_port));
   fclose(pf);
-  alarm(120); /* a test helper never outlives its test */
+  alarm(lifetime); /* a test helper never outlives its test */
   for (;;) {
     int fd = accept(srv, NULL, NULL);
     if (fd < 0) continue;

@@ -2,6 +2,9 @@
 //!
 //!     cargo run -p ls-auth-tower --example service -- http://localhost:8080/api/token/jwks/ 127.0.0.1:3000
 //!     curl -H "Authorization: Bearer $ACCESS" http://127.0.0.1:3000/
+//!
+//! `/open` answers without authentication (outside the layer): the fleet test's load run
+//! measures the layer's cost as `/` against `/open` on the same service.
 
 use axum::{routing::get, Extension, Router};
 use ls_auth_core::Claims;
@@ -20,7 +23,8 @@ async fn main() -> std::io::Result<()> {
                 format!("hello, user {}\n", claims.user_id())
             }),
         )
-        .layer(JwksAuthLayer::new(JwksCache::new(jwks_url)));
+        .layer(JwksAuthLayer::new(JwksCache::new(jwks_url)))
+        .route("/open", get(|| async { "hello, anyone\n" }));
 
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     eprintln!("listening on http://{}", listener.local_addr()?);

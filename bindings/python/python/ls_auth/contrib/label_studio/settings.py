@@ -17,7 +17,9 @@ CSRF, ...) except these names:
 - ``ROOT_URLCONF``: Label Studio's URLs, with ``api/token/``, ``api/token/refresh/``,
   ``api/token/rotate/`` and ``api/token/blacklist/`` answered natively, and ``api/token/jwks/``;
 - ``INSTALLED_APPS``: plus ``ls_auth.contrib.label_studio`` (the Ed25519 signing keys' table,
-  migrated with Label Studio's, and the ``ls_auth_signing_keys`` command).
+  migrated with Label Studio's, and the ``ls_auth_signing_keys`` command);
+- ``LS_AUTH``: ``ACCESS_TOKEN_LIFETIME`` and ``JWKS_MAX_AGE`` from the environment variables
+  ``LS_AUTH_ACCESS_TOKEN_LIFETIME`` and ``LS_AUTH_JWKS_MAX_AGE`` (seconds), when set.
 
 Why the import below is not a plain ``from core.settings.label_studio import *``: Label Studio's
 settings module reads ``django.conf.settings`` while it is still being imported (Sentry's set-up
@@ -102,6 +104,17 @@ SPECTACULAR_SETTINGS["AUTHENTICATION_WHITELIST"] = [
 
 # Our app: the table of Ed25519 signing keys (models.py) and its management command.
 INSTALLED_APPS = [*getattr(_ls, "INSTALLED_APPS"), _HERE]
+
+# Two lifetimes from the environment, in seconds, as Label Studio takes its own settings:
+# LS_AUTH_ACCESS_TOKEN_LIFETIME (how long an access token lives, so how long a service keeps
+# accepting one after its user or organisation is cut off; simplejwt's 300 when unset) and
+# LS_AUTH_JWKS_MAX_AGE (how long services may cache api/token/jwks/, so how long a rotated-in key
+# waits before it signs; 300 when unset). A LS_AUTH dict in Label Studio's settings comes first.
+LS_AUTH: Dict[str, Any] = dict(getattr(_ls, "LS_AUTH", None) or {})
+for _lifetime in ("ACCESS_TOKEN_LIFETIME", "JWKS_MAX_AGE"):
+    _value = os.environ.get(f"LS_AUTH_{_lifetime}", "").strip()
+    if _value and _lifetime not in LS_AUTH:
+        LS_AUTH[_lifetime] = int(_value)
 
 LS_AUTH_LABEL_STUDIO_URLCONF = getattr(_ls, "ROOT_URLCONF")
 ROOT_URLCONF = f"{_HERE}.urls"
