@@ -35,6 +35,7 @@
 #![forbid(unsafe_code)]
 
 mod authenticate;
+mod cache;
 mod claims;
 mod claims_scanner;
 mod client;
@@ -59,6 +60,7 @@ mod value_kind;
 mod verify;
 
 pub use authenticate::{authenticate, begin_authenticate, Lookup, PendingPrincipal, Principal};
+pub use cache::{VerifiedTokenCache, DEFAULT_CACHE_CAPACITY};
 pub use claims::{Claims, TokenType, REGISTERED_CLAIMS};
 pub use client::{
     classify_api_key, inspect_key, AccessTokenCache, ApiKeyKind, KeyShape, DEFAULT_REFRESH_MARGIN,
