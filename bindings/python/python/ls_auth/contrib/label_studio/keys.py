@@ -44,6 +44,7 @@ __all__ = [
     "load",
     "prune",
     "published",
+    "request_cache",
     "request_verifier",
     "rotate",
     "seal",
@@ -308,6 +309,34 @@ def request_verifier() -> ls_auth.Verifier:
         return ls_auth.Verifier(ring, leeway=leeway, issuer=iss, audience=aud)
 
     return _cached(("label_studio.verifier", keys) + config, build)
+
+
+#: The verifier the worker's token cache answers for, and the cache (its size:
+#: ``LS_AUTH["VERIFIED_TOKEN_CACHE"]``, default 4096 tokens; 0 keeps none).
+_tokens: Optional[Tuple[ls_auth.Verifier, ls_auth.VerifiedTokenCache]] = None
+
+
+def request_cache() -> ls_auth.VerifiedTokenCache:
+    """This worker's cache of verified access tokens in front of :func:`request_verifier`: an
+    EdDSA access token used again skips its signature check. It follows the key table's
+    reloads: when the verifier changes, the cache answers for the new one, and the tokens of a
+    key no longer published (or of another leeway, issuer or audience) leave it."""
+    global _tokens
+    verifier = request_verifier()
+    found = _tokens
+    if found is not None and found[0] is verifier:
+        return found[1]
+    with _lock:
+        found = _tokens
+        if found is None:
+            capacity = int(option("VERIFIED_TOKEN_CACHE", ls_auth.DEFAULT_CACHE_CAPACITY))
+            cache = ls_auth.VerifiedTokenCache(verifier, capacity=capacity)
+        else:
+            cache = found[1]
+            if found[0] is not verifier:
+                cache.replace_verifier(verifier)
+        _tokens = (verifier, cache)
+    return cache
 
 
 def access_issuer(now: Optional[int] = None) -> ls_auth.Issuer:
