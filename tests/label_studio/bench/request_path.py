@@ -105,7 +105,7 @@ def main() -> int:
         return authentication._begin(authorization_bytes(request.META)).user_id_for_lookup
 
     def stock_check(request: Request) -> object:
-        raw = stock_auth.get_raw_token(stock_auth.get_header(request))  # type: ignore[arg-type]
+        raw = stock_auth.get_raw_token(stock_auth.get_header(request))
         return stock_auth.get_validated_token(raw)["user_id"]  # type: ignore[arg-type]
 
     contenders: Dict[str, Tuple[Callable[[Request], object], ls_auth.Issuer]] = {
