@@ -28,8 +28,9 @@ use crate::verify::Verifier;
 /// Entries per bucket: a lookup compares the probe with all of them.
 const WAYS: usize = 4;
 
-/// The capacity of [`VerifiedTokenCache::new`]'s caller's choice when they have none: a few
-/// thousand live tokens, a few megabytes at most.
+/// A capacity for [`VerifiedTokenCache::new`] when the host has no better figure: a few
+/// thousand live tokens, about a megabyte for Label Studio's access tokens (an entry holds the
+/// token's digest and claims).
 pub const DEFAULT_CACHE_CAPACITY: usize = 4096;
 
 type Digest = [u8; 32];
