@@ -185,3 +185,56 @@ fn a_token_used_again_is_found_until_its_key_leaves() {
             .unwrap_err()
     );
 }
+
+/// Shared by threads: once `replace_verifier` has returned, no thread is answered from an entry
+/// of the key that left, even one whose verification (under the old verifier) was under way
+/// during the replacement and whose insertion came after it.
+#[test]
+fn after_a_replacement_no_thread_accepts_a_removed_keys_token() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let cache = Arc::new(VerifiedTokenCache::new(verifier(0b011, 0), 4096));
+    let replaced = Arc::new(AtomicBool::new(false));
+    let progress = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..4u8)
+        .map(|w| {
+            // Fresh k2 tokens: each first use is a miss, an Ed25519 verification under way.
+            let tokens: Vec<String> = (0..150i64)
+                .map(|i| {
+                    sign(&Spec {
+                        signer: 1,
+                        exp: NOW + 300 + i,
+                        nbf: None,
+                        iat: Some(NOW),
+                        user: w,
+                    })
+                })
+                .collect();
+            let (cache, replaced) = (Arc::clone(&cache), Arc::clone(&replaced));
+            let progress = Arc::clone(&progress);
+            std::thread::spawn(move || {
+                let mut checked = 0;
+                for token in &tokens {
+                    let _ = cache.verify_access(token, NOW);
+                    progress.fetch_add(1, Ordering::SeqCst);
+                    if replaced.load(Ordering::SeqCst) {
+                        let again = cache.verify_access(token, NOW);
+                        assert_eq!(again.unwrap_err().code(), "unknown_key_id");
+                        checked += 1;
+                    }
+                }
+                checked
+            })
+        })
+        .collect();
+    // Replace once the workers are well under way (a quarter of their tokens).
+    while progress.load(Ordering::SeqCst) < 150 {
+        std::thread::yield_now();
+    }
+    cache.replace_verifier(verifier(0b001, 0));
+    replaced.store(true, Ordering::SeqCst);
+    let checked: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert!(checked > 0, "no lookup came after the replacement");
+    assert!(cache.is_empty());
+}
