@@ -11,6 +11,7 @@
 
 mod admission;
 mod authenticate;
+mod cache;
 mod call;
 mod client;
 mod convert;
@@ -38,6 +39,8 @@ mod ls_auth_native {
     use crate::admission::{PendingPrincipal, PendingRefresh};
     #[pymodule_export]
     use crate::authenticate::{authenticate, begin_authenticate};
+    #[pymodule_export]
+    use crate::cache::VerifiedTokenCache;
     #[pymodule_export]
     use crate::client::{origin_of, AccessTokenCache, CredentialScope};
     #[pymodule_export]

@@ -212,7 +212,7 @@ fn cases() -> Vec<Case> {
 }
 
 /// A service's check of an EdDSA access token (issue 18): ls-auth with the issuer's published
-/// JWK Set, the floor (ring's Ed25519 verify of the same signing input and signature), and
+/// JWK Set (and the same token found in a `VerifiedTokenCache`), the floor (ring's Ed25519 verify of the same signing input and signature), and
 /// jsonwebtoken's EdDSA decode with the same public key.
 fn eddsa_cases(v: &mut Vec<Case>) {
     use base64::Engine;
@@ -241,6 +241,20 @@ fn eddsa_cases(v: &mut Vec<Case>) {
             Some(token.len()),
             move || {
                 black_box(verifier.verify_access(black_box(&token), NOW + 1).unwrap());
+            },
+        ));
+    }
+    {
+        // The same token used again: found in the cache of verified tokens (a hit).
+        let verifier = Verifier::new(Keyring::from_jwks(&jwks).unwrap(), TokenPolicy::default());
+        let cache = VerifiedTokenCache::new(verifier, DEFAULT_CACHE_CAPACITY);
+        cache.verify_access(&token, NOW).unwrap();
+        let token = token.clone();
+        v.push(case(
+            "eddsa/verify_access_cached",
+            Some(token.len()),
+            move || {
+                black_box(cache.verify_access(black_box(&token), NOW + 1).unwrap());
             },
         ));
     }

@@ -56,13 +56,15 @@ pub fn authenticate<'h>(
 ) -> Result<Principal<'h>> {
     // The settings are known in advance: a disabled kind is refused before any crypto.
     if settings.admit(KeyKind::Jwt).is_ok() {
-        if let Some(verified) = verified_bearer(header, verifier, now) {
+        if let Some(verified) = verified_bearer(header, |t| verifier.verify_access_bytes(t, now)) {
             return verified.map(Principal::Jwt);
         }
     }
     let presented = Presented::read(header)?;
     settings.admit(presented.kind())?;
-    presented.verify(verifier, now)?.admit(settings)
+    presented
+        .verify(|t| verifier.verify_access_bytes(t, now))?
+        .admit(settings)
 }
 
 /// The usual request, `Bearer <access token>`, verified without checking the token's
@@ -73,9 +75,12 @@ pub fn authenticate<'h>(
 /// a token that is no JWT) or else verification's own, so that the result is exactly that of
 /// reading the header first, without verifying twice.
 #[inline(always)]
-fn verified_bearer(header: &[u8], verifier: &Verifier, now: i64) -> Option<Result<Claims>> {
+fn verified_bearer(
+    header: &[u8],
+    verify_access: impl FnOnce(&[u8]) -> Result<Claims>,
+) -> Option<Result<Claims>> {
     let token = crate::header::bearer_credentials(header)?;
-    Some(match verifier.verify_access_bytes(token, now) {
+    Some(match verify_access(token) {
         Ok(claims) => Ok(claims),
         Err(e) => Presented::read(header).and(Err(e)),
     })
@@ -108,12 +113,22 @@ pub fn begin_authenticate<'h>(
     verifier: &Verifier,
     now: i64,
 ) -> Result<PendingPrincipal<'h>> {
-    if let Some(verified) = verified_bearer(header, verifier, now) {
+    begin_with(header, |token| verifier.verify_access_bytes(token, now))
+}
+
+/// [`begin_authenticate`] with access tokens verified by `verify_access`: the verifier's own
+/// check, or the cache of verified tokens in front of it.
+#[inline(always)]
+pub(crate) fn begin_with<'h>(
+    header: &'h [u8],
+    verify_access: impl Fn(&[u8]) -> Result<Claims>,
+) -> Result<PendingPrincipal<'h>> {
+    if let Some(verified) = verified_bearer(header, &verify_access) {
         return verified.map(|claims| PendingPrincipal {
             principal: Principal::Jwt(claims),
         });
     }
-    Presented::read(header)?.verify(verifier, now)
+    Presented::read(header)?.verify(verify_access)
 }
 
 /// What a verified credential asks the host to look up, to find the organisation whose
@@ -215,9 +230,12 @@ impl<'h> Presented<'h> {
     }
 
     #[inline(always)]
-    fn verify(self, verifier: &Verifier, now: i64) -> Result<PendingPrincipal<'h>> {
+    fn verify(
+        self,
+        verify_access: impl FnOnce(&[u8]) -> Result<Claims>,
+    ) -> Result<PendingPrincipal<'h>> {
         let principal = match self {
-            Presented::Access(token) => Principal::Jwt(verifier.verify_access(token, now)?),
+            Presented::Access(token) => Principal::Jwt(verify_access(token.as_bytes())?),
             Presented::Legacy(key) => Principal::LegacyKey(Cow::Borrowed(key)),
         };
         Ok(PendingPrincipal { principal })
@@ -269,7 +287,7 @@ mod tests {
         if let Some(settings) = settings {
             settings.admit(presented.kind())?;
         }
-        let pending = presented.verify(verifier, now)?;
+        let pending = presented.verify(|t| verifier.verify_access_bytes(t, now))?;
         match settings {
             Some(settings) => pending.admit(settings),
             None => Ok(pending.principal),

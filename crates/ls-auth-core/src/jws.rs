@@ -269,10 +269,12 @@ fn check_signature(
     kid: KeyId,
     signed: &[u8],
     signature: &[u8],
-) -> Result<()> {
+) -> Result<Option<usize>> {
     let keys = keyring.keys();
+    let mut named = None;
     let verified = match kid {
         KeyId::Found(i) => {
+            named = Some(i);
             let key = &keys[i];
             if key.algorithm() != alg {
                 return Err(Error::with_detail(
@@ -301,14 +303,15 @@ fn check_signature(
         }
     };
     if verified {
-        Ok(())
+        Ok(named)
     } else {
         Err(Error::new(ErrorKind::InvalidSignature))
     }
 }
 
-/// Checks structure, header and signature; on success runs `then` on the parts and the decoded
-/// payload, which may be trusted and parsed.
+/// Checks structure, header and signature; on success runs `then` on the parts, the index of
+/// the key the token's `kid` named (the one that verified it; `None` for a token verified by
+/// an unnamed HMAC key) and the decoded payload, which may be trusted and parsed.
 ///
 /// Before the signature the payload is only checked (a vectorised pass, no decode), so a
 /// refused token costs no decode of attacker-chosen bytes; it is decoded, into a stack buffer,
@@ -316,7 +319,7 @@ fn check_signature(
 pub(crate) fn verify<'t, T>(
     token: &'t [u8],
     keyring: &Keyring,
-    then: impl FnOnce(Compact<'t>, &[u8]) -> Result<T>,
+    then: impl FnOnce(Compact<'t>, Option<usize>, &[u8]) -> Result<T>,
 ) -> Result<T> {
     let parts = split_outer(token)?;
     // Structure of all three segments first (contract §3.2 before §3.3 and §3.4): a damaged token
@@ -343,8 +346,8 @@ pub(crate) fn verify<'t, T>(
     let Some(signature) = signature else {
         return Err(Error::new(ErrorKind::InvalidSignature));
     };
-    check_signature(keyring, alg, kid, parts.signing_input, signature)?;
-    with_decoded(parts.payload, |payload| then(parts, payload))
+    let named = check_signature(keyring, alg, kid, parts.signing_input, signature)?;
+    with_decoded(parts.payload, |payload| then(parts, named, payload))
 }
 
 /// The base64url header Label Studio's server writes for each HMAC algorithm:
@@ -551,7 +554,7 @@ mod tests {
 
     /// Verification that keeps the parts.
     fn verify<'t>(token: &'t str, keyring: &Keyring) -> Result<Compact<'t>> {
-        super::verify(token.as_bytes(), keyring, |parts, _| Ok(parts))
+        super::verify(token.as_bytes(), keyring, |parts, _, _| Ok(parts))
     }
 
     #[test]
@@ -566,7 +569,7 @@ mod tests {
         ] {
             let t = sign(keyring().signing_key(), &claims).unwrap();
             let json =
-                super::verify(t.as_bytes(), &keyring(), |_, json| Ok(json.to_vec())).unwrap();
+                super::verify(t.as_bytes(), &keyring(), |_, _, json| Ok(json.to_vec())).unwrap();
             assert_eq!(json, claims.as_bytes());
         }
     }

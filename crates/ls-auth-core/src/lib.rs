@@ -36,6 +36,7 @@
 #![deny(missing_docs)]
 
 mod authenticate;
+mod cache;
 mod claims;
 pub mod client;
 mod clock;
@@ -57,6 +58,7 @@ mod revocation;
 mod verify;
 
 pub use authenticate::{authenticate, begin_authenticate, Lookup, PendingPrincipal, Principal};
+pub use cache::{VerifiedTokenCache, DEFAULT_CACHE_CAPACITY};
 pub use claims::{Claims, TokenType, REGISTERED_CLAIMS};
 pub use clock::unix_time;
 pub use error::{Error, ErrorKind, Result};

@@ -138,7 +138,7 @@ impl Verifier {
     /// assert_eq!(target.jti().len(), 32);
     /// ```
     pub fn verify_revocable(&self, token: &str, now: i64) -> Result<RevocableToken> {
-        let claims = jws::verify(token.as_bytes(), &self.keyring, |_, json| {
+        let claims = jws::verify(token.as_bytes(), &self.keyring, |_, _, json| {
             Claims::parse_revocable(json)
         })?;
         self.check_times(&claims, now)?;
@@ -172,7 +172,7 @@ impl Verifier {
         now: i64,
         keep: impl FnOnce(&[u8]) -> T,
     ) -> Result<(Claims, T)> {
-        let (claims, kept) = jws::verify(token, &self.keyring, |_, json| {
+        let (claims, kept) = jws::verify(token, &self.keyring, |_, _, json| {
             Ok((Claims::parse(json, expected)?, keep(json)))
         })?;
         self.check_times(&claims, now)?;
@@ -180,7 +180,24 @@ impl Verifier {
         Ok((claims, kept))
     }
 
-    fn check_times(&self, claims: &Claims, now: i64) -> Result<()> {
+    /// [`Verifier::verify_access_bytes`], also naming the key that verified the token when its
+    /// `kid` named one (every `EdDSA` token): what the cache of verified tokens remembers.
+    pub(crate) fn verify_access_named(
+        &self,
+        token: &[u8],
+        now: i64,
+    ) -> Result<(Claims, Option<&crate::keys::SigningKey>)> {
+        let (claims, named) = jws::verify(token, &self.keyring, |_, named, json| {
+            Ok((Claims::parse(json, TokenType::Access)?, named))
+        })?;
+        self.check_times(&claims, now)?;
+        self.check_issuer_and_audience(&claims)?;
+        Ok((claims, named.map(|i| &self.keyring.keys()[i])))
+    }
+
+    /// The checks of contract §3.8 (`exp`, `nbf`, `iat` against `now` and the leeway): the only
+    /// ones whose answer for a given token and verifier changes with time.
+    pub(crate) fn check_times(&self, claims: &Claims, now: i64) -> Result<()> {
         let latest = now.saturating_add(i64::from(self.policy.leeway));
         if claims.exp() <= self.earliest_valid(now) {
             return Err(Error::new(ErrorKind::TokenExpired));

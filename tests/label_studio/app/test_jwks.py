@@ -233,3 +233,25 @@ def test_rotation_stops_at_a_full_jwk_set() -> None:
     with mock.patch("time.time", return_value=last + 1000 + keys.MAX_PUBLISHED):
         with pytest.raises(CommandError, match="already publishes 64 keys"):
             call_command("ls_auth_signing_keys", "rotate", stdout=io.StringIO())
+
+
+def test_an_access_token_used_again_is_found_until_its_key_leaves(api: APIClient, make_user: Any) -> None:
+    # Issue 18 item 4: an EdDSA access token's signature is checked at its first use only; the
+    # worker's cache follows the key table, so a key leaving it takes its tokens with it.
+    user = make_user()
+    access = refresh(api, user)
+    old = header_of(access)["kid"]
+    for _ in range(3):
+        assert api.get(WHOAMI, HTTP_AUTHORIZATION=f"Bearer {access}").json()["email"] == user.email
+    assert len(keys.request_cache()) == 1
+    keys.rotate(int(time.time()), immediately=True)
+    SigningKey.objects.filter(kid=old).delete()
+    keys.forget_cache()
+    r = api.get(WHOAMI, HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert r.status_code == 401 and r.json()["code"] == "unknown_key_id"
+    assert len(keys.request_cache()) == 0
+    # A token of the new key is kept again.
+    fresh = refresh(api, user)
+    assert header_of(fresh)["kid"] != old
+    assert api.get(WHOAMI, HTTP_AUTHORIZATION=f"Bearer {fresh}").status_code == 200
+    assert len(keys.request_cache()) == 1

@@ -36,6 +36,7 @@ from ._errors import (
 )
 from ._native import (
     DEFAULT_ACCESS_TTL,
+    DEFAULT_CACHE_CAPACITY,
     DEFAULT_PAT_TTL_DAYS,
     DEFAULT_REFRESH_MARGIN,
     REFRESH_PATH,
@@ -51,6 +52,7 @@ from ._native import (
     PendingRefresh,
     Principal,
     Rotation,
+    VerifiedTokenCache,
     Verifier,
     __version__,
     authenticate,
@@ -69,6 +71,7 @@ from ._native import (
 
 __all__ = [
     "DEFAULT_ACCESS_TTL",
+    "DEFAULT_CACHE_CAPACITY",
     "DEFAULT_PAT_TTL_DAYS",
     "DEFAULT_REFRESH_MARGIN",
     "REFRESH_PATH",
@@ -108,6 +111,7 @@ __all__ = [
     "TokenTooLarge",
     "UnsupportedAlgorithm",
     "UnsupportedScheme",
+    "VerifiedTokenCache",
     "Verifier",
     "WrongTokenType",
     "__version__",

@@ -8,10 +8,12 @@ from ._errors import AuthError
 __version__: str
 DEFAULT_ACCESS_TTL: int
 DEFAULT_PAT_TTL_DAYS: int
+DEFAULT_CACHE_CAPACITY: int
 DEFAULT_REFRESH_MARGIN: int
 REFRESH_PATH: str
 __all__ = [
     "DEFAULT_ACCESS_TTL",
+    "DEFAULT_CACHE_CAPACITY",
     "DEFAULT_PAT_TTL_DAYS",
     "DEFAULT_REFRESH_MARGIN",
     "REFRESH_PATH",
@@ -27,6 +29,7 @@ __all__ = [
     "PendingRefresh",
     "Principal",
     "Rotation",
+    "VerifiedTokenCache",
     "Verifier",
     "__version__",
     "authenticate",
@@ -185,6 +188,20 @@ class Verifier:
     def verify_revocable(self, token: str, *, now: _Now = None) -> Tuple[str, int, Optional[str]]: ...
     def begin_refresh(self, token: str, *, now: _Now = None) -> PendingRefresh: ...
     def forget_after(self, exp: int) -> int: ...
+
+@final
+class VerifiedTokenCache:
+    """Verified EdDSA access tokens in front of a Verifier: a token used again skips the
+    signature check, and answers exactly as the verifier would at that ``now``."""
+
+    def __new__(cls, verifier: Verifier, *, capacity: Optional[int] = None) -> VerifiedTokenCache: ...
+    def replace_verifier(self, verifier: Verifier) -> None: ...
+    def verify_access(self, token: str, *, now: _Now = None) -> Claims: ...
+    def begin_authenticate(self, header: _Header, *, now: _Now = None) -> PendingPrincipal: ...
+    def clear(self) -> None: ...
+    @property
+    def capacity(self) -> int: ...
+    def __len__(self) -> int: ...
 
 @final
 class PendingPrincipal:

@@ -44,6 +44,7 @@ __all__ = [
     "load",
     "prune",
     "published",
+    "request_cache",
     "request_verifier",
     "rotate",
     "seal",
@@ -308,6 +309,60 @@ def request_verifier() -> ls_auth.Verifier:
         return ls_auth.Verifier(ring, leeway=leeway, issuer=iss, audience=aud)
 
     return _cached(("label_studio.verifier", keys) + config, build)
+
+
+#: The verifier the worker's token cache answers for, and the cache (its size:
+#: ``LS_AUTH["VERIFIED_TOKEN_CACHE"]``, default 4096 tokens; 0 keeps none).
+_tokens: Optional[Tuple[ls_auth.Verifier, ls_auth.VerifiedTokenCache]] = None
+#: The cache as last derived: (monotonic time, the key table copy it came from, the cache).
+_fast: Optional[Tuple[float, Any, ls_auth.VerifiedTokenCache]] = None
+#: How long a worker answers from the same verifier before deriving it again from its settings
+#: and key table. A new copy of the table (a reload, a refetch for an unknown kid,
+#: :func:`forget_cache`) or a settings change (``setting_changed``) is followed at once; only a
+#: key whose publication ends by the clock is dropped up to this late, after every token it
+#: signed has expired anyway (see the module's timeline).
+RECHECK = 1.0
+
+
+def _settings_changed(**_kwargs: Any) -> None:
+    global _fast
+    _fast = None
+
+
+try:
+    from django.core.signals import setting_changed
+except ImportError:  # pragma: no cover - Label Studio always has Django
+    pass
+else:
+    setting_changed.connect(_settings_changed, dispatch_uid="ls_auth.label_studio.keys")
+
+
+def request_cache() -> ls_auth.VerifiedTokenCache:
+    """This worker's cache of verified access tokens in front of :func:`request_verifier`: an
+    EdDSA access token used again skips its signature check. It follows the key table's
+    reloads: when the verifier changes, the cache answers for the new one, and the tokens of a
+    key no longer published (or of another leeway, issuer or audience) leave it.
+
+    Per request this costs a clock reading: the verifier is derived again (settings, key table,
+    publication times) at most every :data:`RECHECK` seconds, and whenever the table or the
+    settings change."""
+    global _tokens, _fast
+    fast = _fast
+    if fast is not None and _loaded is fast[1] and time.monotonic() - fast[0] < RECHECK:
+        return fast[2]
+    verifier = request_verifier()
+    with _lock:
+        found = _tokens
+        if found is None:
+            capacity = int(option("VERIFIED_TOKEN_CACHE", ls_auth.DEFAULT_CACHE_CAPACITY))
+            cache = ls_auth.VerifiedTokenCache(verifier, capacity=capacity)
+        else:
+            cache = found[1]
+            if found[0] is not verifier:
+                cache.replace_verifier(verifier)
+        _tokens = (verifier, cache)
+        _fast = (time.monotonic(), _loaded, cache)
+    return cache
 
 
 def access_issuer(now: Optional[int] = None) -> ls_auth.Issuer:
