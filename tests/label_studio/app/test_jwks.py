@@ -255,3 +255,43 @@ def test_an_access_token_used_again_is_found_until_its_key_leaves(api: APIClient
     assert header_of(fresh)["kid"] != old
     assert api.get(WHOAMI, HTTP_AUTHORIZATION=f"Bearer {fresh}").status_code == 200
     assert len(keys.request_cache()) == 1
+
+
+def test_a_burst_on_a_worker_without_the_new_key_waits_for_one_reread(api: APIClient, make_user: Any) -> None:
+    """The threads of one worker that receive a token signed by a key it has not loaded yet (the
+    deployment's first access token, minted by another worker) all get in: one re-reads the
+    table, the others wait for that read. Found under gunicorn (tests/label_studio/wsgi.py):
+    every thread but the first was refused for the rest of the second."""
+    import threading
+
+    from ls_auth.contrib.label_studio.authentication import _begin
+
+    access = refresh(api, make_user())
+    table = keys.load(fresh=True)
+    assert table
+    # This worker's copy predates the key; re-reading it is slow, and reads no database here
+    # (the threads have no test transaction), which is what lets the others arrive during it.
+    keys._loaded = (time.monotonic(), ())
+    keys.request_cache()
+
+    def slow_read() -> Tuple[Any, ...]:
+        time.sleep(0.3)
+        return table
+
+    answers: Dict[int, str] = {}
+    start = threading.Barrier(8)
+
+    def worker(i: int) -> None:
+        start.wait()
+        try:
+            answers[i] = _begin(f"Bearer {access}".encode()).kind
+        except ls_auth.AuthError as error:
+            answers[i] = error.code
+
+    with mock.patch.object(keys, "_read", slow_read):
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert answers == {i: "jwt" for i in range(8)}

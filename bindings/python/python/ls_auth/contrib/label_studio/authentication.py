@@ -102,13 +102,13 @@ def _begin(header: Any) -> ls_auth.PendingPrincipal:
     # HS256 tokens (PATs, access tokens Label Studio mints in-process) and EdDSA access tokens
     # signed by a published key (keys.py). A kid this worker has not loaded yet (a key created
     # by another worker or machine a moment ago; EdDSA itself while it had no key) re-reads the
-    # key table once, at most once a second. An EdDSA access token used again is found in the
-    # worker's cache of verified tokens (keys.request_cache), which answers as the verifier.
+    # key table (at most once a second, the threads of a burst waiting for the one read) and
+    # tries once more. An EdDSA access token used again is found in the worker's cache of
+    # verified tokens (keys.request_cache), which answers as the verifier.
     try:
         return keys.request_cache().begin_authenticate(header)
     except (ls_auth.UnknownKeyId, ls_auth.UnsupportedAlgorithm):
-        if not keys.reload_for_unknown_kid():
-            raise
+        keys.reload_for_unknown_kid()
     return keys.request_cache().begin_authenticate(header)
 
 

@@ -216,17 +216,23 @@ def forget_cache() -> None:
         _loaded = None
 
 
-def reload_for_unknown_kid() -> bool:
-    """Re-read the table after a token named a kid we do not have: once a second at most, so
-    made-up kids cannot cost a query each. True when it re-read."""
+#: Held while the table is re-read for an unknown kid: a request arriving meanwhile waits for
+#: that read instead of being refused on the copy it started with.
+_reload_lock = threading.Lock()
+
+
+def reload_for_unknown_kid() -> None:
+    """Re-read the table after a token named a kid we do not have, at most once a second (so
+    made-up kids cannot cost a query each). A caller arriving while another thread re-reads
+    waits for it; within the second after a re-read the caller retries with what that read
+    found. Either way the caller then tries again with the table as it is now."""
     global _forced_at
-    clock = time.monotonic()
-    with _lock:
+    with _reload_lock:
+        clock = time.monotonic()
         if clock - _forced_at < 1.0:
-            return False
-        _forced_at = clock
-    load(fresh=True)
-    return True
+            return
+        load(fresh=True)
+        _forced_at = time.monotonic()
 
 
 def _create(now: int, signs_from: int) -> KeyRow:
