@@ -68,7 +68,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use header::{
     bearer_value, parse_authorization, token_value, www_authenticate, Credential, MAX_HEADER_LEN,
 };
-pub use issue::{Issuer, Rotation};
+pub use issue::{Issuer, Rotation, PAT_JTI_CLAIM};
 pub use jws::{decode_unverified, truncate, UnverifiedToken, MAX_TOKEN_LEN};
 pub use keys::{Algorithm, Keyring, ShortKeys, SigningKey, ED25519_KEY_LEN, MIN_SECRET_LEN};
 pub use legacy::{
