@@ -364,6 +364,25 @@ ls_auth_result ls_auth_pending_principal_admit(const struct ls_auth_pending_prin
                                                const struct ls_auth_org_settings *settings,
                                                struct ls_auth_principal **principal_out);
 
+// The PAT a verified access token names (its `pat_jti` claim, contract §3.11), only so that
+// the host can read that PAT's revocation in the lookup of the user. `*names_out` is false
+// (and `buf` the empty string) for a legacy key or an access token naming no PAT. After the
+// admission: `LS_AUTH_INVALID_ARGUMENT`.
+ls_auth_result ls_auth_pending_principal_pat_jti(const struct ls_auth_pending_principal *pending,
+                                                 bool *names_out,
+                                                 char *buf,
+                                                 size_t len,
+                                                 size_t *out_len);
+
+// Step two with revocation (contract §3.11): as `ls_auth_pending_principal_admit`, then an
+// access token whose PAT (`ls_auth_pending_principal_pat_jti`) `revocation` says is revoked is
+// `LS_AUTH_TOKEN_REVOKED`; a `pat_jti` that is not a string is `LS_AUTH_MALFORMED_TOKEN`.
+// `revocation` is required (NULL: `LS_AUTH_NULL_PARAMETER`). Admits once.
+ls_auth_result ls_auth_pending_principal_admit_unrevoked(const struct ls_auth_pending_principal *pending,
+                                                         const struct ls_auth_org_settings *settings,
+                                                         const struct ls_auth_revocation *revocation,
+                                                         struct ls_auth_principal **principal_out);
+
 // Frees a pending principal. NULL is a no-op.
 void ls_auth_pending_principal_free(struct ls_auth_pending_principal *pending);
 
@@ -669,6 +688,11 @@ ls_auth_result ls_auth_policy_set_issuer(struct ls_auth_policy *policy,
 ls_auth_result ls_auth_policy_set_audience(struct ls_auth_policy *policy,
                                            const char *audience,
                                            size_t audience_len);
+
+// Whether access tokens an issuer with this policy mints name their PAT (`pat_jti`) and expire
+// no later than it (contract §3.11); off by default (simplejwt's bytes).
+ls_auth_result ls_auth_policy_set_access_names_pat(struct ls_auth_policy *policy,
+                                                   bool names);
 
 // Frees a policy. NULL is a no-op.
 void ls_auth_policy_free(struct ls_auth_policy *policy);
