@@ -369,6 +369,26 @@ ls_auth_result ls_auth_pending_principal_admit(const struct ls_auth_pending_prin
                                                const struct ls_auth_org_settings *settings,
                                                struct ls_auth_principal **principal_out);
 
+// The PAT a verified access token names (its `pat_jti` claim, contract §3.11), only so that
+// the host can read that PAT's revocation in the lookup of the user. `*names_out` is false
+// (and `buf` the empty string) for a legacy key or an access token naming no PAT. After the
+// admission: `LS_AUTH_ALREADY_USED`.
+ls_auth_result ls_auth_pending_principal_pat_jti(const struct ls_auth_pending_principal *pending,
+                                                 bool *names_out,
+                                                 char *buf,
+                                                 size_t len,
+                                                 size_t *out_len);
+
+// Step two with revocation (contract §3.11): as `ls_auth_pending_principal_admit`, then an
+// access token whose PAT (`ls_auth_pending_principal_pat_jti`) `revocation` says is revoked is
+// `LS_AUTH_TOKEN_REVOKED`; a `pat_jti` that is not a string is `LS_AUTH_MALFORMED_TOKEN`.
+// `revocation` is required (NULL: `LS_AUTH_NULL_PARAMETER`). Admits once (then
+// `LS_AUTH_ALREADY_USED`, like `ls_auth_pending_principal_admit`).
+ls_auth_result ls_auth_pending_principal_admit_unrevoked(const struct ls_auth_pending_principal *pending,
+                                                         const struct ls_auth_org_settings *settings,
+                                                         const struct ls_auth_revocation *revocation,
+                                                         struct ls_auth_principal **principal_out);
+
 // Frees a pending principal. NULL is a no-op.
 void ls_auth_pending_principal_free(struct ls_auth_pending_principal *pending);
 
@@ -529,7 +549,8 @@ void ls_auth_issuer_free(struct ls_auth_issuer *issuer);
 
 // Mints a PAT for `user_id`, valid for `settings->pat_ttl_days` (NULL settings: defaults)
 // from `now` (or `LS_AUTH_NOW`). `extra_claims_json` (NULL/0: none) is a JSON object of further claims, kept in
-// order; `token_type`, `exp`, `iat`, `jti` and `user_id` are reserved.
+// order, its member names unique (`LS_AUTH_INVALID_ARGUMENT` otherwise); `token_type`, `exp`,
+// `iat`, `jti` and `user_id` are reserved.
 ls_auth_result ls_auth_issuer_mint_pat(const struct ls_auth_issuer *issuer,
                                        const char *user_id,
                                        size_t user_id_len,
@@ -674,6 +695,11 @@ ls_auth_result ls_auth_policy_set_issuer(struct ls_auth_policy *policy,
 ls_auth_result ls_auth_policy_set_audience(struct ls_auth_policy *policy,
                                            const char *audience,
                                            size_t audience_len);
+
+// Whether access tokens an issuer with this policy mints name their PAT (`pat_jti`) and expire
+// no later than it (contract §3.11); off by default (simplejwt's bytes).
+ls_auth_result ls_auth_policy_set_access_names_pat(struct ls_auth_policy *policy,
+                                                   bool names);
 
 // Frees a policy. NULL is a no-op.
 void ls_auth_policy_free(struct ls_auth_policy *policy);

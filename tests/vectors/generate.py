@@ -58,7 +58,8 @@ LEGACY_KEY = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
 
 HS256_HEADER = '{"alg":"HS256","typ":"JWT"}'
 
-DEFAULT_POLICY = {"leeway": 0, "access_ttl": ACCESS_TTL, "issuer": None, "audience": None}
+DEFAULT_POLICY = {"leeway": 0, "access_ttl": ACCESS_TTL, "issuer": None, "audience": None,
+                  "access_names_pat": False}
 DEFAULT_SETTINGS = {
     "api_tokens_enabled": True,
     "legacy_api_tokens_enabled": False,
@@ -326,12 +327,20 @@ def expected_pat(user_id, extra, jti, now, ttl_days=PAT_TTL_DAYS, policy=None, s
     return minted(claims, secret)
 
 
-def reissued(pat, kind, ttl, jti, now, secret=SECRET):
+def reissued(pat, kind, ttl, jti, now, secret=SECRET, names_pat=False):
+    """The token an issuer mints from `pat`: its claims in order but the issuer's own (and never
+    the PAT's `pat_jti`); with `names_pat` (contract §3.11) an access token ends with the PAT's
+    `jti` as `pat_jti` and expires no later than the PAT."""
     payload = json.loads(base64.urlsafe_b64decode(segments(pat)[1] + "=="))
-    claims = {"token_type": kind, "exp": now + ttl, "iat": now, "jti": jti}
+    exp = now + ttl
+    if names_pat:
+        exp = min(exp, max(now, payload["exp"]))
+    claims = {"token_type": kind, "exp": exp, "iat": now, "jti": jti}
     for k, v in payload.items():
-        if k not in ("token_type", "exp", "iat", "jti"):
+        if k not in ("token_type", "exp", "iat", "jti", "pat_jti"):
             claims[k] = v
+    if names_pat:
+        claims["pat_jti"] = payload["jti"]
     return minted(claims, secret)
 
 
@@ -1447,6 +1456,65 @@ def admission():
           looked_up(uid, err("no_organization")), input=pat, settings=no_org, mint={"jti": jti})
     s.add("mint_pat_no_organization", g, "§1.3", "mint_pat", err("no_organization"), input="",
           settings=no_org, mint={"user_id": "1", "claims": {}, "jti": jti})
+
+    # --- §3.11: an access token names its PAT, and dies with it ---------------------------------
+    g = "names_pat"
+    r = "§3.11"
+    names = {"access_names_pat": True}
+    pat_jti = pat_claims()["jti"]
+    jti = uuid4_hex("names-pat-refresh")
+    s.add("refresh_names_pat", g, r, "refresh_two_step",
+          looked_up(uid, ok(reissued(pat, "access", ACCESS_TTL, jti, NOW, names_pat=True))),
+          input=pat, policy=names, mint={"jti": jti})
+    s.add("refresh_names_pat_one_call", g, r, "refresh",
+          ok(reissued(pat, "access", ACCESS_TTL, jti, NOW, names_pat=True)),
+          input=pat, policy=names, mint={"jti": jti})
+    short = jwt(pat_claims(exp=NOW + 100))
+    s.add("refresh_names_pat_never_outlives_it", g, r, "refresh_two_step",
+          looked_up(uid, ok(reissued(short, "access", ACCESS_TTL, jti, NOW, names_pat=True))),
+          input=short, policy=names, mint={"jti": jti})
+    s.add("refresh_without_naming_outlives_pat", g, r, "refresh_two_step",
+          looked_up(uid, ok(reissued(short, "access", ACCESS_TTL, jti, NOW))),
+          input=short, mint={"jti": jti})
+    forged = jwt(pat_claims(pat_jti="f" * 32))
+    s.add("refresh_never_copies_a_pats_pat_jti", g, r, "refresh_two_step",
+          looked_up(uid, ok(reissued(forged, "access", ACCESS_TTL, jti, NOW))),
+          input=forged, mint={"jti": jti})
+    s.add("refresh_names_pat_over_a_pats_pat_jti", g, r, "refresh_two_step",
+          looked_up(uid, ok(reissued(forged, "access", ACCESS_TTL, jti, NOW, names_pat=True))),
+          input=forged, policy=names, mint={"jti": jti})
+    jti = uuid4_hex("names-pat-rotate")
+    s.add("rotate_names_no_parent", g, r, "rotate_two_step",
+          looked_up(uid, ok({"pat": reissued(pat, "refresh", PAT_TTL_DAYS * DAY, jti, NOW),
+                             "revoked_jti": pat_jti,
+                             "revoked_exp": pat_claims()["exp"],
+                             "forget_after": pat_claims()["exp"]})),
+          input=pat, policy=names, mint={"jti": jti})
+
+    named = access_claims(pat_jti=pat_jti)
+    named_token = jwt(named)
+    named_uid = {"user_id": "1", "pat_jti": pat_jti}
+    named_principal = {"principal": "jwt", "claims": expected_claims(named)}
+    s.add("access_names_pat_admitted", g, r, a, looked_up(named_uid, ok(named_principal)),
+          input="Bearer " + named_token)
+    s.add("access_pat_revoked", g, r, a, looked_up(named_uid, err("token_revoked")),
+          input="Bearer " + named_token, revoked=[pat_jti])
+    s.add("access_other_pat_revoked", g, r, a, looked_up(named_uid, ok(named_principal)),
+          input="Bearer " + named_token, revoked=[uuid4_hex("another-pat")])
+    s.add("access_own_jti_is_not_its_pat", g, r, a, looked_up(named_uid, ok(named_principal)),
+          input="Bearer " + named_token, revoked=[named["jti"]])
+    s.add("access_pat_revoked_kind_disabled_first", g, r, a,
+          looked_up(named_uid, err("token_kind_disabled")), input="Bearer " + named_token,
+          settings=off, revoked=[pat_jti])
+    s.add("access_naming_no_pat_lives_its_lifetime", g, r, a, looked_up(uid, ok(principal)),
+          input="Bearer " + access, revoked=[pat_jti])
+    bad = access_claims(pat_jti=5)
+    s.add("access_pat_jti_not_a_string", g, r, a, looked_up(uid, err("malformed_token")),
+          input="Bearer " + jwt(bad))
+    s.add("access_pat_jti_null", g, r, a, looked_up(uid, err("malformed_token")),
+          input="Bearer " + jwt(access_claims(pat_jti=None)))
+    s.add("access_pat_revoked_one_call_does_not_read_revocation", g, r, "authenticate",
+          ok(named_principal), input="Bearer " + named_token, revoked=[pat_jti])
     return s
 
 

@@ -11,6 +11,7 @@ use crate::keys::{ls_auth_org_settings, settings_in};
 use crate::now_in;
 use crate::pending::Once;
 use crate::result::ls_auth_result::{self, *};
+use crate::revocation::{ls_auth_revocation, CRevocation};
 use crate::verify::ls_auth_verifier;
 
 /// Who a request is: a verified access token's claims, or a legacy key the host must look up.
@@ -164,6 +165,64 @@ pub unsafe extern "C" fn ls_auth_pending_principal_admit(
             unsafe { (obj(pending)?, settings_in(settings), out(principal_out)?) };
         dst.set(ls_auth_principal::new(
             pending.inner.take()?.admit(&settings)?,
+        ));
+        Ok(())
+    })
+}
+
+/// The PAT a verified access token names (its `pat_jti` claim, contract §3.11), only so that
+/// the host can read that PAT's revocation in the lookup of the user. `*names_out` is false
+/// (and `buf` the empty string) for a legacy key or an access token naming no PAT. After the
+/// admission: `LS_AUTH_ALREADY_USED`.
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_pending_principal_pat_jti(
+    pending: *const ls_auth_pending_principal,
+    names_out: *mut bool,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> ls_auth_result {
+    guard(|| {
+        // SAFETY: pointer contracts of the header.
+        let (pending, names, dst) =
+            unsafe { (obj(pending)?, out(names_out)?, str_out(buf, len, out_len)?) };
+        let named = pending.inner.read(|held| {
+            let jti = held.lookup_pat_jti();
+            dst.write(jti.as_deref().unwrap_or(""))?;
+            Ok(jti.is_some())
+        })?;
+        names.set(named);
+        Ok(())
+    })
+}
+
+/// Step two with revocation (contract §3.11): as `ls_auth_pending_principal_admit`, then an
+/// access token whose PAT (`ls_auth_pending_principal_pat_jti`) `revocation` says is revoked is
+/// `LS_AUTH_TOKEN_REVOKED`; a `pat_jti` that is not a string is `LS_AUTH_MALFORMED_TOKEN`.
+/// `revocation` is required (NULL: `LS_AUTH_NULL_PARAMETER`). Admits once (then
+/// `LS_AUTH_ALREADY_USED`, like `ls_auth_pending_principal_admit`).
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_pending_principal_admit_unrevoked(
+    pending: *const ls_auth_pending_principal,
+    settings: *const ls_auth_org_settings,
+    revocation: *const ls_auth_revocation,
+    principal_out: *mut *mut ls_auth_principal,
+) -> ls_auth_result {
+    guard(|| {
+        // SAFETY: pointer contracts of the header.
+        let (pending, settings, revocation, dst) = unsafe {
+            (
+                obj(pending)?,
+                settings_in(settings),
+                CRevocation::from_ptr(revocation)?,
+                out(principal_out)?,
+            )
+        };
+        dst.set(ls_auth_principal::new(
+            pending
+                .inner
+                .take()?
+                .admit_unrevoked(&settings, &revocation)?,
         ));
         Ok(())
     })

@@ -308,6 +308,21 @@ pub unsafe extern "C" fn ls_auth_policy_set_audience(
     })
 }
 
+/// Whether access tokens an issuer with this policy mints name their PAT (`pat_jti`) and expire
+/// no later than it (contract §3.11); off by default (simplejwt's bytes).
+#[no_mangle]
+pub unsafe extern "C" fn ls_auth_policy_set_access_names_pat(
+    policy: *mut ls_auth_policy,
+    names: bool,
+) -> ls_auth_result {
+    guard(|| {
+        // SAFETY: pointer contracts of the header.
+        let policy = unsafe { obj_mut(policy)? };
+        policy.inner.access_names_pat = names;
+        Ok(())
+    })
+}
+
 /// Frees a policy. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn ls_auth_policy_free(policy: *mut ls_auth_policy) {

@@ -198,6 +198,7 @@ static ls_auth_policy *build_policy(const jval *c) {
     if ((v = j_get(j, "access_ttl"))) ls_auth_policy_set_access_ttl(p, (uint32_t)jint(v));
     if ((v = j_get(j, "issuer")) && v->t == J_STR) ls_auth_policy_set_issuer(p, v->s, v->len);
     if ((v = j_get(j, "audience")) && v->t == J_STR) ls_auth_policy_set_audience(p, v->s, v->len);
+    if ((v = j_get(j, "access_names_pat")) && v->t == J_BOOL && v->b) ls_auth_policy_set_access_names_pat(p, true);
   }
   return p;
 }
@@ -272,8 +273,16 @@ static ls_auth_result run_two_step(const jval *c, const char *op, const char *in
       ls_auth_principal_kind kind;
       if (ls_auth_pending_principal_lookup(pending, &kind, name, sizeof name, &n) != LS_AUTH_OK) abort();
       *lookup_matches = lookup_is(want_lookup, kind == LS_AUTH_PRINCIPAL_JWT ? "user_id" : "legacy_key", name, n);
+      /* The PAT an access token names (contract §3.11): present exactly when expect.lookup has it. */
+      bool names = true;
+      char pat_jti[256];
+      size_t pn = 0;
+      if (ls_auth_pending_principal_pat_jti(pending, &names, pat_jti, sizeof pat_jti, &pn) != LS_AUTH_OK) abort();
+      const jval *want_pat = want_lookup && want_lookup->t == J_OBJ ? j_get(want_lookup, "pat_jti") : NULL;
+      *lookup_matches = *lookup_matches &&
+                        (want_pat ? names && lookup_is(want_lookup, "pat_jti", pat_jti, pn) : !names && pn == 0);
       ls_auth_principal *p = NULL;
-      rc = ls_auth_pending_principal_admit(pending, settings, &p);
+      rc = ls_auth_pending_principal_admit_unrevoked(pending, settings, revocation, &p);
       if (rc == LS_AUTH_OK && expect_ok) *ok_matches = principal_matches(p, expect_ok);
       ls_auth_principal_free(p);
       /* Admitted once: a second admission, and the lookup after it, are refused. */

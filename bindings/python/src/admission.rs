@@ -32,6 +32,7 @@ pub(crate) struct PendingPrincipal {
     kind: &'static str,
     user_id: Option<String>,
     legacy_key: Option<String>,
+    pat_jti: Option<String>,
 }
 
 impl PendingPrincipal {
@@ -41,6 +42,7 @@ impl PendingPrincipal {
             core::Lookup::LegacyKey(key) => ("legacy", None, Some(key.to_owned())),
         };
         PendingPrincipal {
+            pat_jti: pending.lookup_pat_jti(),
             inner: Mutex::new(Some(pending)),
             kind,
             user_id,
@@ -66,10 +68,31 @@ impl PendingPrincipal {
     fn legacy_key_for_lookup(&self) -> Option<&str> {
         self.legacy_key.as_deref()
     }
-    /// Applies the organisation's settings: the principal, or `TokenKindDisabled`.
-    fn admit(&self, py: Python<'_>, settings: PyRef<'_, OrgSettings>) -> PyResult<Principal> {
+    /// The PAT a verified access token names (`pat_jti`, contract §3.11): only to read its
+    /// revocation with the user, in one lookup. `None` for a legacy key or a token naming none.
+    #[getter]
+    fn pat_jti_for_lookup(&self) -> Option<&str> {
+        self.pat_jti.as_deref()
+    }
+    /// Applies the organisation's settings: the principal, or `TokenKindDisabled`. With
+    /// `revoked` (a store, or anything with `in`), an access token whose PAT is revoked is
+    /// `TokenRevoked` (the core's `admit_unrevoked`).
+    #[pyo3(signature = (settings, *, revoked=None))]
+    fn admit(
+        &self,
+        py: Python<'_>,
+        settings: PyRef<'_, OrgSettings>,
+        revoked: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Principal> {
         let pending = take(py, &self.inner, "PendingPrincipal")?;
-        let principal = guarded(|| pending.admit(&settings.0))?.map_err(|e| core_err(py, &e))?;
+        let principal = match revoked.filter(|r| !r.is_none()) {
+            None => guarded(|| pending.admit(&settings.0))?.map_err(|e| core_err(py, &e))?,
+            Some(store) => {
+                let settings = settings.0.clone();
+                PyRevocation::new(Some(store))?
+                    .run(py, |store| pending.admit_unrevoked(&settings, store))?
+            }
+        };
         Principal::from_core(py, principal)
     }
     fn __repr__(&self) -> String {

@@ -20,7 +20,7 @@ pub(crate) struct Issuer {
 #[pymethods]
 impl Issuer {
     #[new]
-    #[pyo3(signature = (secret, *, fallbacks=None, access_ttl=None, leeway=None, issuer=None, audience=None, allow_short_key=false))]
+    #[pyo3(signature = (secret, *, fallbacks=None, access_ttl=None, leeway=None, issuer=None, audience=None, allow_short_key=false, access_names_pat=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -31,9 +31,12 @@ impl Issuer {
         issuer: Option<&Bound<'_, PyAny>>,
         audience: Option<&Bound<'_, PyAny>>,
         allow_short_key: bool,
+        access_names_pat: bool,
     ) -> PyResult<Self> {
         let ring = keyring(py, secret, fallbacks, allow_short_key)?;
-        let policy = policy(py, access_ttl, leeway, issuer, audience)?;
+        let mut policy = policy(py, access_ttl, leeway, issuer, audience)?;
+        // Contract §3.11: access tokens name their PAT (`pat_jti`) and never outlive it.
+        policy.access_names_pat = access_names_pat;
         Ok(Issuer {
             inner: core::Issuer::new(ring, policy),
         })

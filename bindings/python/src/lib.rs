@@ -70,6 +70,7 @@ mod ls_auth_native {
         m.add("REFRESH_PATH", core::origin::REFRESH_PATH)?;
         m.add("DEFAULT_ACCESS_TTL", core::DEFAULT_ACCESS_TTL)?;
         m.add("DEFAULT_PAT_TTL_DAYS", core::DEFAULT_PAT_TTL_DAYS)?;
+        m.add("DEFAULT_CACHE_CAPACITY", core::DEFAULT_CACHE_CAPACITY)?;
         m.add(
             "DEFAULT_REFRESH_MARGIN",
             core::client::DEFAULT_REFRESH_MARGIN,

@@ -44,6 +44,7 @@ pub(crate) fn policy(
         },
         issuer: optional_text(issuer, "issuer")?,
         audience: optional_text(audience, "audience")?,
+        access_names_pat: false,
     })
 }
 

@@ -114,7 +114,10 @@ def _verifier(case: Dict[str, Any]) -> ls_auth.Verifier:
 def _issuer(case: Dict[str, Any]) -> ls_auth.Issuer:
     mint = case["mint"] or {}
     issuer = ls_auth.Issuer(
-        _keys(case), access_ttl=case["policy"]["access_ttl"], **_key_args(case)
+        _keys(case),
+        access_ttl=case["policy"]["access_ttl"],
+        access_names_pat=case["policy"].get("access_names_pat", False),  # peers.json: absent
+        **_key_args(case),
     )
     jti = mint.get("jti")
     return issuer if jti is None else issuer._insecure_with_fixed_jti(jti)  # type: ignore[attr-defined,no-any-return]
@@ -144,11 +147,14 @@ def _run_two_step(case: Dict[str, Any], lookups: List[Any]) -> Any:
         pending = ls_auth.begin_authenticate(_input_bytes(case), verifier=_verifier(case), now=now)
         if pending.kind == "jwt":
             assert pending.legacy_key_for_lookup is None
-            lookups.append({"user_id": pending.user_id_for_lookup})
+            looked: Dict[str, Any] = {"user_id": pending.user_id_for_lookup}
+            if pending.pat_jti_for_lookup is not None:
+                looked["pat_jti"] = pending.pat_jti_for_lookup
+            lookups.append(looked)
         else:
-            assert pending.user_id_for_lookup is None
+            assert pending.user_id_for_lookup is None and pending.pat_jti_for_lookup is None
             lookups.append({"legacy_key": pending.legacy_key_for_lookup})
-        principal = _principal(pending.admit(settings))
+        principal = _principal(pending.admit(settings, revoked=_store(case)))
         with pytest.raises(ls_auth.InvalidArgument, match="already admitted"):
             pending.admit(settings)
         return principal

@@ -148,6 +148,17 @@ fn create(args: &ServerArgs, now: i64) -> Result<ExitCode, CliError> {
                 reply.detail().unwrap_or_default()
             )))
         }
+        403 if reply
+            .json()
+            .is_some_and(|j| j.get("code").and_then(Value::as_str) == Some("access_token_not_enough")) =>
+        {
+            // Contract §3.11: a credential is never created with an access token.
+            return Err(CliError::Failed(format!(
+                "this server creates personal access tokens only from its web page (Account & \
+                 Settings) or with the legacy key, not with a PAT (HTTP 403: {})",
+                reply.detail().unwrap_or_default()
+            )));
+        }
         _ => return Err(refused(&server, path, &reply)),
     }
     let token = reply

@@ -4,9 +4,13 @@ use std::borrow::Cow;
 
 use crate::claims::Claims;
 use crate::error::{Error, ErrorKind, Result};
+use serde_json::Value;
+
 use crate::header::{parse_authorization, Credential};
+use crate::issue::PAT_JTI_CLAIM;
 use crate::legacy::check_legacy_key;
 use crate::policy::{KeyKind, OrgSettings};
+use crate::revocation::Revocation;
 use crate::verify::Verifier;
 
 /// Who a request is, as far as the token alone can tell.
@@ -172,10 +176,67 @@ impl<'h> PendingPrincipal<'h> {
     }
 
     /// Applies the organisation's settings: a disabled kind is refused.
+    ///
+    /// The PAT an access token names is not consulted: a host that can read revocation uses
+    /// [`admit_unrevoked`](Self::admit_unrevoked).
     #[inline]
     pub fn admit(self, settings: &OrgSettings) -> Result<Principal<'h>> {
         settings.admit(kind_of(&self.principal))?;
         Ok(self.principal)
+    }
+
+    /// The PAT a verified access token names (its [`PAT_JTI_CLAIM`], contract §3.11), only so
+    /// that the host can read that PAT's revocation in the lookup of the user (one query).
+    /// `None` for a legacy key and for an access token that names no PAT (one minted by a peer
+    /// or by an issuer without [`access_names_pat`](crate::TokenPolicy::access_names_pat)), or
+    /// whose claim is not a string (which [`admit_unrevoked`](Self::admit_unrevoked) refuses).
+    pub fn lookup_pat_jti(&self) -> Option<String> {
+        match &self.principal {
+            Principal::Jwt(claims) => match pat_jti(claims) {
+                Ok(jti) => jti.map(str::to_owned),
+                Err(_) => None,
+            },
+            Principal::LegacyKey(_) => None,
+        }
+    }
+
+    /// [`admit`](Self::admit), then the revocation of the PAT the access token names: an access
+    /// token whose PAT is revoked is `token_revoked`, so revoking a PAT stops its access tokens
+    /// at once (contract §3.11). An access token that names no PAT is admitted as by `admit`;
+    /// a `pat_jti` that is not a string is `malformed_token`. A legacy key has no parent.
+    pub fn admit_unrevoked(
+        self,
+        settings: &OrgSettings,
+        revocation: &dyn Revocation,
+    ) -> Result<Principal<'h>> {
+        settings.admit(kind_of(&self.principal))?;
+        if let Principal::Jwt(claims) = &self.principal {
+            // Revocation may cost the host a lookup, so it comes after every local check.
+            if let Some(jti) = pat_jti(claims)? {
+                if revocation.is_revoked(jti) {
+                    return Err(Error::with_detail(
+                        ErrorKind::TokenRevoked,
+                        "the personal access token this access token was obtained with is revoked",
+                    ));
+                }
+            }
+        }
+        Ok(self.principal)
+    }
+}
+
+/// The `pat_jti` of verified claims: absent, or a string.
+fn pat_jti(claims: &Claims) -> Result<Option<&str>> {
+    if claims.extra().is_empty() {
+        return Ok(None);
+    }
+    match claims.extra().iter().find(|(k, _)| k == PAT_JTI_CLAIM) {
+        None => Ok(None),
+        Some((_, Value::String(jti))) => Ok(Some(jti)),
+        Some(_) => Err(Error::with_detail(
+            ErrorKind::MalformedToken,
+            "the pat_jti claim must be a string",
+        )),
     }
 }
 
@@ -417,5 +478,36 @@ mod tests {
         );
         assert_eq!(code("", &on), "no_credentials");
         assert_eq!(code("Basic abc", &on), "unsupported_scheme");
+    }
+
+    #[test]
+    fn revoking_the_pat_stops_its_access_tokens() {
+        use crate::{InMemoryRevocation, Issuer, Keyring, RevocationStore, TokenPolicy};
+        let policy = TokenPolicy {
+            access_names_pat: true,
+            ..TokenPolicy::default()
+        };
+        let issuer = Issuer::new(
+            Keyring::hs256("a-secret-key-of-at-least-32-bytes!").unwrap(),
+            policy,
+        );
+        let now = 1_700_000_000;
+        let s = OrgSettings::default();
+        let store = InMemoryRevocation::new();
+        let pat = issuer.mint_pat("7", &Default::default(), &s, now).unwrap();
+        let header = format!("Bearer {}", issuer.refresh(&pat, &s, &store, now).unwrap());
+        let pending = begin_authenticate(header.as_bytes(), issuer.verifier(), now).unwrap();
+        let jti = pending.lookup_pat_jti().expect("names its PAT");
+        assert!(pending.admit_unrevoked(&s, &store).is_ok());
+
+        assert!(store.revoke_if_active(&jti, now + 10, now));
+        let pending = begin_authenticate(header.as_bytes(), issuer.verifier(), now).unwrap();
+        assert_eq!(
+            pending.admit_unrevoked(&s, &store).unwrap_err().code(),
+            "token_revoked"
+        );
+        // `admit` does not read revocation: the host that can must call admit_unrevoked.
+        let pending = begin_authenticate(header.as_bytes(), issuer.verifier(), now).unwrap();
+        assert!(pending.admit(&s).is_ok());
     }
 }

@@ -224,9 +224,15 @@ impl Issuer {
         revocation: &dyn Revocation,
     ) -> Result<String> {
         pending.check(settings, revocation)?;
-        let ttl = i64::from(self.verifier.policy().access_ttl);
-        let (_, payload, now) = pending.into_parts();
-        self.reissue(&payload, TokenType::Access, ttl, now)
+        let policy = self.verifier.policy();
+        let ttl = i64::from(policy.access_ttl);
+        let (pat, payload, now) = pending.into_parts();
+        if !policy.access_names_pat {
+            return self.reissue(&payload, TokenType::Access, ttl, now, None);
+        }
+        // Contract §3.11: the access token names its PAT and never outlives it.
+        let ttl = ttl.min(pat.exp().saturating_sub(now)).max(0);
+        self.reissue(&payload, TokenType::Access, ttl, now, Some(pat.jti()))
     }
 
     /// Step two of a rotation: admits the PAT, mints its replacement with the organisation's
@@ -240,7 +246,7 @@ impl Issuer {
         pending.check(settings, revocation)?;
         let ttl = settings.pat_ttl_seconds()?;
         let (old, payload, now) = pending.into_parts();
-        let new_pat = self.reissue(&payload, TokenType::Refresh, ttl, now)?;
+        let new_pat = self.reissue(&payload, TokenType::Refresh, ttl, now, None)?;
         let forget_after = self.verifier.forget_after(old.exp());
         if !revocation.revoke_if_active(old.jti(), forget_after, now) {
             return Err(Error::new(ErrorKind::TokenRevoked));
@@ -253,8 +259,16 @@ impl Issuer {
         })
     }
 
-    /// A new token of `kind` carrying the verified PAT payload's claims in their order.
-    fn reissue(&self, payload: &str, kind: TokenType, ttl: i64, now: i64) -> Result<String> {
+    /// A new token of `kind` carrying the verified PAT payload's claims in their order (never a
+    /// `pat_jti` of its own: only the issuer names a parent), then `pat_jti` when given.
+    fn reissue(
+        &self,
+        payload: &str,
+        kind: TokenType,
+        ttl: i64,
+        now: i64,
+        pat_jti: Option<&str>,
+    ) -> Result<String> {
         // The members in order, with their JSON types: copied claims keep the PAT's. The text
         // was decoded and validated once, when the PAT was verified.
         let payload: Map<String, Value> =
@@ -268,6 +282,9 @@ impl Issuer {
             .filter(|(k, _)| !COPY_SKIPS.contains(&k.as_str()))
         {
             push_member(&mut json, name, |out| pyjwt_json::write(out, value));
+        }
+        if let Some(jti) = pat_jti {
+            push_member(&mut json, PAT_JTI_CLAIM, |out| pyjwt_json::write(out, jti));
         }
         json.push('}');
         self.sign(&json)
@@ -301,8 +318,14 @@ impl Issuer {
     }
 }
 
-/// The claims an issuer sets itself on every token it mints.
-const COPY_SKIPS: [&str; 4] = ["token_type", "exp", "iat", "jti"];
+/// The claims an issuer sets itself on the tokens it mints.
+const COPY_SKIPS: [&str; 5] = ["token_type", "exp", "iat", "jti", PAT_JTI_CLAIM];
+
+/// The claim naming the PAT an access token was minted from: its `jti`, a string (contract
+/// §3.11). Set only by an issuer whose policy has
+/// [`access_names_pat`](crate::TokenPolicy::access_names_pat); read by
+/// [`PendingPrincipal::lookup_pat_jti`](crate::PendingPrincipal::lookup_pat_jti).
+pub const PAT_JTI_CLAIM: &str = "pat_jti";
 
 fn push_member(json: &mut String, name: &str, write: impl FnOnce(&mut String)) {
     json.push(',');
@@ -437,5 +460,68 @@ mod tests {
             plain.verify_access(&access, NOW).unwrap_err().code(),
             "invalid_claim"
         );
+    }
+
+    fn naming_issuer() -> Issuer {
+        let policy = TokenPolicy {
+            access_names_pat: true,
+            ..TokenPolicy::default()
+        };
+        Issuer::with_random(
+            Keyring::hs256("a-secret-key-of-at-least-32-bytes!").unwrap(),
+            policy,
+            InsecureDeterministicRandom::new(42),
+        )
+    }
+
+    #[test]
+    fn access_names_its_pat_only_when_the_policy_says_so() {
+        let s = OrgSettings::default();
+        let none = InMemoryRevocation::new();
+        let plain = issuer();
+        let pat = plain.mint_pat("1", &Map::new(), &s, NOW).unwrap();
+        let access = plain.refresh(&pat, &s, &none, NOW).unwrap();
+        assert!(!claims_json(&access).contains("pat_jti"));
+
+        let naming = naming_issuer();
+        let pat_jti = naming
+            .verifier()
+            .verify_refresh(&pat, &s, &none, NOW)
+            .unwrap();
+        let access = naming.refresh(&pat, &s, &none, NOW).unwrap();
+        let json = claims_json(&access);
+        let tail = format!(r#","user_id":"1","pat_jti":"{}"}}"#, pat_jti.jti());
+        assert!(json.ends_with(&tail), "{json}");
+    }
+
+    #[test]
+    fn a_naming_issuer_never_copies_a_pats_own_pat_jti_and_caps_exp() {
+        let s = OrgSettings::default();
+        let none = InMemoryRevocation::new();
+        let naming = naming_issuer();
+        let mut extra = Map::new();
+        extra.insert("pat_jti".into(), "forged".into());
+        // A PAT living 100 s more: its access token lives 100 s, not 300.
+        let short = OrgSettings {
+            pat_ttl_days: 1,
+            ..OrgSettings::default()
+        };
+        let pat = naming.mint_pat("1", &extra, &short, NOW).unwrap();
+        let later = NOW + 86_400 - 100;
+        let access = naming.refresh(&pat, &s, &none, later).unwrap();
+        let claims = naming.verifier().verify_access(&access, later).unwrap();
+        assert_eq!(claims.exp(), NOW + 86_400);
+        let named: Vec<_> = claims
+            .extra()
+            .iter()
+            .filter(|(k, _)| k == "pat_jti")
+            .collect();
+        assert_eq!(named.len(), 1);
+        assert_ne!(named[0].1, "forged");
+        // The rotated PAT names no parent either.
+        let rotated = naming
+            .rotate(&pat, &s, &InMemoryRevocation::new(), later)
+            .unwrap();
+        assert!(!claims_json(&rotated.pat).contains("pat_jti"));
     }
 }

@@ -62,7 +62,7 @@ pub use cache::{VerifiedTokenCache, DEFAULT_CACHE_CAPACITY};
 pub use claims::{Claims, TokenType, REGISTERED_CLAIMS};
 pub use clock::unix_time;
 pub use error::{Error, ErrorKind, Result};
-pub use issue::{Issuer, Rotation};
+pub use issue::{Issuer, Rotation, PAT_JTI_CLAIM};
 pub use keys::{Algorithm, Keyring, ShortKeys, SigningKey, ED25519_KEY_LEN, MIN_SECRET_LEN};
 pub use policy::{OrgSettings, TokenPolicy, DEFAULT_ACCESS_TTL, DEFAULT_PAT_TTL_DAYS};
 pub use random::{SecureRandom, SystemRandom};

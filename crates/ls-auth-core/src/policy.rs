@@ -139,6 +139,13 @@ pub struct TokenPolicy {
     /// and minted tokens carry it. When unset, a token that names an audience is refused, as
     /// PyJWT does.
     pub audience: Option<String>,
+    /// When set, every access token this issuer mints from a PAT names it: the PAT's `jti` in
+    /// the [`PAT_JTI_CLAIM`](crate::PAT_JTI_CLAIM) claim, and an `exp` no later than the PAT's
+    /// (contract §3.11), so a host that reads the PAT's revocation with the user
+    /// ([`PendingPrincipal::admit_unrevoked`](crate::PendingPrincipal::admit_unrevoked)) stops
+    /// the access tokens with their PAT. Off by default: access tokens are then the bytes
+    /// simplejwt mints for the same claims.
+    pub access_names_pat: bool,
 }
 
 impl Default for TokenPolicy {
@@ -148,6 +155,7 @@ impl Default for TokenPolicy {
             leeway: 0,
             issuer: None,
             audience: None,
+            access_names_pat: false,
         }
     }
 }

@@ -111,6 +111,7 @@ fn policy(case: &Value) -> TokenPolicy {
         leeway: p["leeway"].as_u64().expect("leeway") as u32,
         issuer: text(&p["issuer"]),
         audience: text(&p["audience"]),
+        access_names_pat: p["access_names_pat"].as_bool().unwrap_or(false),
     }
 }
 
@@ -175,11 +176,16 @@ fn run_case(case: &Value) -> (Option<Value>, Outcome) {
             let verifier = Verifier::new(ring, policy(case));
             two_step(
                 begin_authenticate(&bytes, &verifier, now),
-                |p| match p.lookup() {
-                    Lookup::UserId(id) => user(id),
-                    Lookup::LegacyKey(k) => json!({ "legacy_key": k }),
+                |p| match (p.lookup(), p.lookup_pat_jti()) {
+                    (Lookup::UserId(id), None) => user(id),
+                    (Lookup::UserId(id), Some(pat)) => json!({ "user_id": id, "pat_jti": pat }),
+                    (Lookup::LegacyKey(k), _) => json!({ "legacy_key": k }),
                 },
-                |p| p.admit(&settings(case)).map(principal_value).map_err(code),
+                |p| {
+                    p.admit_unrevoked(&settings(case), &revocation(case))
+                        .map(principal_value)
+                        .map_err(code)
+                },
             )
         }
         "verify_refresh_two_step" => two_step(

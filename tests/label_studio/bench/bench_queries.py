@@ -39,12 +39,16 @@ def test_print_queries_per_request() -> None:
     pat = LSAPIToken.for_user(user)
     key = Token.objects.get_or_create(user=user)[0].key
 
+    client = APIClient()
+    # What the refresh endpoint answers: ours names its PAT (pat_jti), so authenticating it also
+    # reads that PAT's revocation (contract section 3.11); stock's is the HS256 token above.
+    refreshed = client.post("/api/token/refresh/", {"refresh": pat.get_full_jwt()}, format="json").json()["access"]
     cases: List[Tuple[str, str, str, Dict[str, str], Optional[Dict[str, str]]]] = [
         ("access token (Bearer), GET whoami", "get", WHOAMI, {"HTTP_AUTHORIZATION": f"Bearer {pat.access_token}"}, None),
+        ("refreshed access (Bearer), GET whoami", "get", WHOAMI, {"HTTP_AUTHORIZATION": f"Bearer {refreshed}"}, None),
         ("legacy key (Token), GET whoami", "get", WHOAMI, {"HTTP_AUTHORIZATION": f"Token {key}"}, None),
         ("PAT, POST /api/token/refresh/", "post", "/api/token/refresh/", {}, {"refresh": pat.get_full_jwt()}),
     ]
-    client = APIClient()
     for name, method, path, headers, body in cases:
         send: Any = getattr(client, method)
         args: Dict[str, Any] = {"format": "json", "data": body} if body is not None else {}
@@ -60,7 +64,7 @@ def test_print_queries_per_request() -> None:
         from django.test import RequestFactory
         from ls_auth.contrib.label_studio.authentication import authenticate_request
 
-        for name, _, path, headers, body in cases[:2]:
+        for name, _, path, headers, body in cases[:3]:
             request = RequestFactory().get(path, **headers)
             with CaptureQueriesContext(connection) as ctx:
                 assert authenticate_request(request).user == user

@@ -10,7 +10,7 @@ settings (kind enabled, TTL). :class:`TokenAuthentication` is its face in DRF, i
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional, Tuple, Union
+from typing import Any, FrozenSet, Optional, Tuple, Union
 
 from rest_framework.authentication import BaseAuthentication
 
@@ -18,6 +18,7 @@ import ls_auth
 
 from .._django import LSAuthenticationFailed, authorization_bytes, challenge, raise_for
 from . import keys, orgs
+from .revocation import KnownRevocation
 
 __all__ = ["Outcome", "TokenAuthentication", "authenticate_request", "challenge"]
 
@@ -55,17 +56,28 @@ def _refused(message: str, code: str) -> Outcome:
 
 
 def _admit_jwt(pending: ls_auth.PendingPrincipal) -> Outcome:
+    # One query: the user, their organisation's settings and, for an access token that names
+    # the PAT it came from (``pat_jti``, contract §3.11), whether that PAT is blacklisted; the
+    # core refuses it (token_revoked) from the moment its PAT is revoked. A token naming no PAT
+    # (Label Studio's own HS256 ones) lives out its lifetime.
     user_id = pending.user_id_for_lookup
-    user = orgs.user_for_id(user_id) if user_id is not None else None
+    pat_jti = pending.pat_jti_for_lookup
+    user = orgs.user_for_id(user_id, pat_jti=pat_jti) if user_id is not None else None
     if user is None:
         return _refused("User not found", "user_not_found")
     if not user.is_active:
         return _refused("User is inactive", "user_inactive")
+    revoked = KnownRevocation(pat_jti, getattr(user, orgs.REVOKED)) if pat_jti is not None else _NONE_REVOKED
     try:
-        principal = pending.admit(orgs.org_settings(user, kind="jwt"))
+        principal = pending.admit(orgs.org_settings(user, kind="jwt"), revoked=revoked)
     except ls_auth.AuthError as error:
         return Outcome(error=error)
     return Outcome(user=user, auth=principal.claims)
+
+
+# The store of an access token that names no PAT: nothing to read, but the core still checks
+# that the token has no malformed ``pat_jti`` (admitting with a store does).
+_NONE_REVOKED: FrozenSet[str] = frozenset()
 
 
 def _admit_legacy(pending: ls_auth.PendingPrincipal, request: Any) -> Outcome:

@@ -416,6 +416,10 @@ def _access_issuer(rows: Tuple[KeyRow, ...], now: int) -> ls_auth.Issuer:
         ring = ls_auth.Keyring.ed25519(signer.kid, pkcs8=unseal(signer.kid, sealed)).with_keys(_hs256())
         if others:
             ring = ring.with_jwks(jwks_document(others))
-        return ls_auth.Issuer(ring, access_ttl=access_ttl, leeway=leeway, issuer=iss, audience=aud)
+        # access_names_pat: access tokens name their PAT (pat_jti), so revoking it stops them
+        # (contract §3.11; authentication._admit_jwt reads it in the one query).
+        return ls_auth.Issuer(
+            ring, access_ttl=access_ttl, leeway=leeway, issuer=iss, audience=aud, access_names_pat=True
+        )
 
     return _cached(("label_studio.issuer", signer, others, access_ttl) + config, build)

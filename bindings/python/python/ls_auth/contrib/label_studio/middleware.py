@@ -35,6 +35,15 @@ class JWTAuthenticationMiddleware:
             request.is_jwt = True
         return self.get_response(request)
 
+    def process_view(self, request: Any, view_func: Any, view_args: Any, view_kwargs: Any) -> Any:
+        # Contract §3.11: no credential is created or read with an access token (a new PAT or
+        # the legacy key would outlive the PAT behind it); see views.refuse_access_token.
+        if getattr(request, "is_jwt", False):
+            from .views import refuse_access_token  # views import Label Studio's, at first use
+
+            return refuse_access_token(request)
+        return None
+
 
 class XApiKeySupportMiddleware:
     """Label Studio's ``X-Api-Key`` support, for both kinds of key.

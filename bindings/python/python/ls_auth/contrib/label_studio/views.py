@@ -18,6 +18,11 @@ deliberate differences (each also in the README's "Label Studio" section):
 - ``POST /api/token/blacklist/``: a full PAT revokes itself without authentication, as stock;
   the truncated ``header.payload`` (what the token list shows) is accepted only from the PAT's
   owner or the owner of their organisation (stock: from anyone, unauthenticated).
+- Access tokens name their PAT (``pat_jti``) and die with it: revoking it (blacklist, rotation)
+  refuses them on the next request (stock: they live their five minutes). Contract section 3.11.
+- ``POST /api/token/``, ``GET /api/current-user/token`` and ``POST /api/current-user/reset-token/``
+  refuse a request authenticated by an access token (403 ``access_token_not_enough``; stock
+  hands it a PAT or the legacy key): :func:`refuse_access_token`, called by the middleware.
 """
 
 from __future__ import annotations
@@ -39,7 +44,16 @@ from . import keys, orgs
 from .authentication import Refusal, challenge
 from .revocation import BlacklistTables, KnownRevocation
 
-__all__ = ["JwksView", "TokenBlacklistView", "TokenRefreshView", "TokenRotateView", "TokenView", "may_manage"]
+__all__ = [
+    "CREDENTIAL_ENDPOINTS",
+    "JwksView",
+    "TokenBlacklistView",
+    "TokenRefreshView",
+    "TokenRotateView",
+    "TokenView",
+    "may_manage",
+    "refuse_access_token",
+]
 
 _TOKEN_ERROR = "Token is invalid or already blacklisted."  # Label Studio's words, kept as is
 
@@ -133,6 +147,42 @@ def record_outstanding(pat: str, user: Any) -> None:
         token=ls_auth.truncate(pat),
         created_at=datetime_from_epoch(claims.iat if claims.iat is not None else int(time.time())),
         expires_at=datetime_from_epoch(claims.exp),
+    )
+
+
+#: ``(view name, method)`` of the endpoints that hand out a credential: a new PAT (``POST
+#: /api/token/``), the legacy key (``GET /api/current-user/token``) and a new legacy key (``POST
+#: /api/current-user/reset-token/``). Each would outlive the access token's PAT, so an access
+#: token is refused there (contract §3.11); a session (the web pages) or a legacy key is not.
+CREDENTIAL_ENDPOINTS = frozenset(
+    {
+        ("jwt_auth:token_manage", "POST"),
+        ("current-user-token", "GET"),
+        ("current-user-reset-token", "POST"),
+    }
+)
+
+
+def refuse_access_token(request: Any) -> Optional[HttpResponse]:
+    """403 ``access_token_not_enough`` for a request authenticated with an access token (Bearer)
+    to one of :data:`CREDENTIAL_ENDPOINTS`, else ``None``.
+
+    The attack it stops: an access token taken from a client (five minutes) creating a PAT (the
+    organisation's TTL, 200 years by default) or reading the legacy key, which the victim's
+    revoking the PAT behind it would not touch.
+    """
+    match = getattr(request, "resolver_match", None)
+    if match is None or (match.view_name, request.method) not in CREDENTIAL_ENDPOINTS:
+        return None
+    from django.http import JsonResponse
+
+    return JsonResponse(
+        {
+            "detail": "An access token cannot create or read credentials: use the web page (session) "
+            "or, for the legacy key, the legacy key itself",
+            "code": "access_token_not_enough",
+        },
+        status=status.HTTP_403_FORBIDDEN,
     )
 
 
