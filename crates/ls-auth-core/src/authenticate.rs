@@ -6,8 +6,8 @@ use crate::claims::Claims;
 use crate::error::{Error, ErrorKind, Result};
 use serde_json::Value;
 
+use crate::claims::PAT_JTI_CLAIM;
 use crate::header::{parse_authorization, Credential};
-use crate::issue::PAT_JTI_CLAIM;
 use crate::legacy::check_legacy_key;
 use crate::policy::{KeyKind, OrgSettings};
 use crate::revocation::Revocation;

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::claims::{Claims, TokenType, RESERVED};
+use crate::claims::{Claims, TokenType, ISSUER_CLAIMS, NOT_COPIED, PAT_JTI_CLAIM};
 use crate::error::{Error, ErrorKind, Result};
 use crate::json::members::Members;
 use crate::json::pyjwt_json;
@@ -124,7 +124,7 @@ impl Issuer {
             // A key for a user no organisation admits would be refused at its first use.
             return Err(Error::new(ErrorKind::NoOrganization));
         }
-        if let Some(name) = extra.keys().find(|k| RESERVED.contains(&k.as_str())) {
+        if let Some(name) = extra.keys().find(|k| ISSUER_CLAIMS.contains(&k.as_str())) {
             return Err(Error::with_detail(
                 ErrorKind::InvalidArgument,
                 format!("claim `{name}` is set by the issuer and cannot be passed as extra"),
@@ -279,7 +279,7 @@ impl Issuer {
         let mut json = self.registered(kind, exp, now)?;
         for (name, value) in payload
             .iter()
-            .filter(|(k, _)| !COPY_SKIPS.contains(&k.as_str()))
+            .filter(|(k, _)| !NOT_COPIED.contains(&k.as_str()))
         {
             push_member(&mut json, name, |out| pyjwt_json::write(out, value));
         }
@@ -317,15 +317,6 @@ impl Issuer {
         Ok(json)
     }
 }
-
-/// The claims an issuer sets itself on the tokens it mints.
-const COPY_SKIPS: [&str; 5] = ["token_type", "exp", "iat", "jti", PAT_JTI_CLAIM];
-
-/// The claim naming the PAT an access token was minted from: its `jti`, a string (contract
-/// §3.11). Set only by an issuer whose policy has
-/// [`access_names_pat`](crate::TokenPolicy::access_names_pat); read by
-/// [`PendingPrincipal::lookup_pat_jti`](crate::PendingPrincipal::lookup_pat_jti).
-pub const PAT_JTI_CLAIM: &str = "pat_jti";
 
 fn push_member(json: &mut String, name: &str, write: impl FnOnce(&mut String)) {
     json.push(',');

@@ -59,10 +59,10 @@ mod verify;
 
 pub use authenticate::{authenticate, begin_authenticate, Lookup, PendingPrincipal, Principal};
 pub use cache::{VerifiedTokenCache, DEFAULT_CACHE_CAPACITY};
-pub use claims::{Claims, TokenType, REGISTERED_CLAIMS};
+pub use claims::{Claims, TokenType, PAT_JTI_CLAIM, REGISTERED_CLAIMS};
 pub use clock::unix_time;
 pub use error::{Error, ErrorKind, Result};
-pub use issue::{Issuer, Rotation, PAT_JTI_CLAIM};
+pub use issue::{Issuer, Rotation};
 pub use keys::{Algorithm, Keyring, ShortKeys, SigningKey, ED25519_KEY_LEN, MIN_SECRET_LEN};
 pub use policy::{OrgSettings, TokenPolicy, DEFAULT_ACCESS_TTL, DEFAULT_PAT_TTL_DAYS};
 pub use random::{SecureRandom, SystemRandom};

@@ -11,8 +11,29 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-/// Claim names that a token's issuer sets itself and a refresh never copies.
-pub(crate) const RESERVED: [&str; 5] = ["token_type", "exp", "iat", "jti", "user_id"];
+// The claim names, all in this one place: every other list of names derives from these.
+
+/// The claims an issuer writes itself, in the order Label Studio's server writes them (contract
+/// §1): minting refuses them as extra claims, and the scanner recognises them in this order
+/// without searching.
+pub(crate) const ISSUER_CLAIMS: [&str; 5] = ["token_type", "exp", "iat", "jti", "user_id"];
+
+/// The claim naming the PAT an access token was minted from: its `jti`, a string (contract
+/// §3.11). Set only by an issuer whose policy has
+/// [`access_names_pat`](crate::TokenPolicy::access_names_pat); read by
+/// [`PendingPrincipal::lookup_pat_jti`](crate::PendingPrincipal::lookup_pat_jti).
+pub const PAT_JTI_CLAIM: &str = "pat_jti";
+
+/// What a refresh or a rotation never copies from the PAT: the new token's own `token_type`,
+/// `exp`, `iat` and `jti` (the issuer writes them anew) and `pat_jti` (only the issuer names a
+/// parent). `user_id` is copied.
+pub(crate) const NOT_COPIED: [&str; 5] = [
+    ISSUER_CLAIMS[0],
+    ISSUER_CLAIMS[1],
+    ISSUER_CLAIMS[2],
+    ISSUER_CLAIMS[3],
+    PAT_JTI_CLAIM,
+];
 
 /// The claims [`Claims`] reads into typed fields, in the order [`Claims::to_json`] lists them;
 /// every other claim is an extra one.

@@ -81,10 +81,6 @@ impl Claims {
     }
 }
 
-/// The order in which Label Studio's server writes the registered claims (contract §1); the
-/// scanner recognises these names without searching when they come in this order.
-const SERVER_ORDER: [&str; 5] = ["token_type", "exp", "iat", "jti", "user_id"];
-
 /// The registered members exactly as Label Studio's server writes them for a token type, at
 /// the start of a payload (contract §1): `{"token_type":…,"exp":N,"iat":N,"jti":"…","user_id":…`,
 /// compact, in that order, with plain strings and integers. Recognising that text byte for
@@ -221,7 +217,7 @@ impl<'de> RawClaims<'de> {
         }
     }
 
-    /// The `i`th name of [`SERVER_ORDER`].
+    /// The `i`th name of [`ISSUER_CLAIMS`].
     fn registered(&mut self, i: usize) -> Member<'_, 'de> {
         Member::Registered(match i {
             0 => &mut self.token_type,
@@ -293,7 +289,7 @@ impl<'de> RawClaims<'de> {
         // Most tokens have no extra claims: track their names only once one appears.
         let mut seen_extra: Option<KeySet> = None;
         let text =
-            crate::json::scanner::object(json, from, &SERVER_ORDER, |key, at, index, value| {
+            crate::json::scanner::object(json, from, &ISSUER_CLAIMS, |key, at, index, value| {
                 let member = match index {
                     Some(i) => raw.registered(i),
                     None => raw.member(key),

@@ -269,3 +269,11 @@ fn extras_keep_their_order() {
     assert_eq!(c.audience().unwrap(), ["x", "y"]);
     assert_eq!(c.get("a").unwrap().to_string(), r#"{"y":2,"b":3}"#);
 }
+
+#[test]
+fn the_claim_name_lists_agree() {
+    // What the issuer writes is typed; pat_jti is an extra claim (read from extra()).
+    assert!(ISSUER_CLAIMS.iter().all(|n| REGISTERED_CLAIMS.contains(n)));
+    assert!(!REGISTERED_CLAIMS.contains(&PAT_JTI_CLAIM));
+    assert!(NOT_COPIED.contains(&PAT_JTI_CLAIM) && !NOT_COPIED.contains(&"user_id"));
+}
