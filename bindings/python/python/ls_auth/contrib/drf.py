@@ -23,7 +23,7 @@ malformed header is 400 ``invalid_request``. Every decision comes from the core.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn, Optional, Tuple
+from typing import Union, Any, NoReturn, Optional, Tuple
 
 from django.contrib.auth import get_user_model
 from rest_framework.authentication import BaseAuthentication
@@ -108,6 +108,7 @@ class LSAuthentication(BaseAuthentication):
             setattr(request, _ERROR_ATTR, error)
             raise_for(error)
 
+        credential: Union[ls_auth.Claims, str]
         if principal.claims is not None:
             user, credential = self.get_user(principal.claims, request), principal.claims
         else:

@@ -16,7 +16,7 @@ from rest_framework.authentication import BaseAuthentication
 
 import ls_auth
 
-from .._django import LSAuthenticationFailed, authorization_bytes, challenge, raise_for
+from .._django import LSAuthenticationFailed, authorization_bytes, challenge, raise_for, user_refusal
 from . import keys, orgs
 from .revocation import KnownRevocation
 
@@ -51,10 +51,6 @@ class Outcome:
 _NOTHING = Outcome()
 
 
-def _refused(message: str, code: str) -> Outcome:
-    return Outcome(error=LSAuthenticationFailed(message, code))
-
-
 def _admit_jwt(pending: ls_auth.PendingPrincipal) -> Outcome:
     # One query: the user, their organisation's settings and, for an access token that names
     # the PAT it came from (``pat_jti``, contract §3.11), whether that PAT is blacklisted; the
@@ -63,10 +59,9 @@ def _admit_jwt(pending: ls_auth.PendingPrincipal) -> Outcome:
     user_id = pending.user_id_for_lookup
     pat_jti = pending.pat_jti_for_lookup
     user = orgs.user_for_id(user_id, pat_jti=pat_jti) if user_id is not None else None
-    if user is None:
-        return _refused("User not found", "user_not_found")
-    if not user.is_active:
-        return _refused("User is inactive", "user_inactive")
+    refusal = user_refusal(user, "jwt")
+    if refusal is not None:
+        return Outcome(error=refusal)
     revoked = KnownRevocation(pat_jti, getattr(user, orgs.REVOKED)) if pat_jti is not None else _NONE_REVOKED
     try:
         principal = pending.admit(orgs.org_settings(user, kind="jwt"), revoked=revoked)
@@ -83,11 +78,9 @@ _NONE_REVOKED: FrozenSet[str] = frozenset()
 def _admit_legacy(pending: ls_auth.PendingPrincipal, request: Any) -> Outcome:
     key = pending.legacy_key_for_lookup
     user = orgs.user_for_legacy_key(key) if key is not None else None
-    if user is None:
-        # DRF's answer to an unknown key; a legacy key is revoked by deleting it.
-        return Outcome(error=ls_auth.TokenRevoked("Invalid token."))
-    if not user.is_active:
-        return _refused("User inactive or deleted.", "user_inactive")
+    refusal = user_refusal(user, "legacy")
+    if refusal is not None:
+        return Outcome(error=refusal)
     _set_current_user(user)
     try:
         principal = pending.admit(orgs.org_settings(user, kind="legacy"))
