@@ -23,7 +23,7 @@ malformed header is 400 ``invalid_request``. Every decision comes from the core.
 
 from __future__ import annotations
 
-from typing import Union, Any, NoReturn, Optional, Tuple
+from typing import Any, NoReturn, Optional, Tuple, Union
 
 from django.contrib.auth import get_user_model
 from rest_framework.authentication import BaseAuthentication
