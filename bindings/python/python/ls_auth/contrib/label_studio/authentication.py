@@ -60,7 +60,7 @@ def _admit_jwt(pending: ls_auth.PendingPrincipal) -> Outcome:
     pat_jti = pending.pat_jti_for_lookup
     user = orgs.user_for_id(user_id, pat_jti=pat_jti) if user_id is not None else None
     refusal = user_refusal(user, "jwt")
-    if refusal is not None:
+    if refusal is not None or user is None:
         return Outcome(error=refusal)
     revoked = KnownRevocation(pat_jti, getattr(user, orgs.REVOKED)) if pat_jti is not None else _NONE_REVOKED
     try:
@@ -79,7 +79,7 @@ def _admit_legacy(pending: ls_auth.PendingPrincipal, request: Any) -> Outcome:
     key = pending.legacy_key_for_lookup
     user = orgs.user_for_legacy_key(key) if key is not None else None
     refusal = user_refusal(user, "legacy")
-    if refusal is not None:
+    if refusal is not None or user is None:
         return Outcome(error=refusal)
     _set_current_user(user)
     try:
