@@ -86,10 +86,16 @@ fn split_outer(token: &[u8]) -> Result<Compact<'_>> {
 /// Checks the size cap and splits a token into exactly three segments.
 pub(crate) fn split(token: &[u8]) -> Result<Compact<'_>> {
     let parts = split_outer(token)?;
-    if memchr::memchr(b'.', parts.payload).is_some() {
+    if splits_further(parts.payload) {
         return Err(wrong_segment_count());
     }
     Ok(parts)
+}
+
+/// Whether `segment` holds a dot, so that it is really more than one segment: with
+/// [`split_outer`], the segment-count rule (contract §3.2) for the full and the listing form.
+fn splits_further(payload: &[u8]) -> bool {
+    memchr::memchr(b'.', payload).is_some()
 }
 
 /// Decodes one segment into `buf`: base64url alphabet, no padding, no non-zero trailing bits.
@@ -327,7 +333,7 @@ pub(crate) fn verify<'t, T>(
     // checked (a dot in it is a fourth segment), the signature as it is decoded, the header as
     // it is recognised or decoded.
     check_canonical(parts.payload).map_err(|e| {
-        if parts.payload.contains(&b'.') {
+        if splits_further(parts.payload) {
             wrong_segment_count()
         } else {
             e
@@ -441,7 +447,7 @@ fn split_allowing_listing_form(token: &[u8]) -> Result<(Compact<'_>, bool)> {
         Ok(parts) => Ok((parts, false)),
         Err(e) if e.kind() != ErrorKind::MalformedToken => Err(e),
         Err(_) => match memchr::memchr(b'.', token) {
-            Some(dot) if memchr::memchr(b'.', &token[dot + 1..]).is_none() => Ok((
+            Some(dot) if !splits_further(&token[dot + 1..]) => Ok((
                 Compact {
                     header: &token[..dot],
                     payload: &token[dot + 1..],
