@@ -24,14 +24,12 @@ exit 1 on any failure. Every process it starts is stopped on exit.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
 import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -47,7 +45,7 @@ from common import (  # noqa: E402
     LS_VERSION, PY, ROOT, T, Checks, Fatal, Group, Http, b64d, bearer, cpu_model, free_port, oneline, run, say,
 )
 from postgres import Cluster  # noqa: E402
-from server import OURS, Server, secret_for_dir  # noqa: E402
+from server import OURS, Server  # noqa: E402
 
 WORK = T / "fleet"
 ACCESS_TTL = int(os.environ.get("FLEET_ACCESS_TTL", "30"))
@@ -97,15 +95,7 @@ class FleetServer(Server):
         return env
 
     def prepare(self) -> None:
-        shutil.rmtree(self.data, ignore_errors=True)
-        shutil.rmtree(self.work, ignore_errors=True)
-        self.work.mkdir(parents=True)
-        for _ in range(8):  # django-environ reads a value starting with `$` as a reference: draw again
-            self.data.mkdir(parents=True, exist_ok=True)
-            self.secret = secret_for_dir(self.site, self.data)
-            if not self.secret.startswith("$"):
-                break
-            shutil.rmtree(self.data)
+        self.fresh_dirs()
         self._database()
 
     def _database(self) -> None:

@@ -13,11 +13,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parents[2]
 T = ROOT / "target"
@@ -284,3 +285,23 @@ def cpu_model() -> str:
 
 def stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+def together(n: int, call: Callable[[], Any]) -> List[Any]:
+    """`call` from n threads released at once; its replies (or the OSError raised)."""
+    barrier = threading.Barrier(n)
+    results: List[Any] = [None] * n
+
+    def go(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = call()
+        except OSError as e:
+            results[i] = e
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

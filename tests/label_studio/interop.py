@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
-from common import PY, ROOT, T, Checks, Http, Reply, bearer, claims, oneline, run, say, spec_layout, truncated
+from common import (PY, ROOT, T, Checks, Http, Reply, bearer, claims, oneline, run, say, spec_layout, together,
+                    truncated)
 from server import Server, add_member, set_ttl_days
 
 DAY = 86400
@@ -416,21 +416,8 @@ print(json.dumps({"access": ls_auth.Issuer(s).refresh(pat), "truncated": ls_auth
         pat = self.fresh_server_pat()
         access = str(self.refresh(pat).get("access"))
         n = 8
-        barrier = threading.Barrier(n)
-        results: List[Any] = [None] * n
-
-        def go(i: int) -> None:
-            barrier.wait()
-            try:
-                results[i] = Http(self.s.base).post("/api/token/rotate/", json_body={"refresh": pat}, headers=bearer(access), timeout=60)
-            except OSError as e:
-                results[i] = e
-
-        threads = [threading.Thread(target=go, args=(i,)) for i in range(n)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        results = together(n, lambda: Http(self.s.base).post("/api/token/rotate/", json_body={"refresh": pat},
+                                                             headers=bearer(access), timeout=60))
         statuses = sorted(getattr(x, "status", 0) for x in results)
         winners = statuses.count(200)
         if self.ours:

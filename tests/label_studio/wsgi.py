@@ -31,12 +31,11 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Dict, List
 
-from common import Checks, Fatal, Http, bearer, oneline, say
+from common import Checks, Fatal, Http, bearer, oneline, say, together
 from load import whoami_load
 from server import WsgiServer
 
@@ -71,26 +70,6 @@ def _access_lines(server: WsgiServer) -> int:
     return len(log.read_text().splitlines()) if log.exists() else 0
 
 
-def _together(n: int, call: Callable[[], Any]) -> List[Any]:
-    """`call` from n threads released at once; its replies (or the OSError raised)."""
-    barrier = threading.Barrier(n)
-    results: List[Any] = [None] * n
-
-    def go(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = call()
-        except OSError as e:
-            results[i] = e
-
-    threads = [threading.Thread(target=go, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 def first_access_token(server: WsgiServer, interop: Any, checks: Checks) -> None:
     """A new deployment's first access token, used at once by simultaneous requests on every
     worker. Ours creates its first signing key at that first refresh, in one worker; the other
@@ -99,11 +78,11 @@ def first_access_token(server: WsgiServer, interop: Any, checks: Checks) -> None
     kind = server.kind
     whoami = "/api/current-user/whoami"
     # Every worker handles a Bearer request (and so reads the key table) before the first key exists.
-    _together(4 * WORKERS, lambda: Http(server.base).get(whoami, headers=bearer("not.a.token"), timeout=60))
+    together(4 * WORKERS, lambda: Http(server.base).get(whoami, headers=bearer("not.a.token"), timeout=60))
     access = str(interop.refresh(interop.fresh_server_pat()).get("access"))
     before = _access_lines(server)
     n = 2 * ROTATIONS  # enough that the worker which did not make the key likely gets several at once
-    results = _together(n, lambda: Http(server.base).get(whoami, headers=bearer(access), timeout=60))
+    results = together(n, lambda: Http(server.base).get(whoami, headers=bearer(access), timeout=60))
     time.sleep(0.2)  # gunicorn writes the access line after the response
     pids = _pids_since(server, before, f"GET {whoami}")
     replies = sorted(f"{getattr(r, 'status', type(r).__name__)} {getattr(r, 'get', lambda k: None)('code') or ''}".strip()
@@ -122,7 +101,7 @@ def rotations(server: WsgiServer, interop: Any, checks: Checks) -> None:
         pat = interop.fresh_server_pat()
         access = str(interop.refresh(pat).get("access"))
         before = _access_lines(server)
-        results = _together(ROTATIONS, lambda: Http(server.base).post(
+        results = together(ROTATIONS, lambda: Http(server.base).post(
             ROTATE, json_body={"refresh": pat}, headers=bearer(access), timeout=60))
         time.sleep(0.2)  # gunicorn writes the access line after the response
         statuses = sorted(getattr(r, "status", 0) for r in results)
