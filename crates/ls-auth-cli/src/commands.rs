@@ -8,7 +8,7 @@ use ls_auth_core::{
     authenticate, ErrorKind, InMemoryRevocation, Issuer, OrgSettings, Principal, SystemRandom,
     TokenPolicy, Verifier,
 };
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::secret::KeySource;
 use crate::{time, CliError};
@@ -71,14 +71,26 @@ pub fn mint_pat(
     if let Some(days) = ttl_days {
         settings.pat_ttl_days = days;
     }
-    let mut extra = Map::new();
-    for claim in claims {
+    // The claims as one JSON object, read by the core's rule for extra claims: a name given
+    // twice is refused there, not silently the last one.
+    let mut json = String::from("{");
+    for (i, claim) in claims.iter().enumerate() {
         let (name, value) = claim
             .split_once('=')
             .ok_or_else(|| CliError::Usage(format!("--claim {claim:?}: expected NAME=VALUE")))?;
-        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::from(value));
-        extra.insert(name.to_owned(), value);
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(&Value::from(name).to_string());
+        json.push(':');
+        if serde_json::from_str::<Value>(value).is_ok() {
+            json.push_str(value); // a JSON value, as written
+        } else {
+            json.push_str(&Value::from(value).to_string()); // anything else is a string
+        }
     }
+    json.push('}');
+    let extra = Issuer::extra_claims_from_json(&json)?;
     let pat = issuer(key, TokenPolicy::default())?.mint_pat(user_id, &extra, &settings, now)?;
     out!("{pat}");
     Ok(ExitCode::SUCCESS)

@@ -134,6 +134,21 @@ fn reserved_claims_are_refused_by_the_core() {
 }
 
 #[test]
+fn a_claim_given_twice_is_refused_not_the_last_kept() {
+    let o = run(&[
+        "mint-pat",
+        "--user-id",
+        "1",
+        "--claim",
+        "role=user",
+        "--claim",
+        "role=admin",
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("unique member names"), "{}", stderr(&o));
+}
+
+#[test]
 fn refresh_gives_an_access_token_that_verifies() {
     let pat = mint("9");
     let access = ok(run(&["refresh", &pat])).trim().to_owned();

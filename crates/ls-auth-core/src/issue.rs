@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::claims::{Claims, TokenType, ISSUER_CLAIMS, NOT_COPIED, PAT_JTI_CLAIM};
+use crate::claims::{check_id, Claims, TokenType, ISSUER_CLAIMS, NOT_COPIED, PAT_JTI_CLAIM};
 use crate::error::{Error, ErrorKind, Result};
 use crate::json::members::Members;
 use crate::json::pyjwt_json;
@@ -114,12 +114,9 @@ impl Issuer {
         settings: &OrgSettings,
         now: i64,
     ) -> Result<String> {
-        if user_id.is_empty() {
-            return Err(Error::with_detail(
-                ErrorKind::InvalidArgument,
-                "user_id must not be empty",
-            ));
-        }
+        // The identifier rule verification applies, as an argument error: what we mint we accept.
+        check_id("user_id", user_id)
+            .map_err(|e| Error::with_detail(ErrorKind::InvalidArgument, e.message().to_owned()))?;
         if !settings.has_organization {
             // A key for a user no organisation admits would be refused at its first use.
             return Err(Error::new(ErrorKind::NoOrganization));
@@ -514,5 +511,30 @@ mod tests {
             .rotate(&pat, &s, &InMemoryRevocation::new(), later)
             .unwrap();
         assert!(!claims_json(&rotated.pat).contains("pat_jti"));
+    }
+
+    #[test]
+    fn minted_tokens_write_the_issuer_claims_in_their_order() {
+        // registered() and mint_pat write the names as literals, for speed: held to the table.
+        let s = OrgSettings::default();
+        let pat = issuer().mint_pat("1", &Map::new(), &s, NOW).unwrap();
+        let access = issuer()
+            .refresh(&pat, &s, &InMemoryRevocation::new(), NOW)
+            .unwrap();
+        for token in [pat, access] {
+            let json = claims_json(&token);
+            let payload: Map<String, Value> = serde_json::from_str(&json).unwrap();
+            let names: Vec<&str> = payload.keys().map(String::as_str).collect();
+            assert_eq!(names[..ISSUER_CLAIMS.len()], ISSUER_CLAIMS, "{json}");
+        }
+    }
+
+    #[test]
+    fn an_empty_or_nul_user_id_is_refused_at_minting() {
+        let s = OrgSettings::default();
+        for bad in ["", "1\u{0}2"] {
+            let e = issuer().mint_pat(bad, &Map::new(), &s, NOW).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad:?}");
+        }
     }
 }

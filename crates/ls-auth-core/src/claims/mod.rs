@@ -5,6 +5,7 @@
 mod read;
 use read::read_extra;
 mod validate;
+pub(crate) use validate::check_id;
 
 use std::fmt;
 use std::sync::OnceLock;

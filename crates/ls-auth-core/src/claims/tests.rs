@@ -277,3 +277,15 @@ fn the_claim_name_lists_agree() {
     assert!(!REGISTERED_CLAIMS.contains(&PAT_JTI_CLAIM));
     assert!(NOT_COPIED.contains(&PAT_JTI_CLAIM) && !NOT_COPIED.contains(&"user_id"));
 }
+
+#[test]
+fn the_server_form_reader_follows_the_issuer_claims() {
+    // ServerPrefix::read matches the server's text byte for byte: held to ISSUER_CLAIMS.
+    let [t, e, i, j, u] = ISSUER_CLAIMS;
+    let json =
+        format!(r#"{{"{t}":"access","{e}":1700000300,"{i}":1700000000,"{j}":"x","{u}":"1"}}"#);
+    assert!(
+        server_form(json.as_bytes(), TokenType::Access).is_some(),
+        "{json}"
+    );
+}

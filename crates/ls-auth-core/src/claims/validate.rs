@@ -41,7 +41,7 @@ fn string_claim<'de>(
 /// JSON) would truncate the identifier wherever it becomes a C string: "1\u00002" would read
 /// as user "1" (found by fuzz/ c_abi).
 #[inline(always)]
-pub(super) fn check_id(name: &'static str, id: &str) -> Result<()> {
+pub(crate) fn check_id(name: &'static str, id: &str) -> Result<()> {
     if id.is_empty() {
         return Err(Error::invalid_claim(name, "must not be empty"));
     }
