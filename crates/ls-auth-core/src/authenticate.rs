@@ -19,8 +19,8 @@ pub enum Principal<'h> {
     /// A verified access token; nothing more to look up.
     Jwt(Claims),
     /// A well-formed legacy key, allowed by the organisation. The host must still look it up
-    /// (compare with [`legacy_keys_equal`](crate::legacy_keys_equal) or by
-    /// [`legacy_key_digest`](crate::legacy_key_digest)) to find the user, or refuse it.
+    /// (compare with [`legacy_keys_equal`](crate::legacy::legacy_keys_equal) or by
+    /// [`legacy_key_digest`](crate::legacy::legacy_key_digest)) to find the user, or refuse it.
     LegacyKey(Cow<'h, str>),
 }
 
