@@ -422,8 +422,12 @@ pub fn c_abi(data: &[u8]) {
         );
         let core_issuer =
             core::Issuer::new(verifier().keyring().clone(), core::TokenPolicy::default());
-        let extra: Option<serde_json::Map<String, Value>> =
-            text.ok().and_then(|t| serde_json::from_str(t).ok());
+        // A JSON object is handed over as extra claims, read by the core's rule (a repeated
+        // name is refused, by C as by the core).
+        let extra = text
+            .ok()
+            .filter(|t| serde_json::from_str::<serde_json::Map<String, Value>>(t).is_ok())
+            .map(core::Issuer::extra_claims_from_json);
         let (extra_ptr, extra_len) = if extra.is_some() {
             (data.as_ptr(), data.len())
         } else {
@@ -441,12 +445,12 @@ pub fn c_abi(data: &[u8]) {
             &mut pat,
         );
         let want = text.and_then(|t| {
-            expected(core_issuer.mint_pat(
-                t,
-                &extra.unwrap_or_default(),
-                &core::OrgSettings::default(),
-                NOW,
-            ))
+            let claims = match extra {
+                Some(Ok(claims)) => claims,
+                Some(Err(e)) => return expected(Err(e)),
+                None => serde_json::Map::new(),
+            };
+            expected(core_issuer.mint_pat(t, &claims, &core::OrgSettings::default(), NOW))
         });
         match want {
             Ok(core_pat) => {
