@@ -224,8 +224,10 @@ def truncated(token: str) -> str:
 
 
 def spec_layout(token: str, kind: str, user_id: str, pat: Optional[str] = None,
-                ttl: Optional[int] = None, kid: Optional[str] = None) -> Tuple[bool, str]:
-    """contract section 1's byte layout of a token (section 3.10's EdDSA header when ``kid``):
+                ttl: Optional[int] = None, kid: Optional[str] = None,
+                names_pat: bool = False) -> Tuple[bool, str]:
+    """contract section 1's byte layout of a token (section 3.10's EdDSA header when ``kid``; an
+    access token that names its PAT last, ``pat_jti``, when ``names_pat``: section 3.11):
     (ok, evidence)."""
     problems = []
     try:
@@ -238,8 +240,10 @@ def spec_layout(token: str, kind: str, user_id: str, pat: Optional[str] = None,
         b'{"alg":"EdDSA","kid":' + json.dumps(kid).encode() + b',"typ":"JWT"}')
     if hb != want_header:
         problems.append(f"header bytes {hb!r}")
-    if list(c) != ["token_type", "exp", "iat", "jti", "user_id"]:
+    if list(c) != ["token_type", "exp", "iat", "jti", "user_id"] + (["pat_jti"] if names_pat else []):
         problems.append(f"claim order {list(c)}")
+    if names_pat and pat and c.get("pat_jti") != claims(pat)["jti"]:
+        problems.append(f"pat_jti {c.get('pat_jti')!r} is not the PAT's jti")
     if json.dumps(c, separators=(",", ":")).encode() != pb:
         problems.append("payload not compact JSON")
     if c.get("token_type") != kind:
